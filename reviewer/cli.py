@@ -1,0 +1,301 @@
+"""The `signoff` command. Parses arguments, calls the service modules, prints results.
+
+Errors a user can act on are printed as one clear message with a non-zero exit code, never a
+traceback; anything unexpected says how to get the traceback (SIGNOFF_DEBUG=1).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from reviewer import study as study_ops
+from reviewer.config import load_config
+from reviewer.errors import SignoffError
+from reviewer.pairs import load_pair_files, load_pairs
+from reviewer.status import StudyStatus, study_status
+from reviewer.store import Store, default_db_path
+from reviewer.store import studies as study_sql
+
+app = typer.Typer(
+    help="signoff: decide with evidence whether a fine-tuned model may ship.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+annotators_app = typer.Typer(help="Manage the people who label.", no_args_is_help=True)
+labels_app = typer.Typer(help="Human labels gathered elsewhere.", no_args_is_help=True)
+judge_app = typer.Typer(help="LLM judges and their verdicts.", no_args_is_help=True)
+app.add_typer(annotators_app, name="annotators")
+app.add_typer(labels_app, name="labels")
+app.add_typer(judge_app, name="judge")
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="DuckDB file [default: $SIGNOFF_DB or ./signoff.duckdb]."),
+]
+StudyOption = Annotated[
+    str | None,
+    typer.Option("--study", "-s", help="Study name; may be left out if the database has one."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+class ExtraColumns(str, Enum):
+    reject = "reject"
+    metadata = "metadata"
+
+
+def open_store(db: Path | None) -> Store:
+    return Store(db or default_db_path())
+
+
+def resolve_study(store: Store, name: str | None) -> str:
+    """The named study, or the only study in the database."""
+    if name:
+        return name
+    names = store.read(study_sql.list_studies)
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        raise SignoffError(f"no study in {store.path}; create one with `signoff import`")
+    raise SignoffError(
+        f"several studies in {store.path}, pick one with --study: {', '.join(names)}"
+    )
+
+
+def print_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+@app.command("import")
+def import_cmd(
+    pairs: Annotated[
+        Path | None,
+        typer.Argument(help="Pairs file: .jsonl, .csv or .parquet.", show_default=False),
+    ] = None,
+    study: Annotated[str, typer.Option("--study", "-s", help="Name of the study to create.")] = "",
+    config: Annotated[
+        Path | None, typer.Option(help="Study config (.toml or .yaml); defaults if omitted.")
+    ] = None,
+    candidate: Annotated[
+        Path | None,
+        typer.Option(help="Candidate outputs file (id, prompt, output), with --baseline."),
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="Baseline outputs file, joined to --candidate on id.")
+    ] = None,
+    extra_columns: Annotated[
+        ExtraColumns, typer.Option(help="What to do with columns signoff does not know.")
+    ] = ExtraColumns.reject,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a study from a golden set of pairs (validated whole; nothing half-imported)."""
+    if not study:
+        raise SignoffError("name the study: --study NAME")
+    study_ops.check_study_name(study)
+    if (candidate is None) != (baseline is None):
+        raise SignoffError("--candidate and --baseline go together")
+    if (pairs is None) == (candidate is None):
+        raise SignoffError("give either a pairs file, or --candidate and --baseline files")
+    cfg = load_config(config) if config else None
+    limit = (cfg or load_config(None)).limits.max_output_chars
+    if pairs is not None:
+        pairset = load_pairs(pairs, limit, extra_columns.value)
+    else:
+        pairset = load_pair_files(candidate, baseline, limit)
+    store = open_store(db)
+    outcome = study_ops.import_study(store, study, pairset, cfg, study_ops.current_actor())
+    if as_json:
+        print_json({"study": study, **outcome.__dict__})
+        return
+    for warning in outcome.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if outcome.action == "unchanged":
+        typer.echo(
+            f"study {study!r} already holds exactly these {outcome.pairs} pairs; nothing to do"
+        )
+        return
+    verb = "created" if outcome.action == "created" else "replaced the pairs of"
+    strata = ", ".join(f"{k} {v}" for k, v in sorted(outcome.strata.items()))
+    typer.echo(f"{verb} study {study!r} in {store.path}: {outcome.pairs} pairs ({strata})")
+    if outcome.changes:
+        c = outcome.changes
+        typer.echo(f"changes: {c['added']} added, {c['removed']} removed, {c['changed']} changed")
+    typer.echo(f"calibration set: {outcome.calibration} pairs (stratified, seeded)")
+    typer.echo(f"next: signoff annotators add NAME... --study {study}")
+
+
+@annotators_app.command("add")
+def annotators_add(
+    names: Annotated[list[str], typer.Argument(help="Display names, e.g. 'Ana Ruiz'.")],
+    study: StudyOption = None,
+    base_url: Annotated[
+        str,
+        typer.Option(envvar="SIGNOFF_APP_URL", help="Address of `signoff app` for the links."),
+    ] = "http://localhost:8501",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add annotators; prints each one's personal link (shown once: only a hash is kept)."""
+    store = open_store(db)
+    study_id = resolve_study(store, study)
+    made = study_ops.add_annotators(store, study_id, names, study_ops.current_actor())
+    links = [
+        {
+            "annotator_id": a.annotator_id,
+            "name": a.display_name,
+            "token": a.token,
+            "link": f"{base_url.rstrip('/')}/?token={a.token}",
+        }
+        for a in made
+    ]
+    if as_json:
+        print_json(links)
+        return
+    typer.echo(f"added to {study_id!r}; send each person their own link (it is not stored):")
+    for link in links:
+        typer.echo(f"  {link['name']}: {link['link']}")
+
+
+@annotators_app.command("link")
+def annotators_link(
+    annotator: Annotated[str, typer.Argument(help="Annotator id, as `signoff status` shows it.")],
+    study: StudyOption = None,
+    base_url: Annotated[
+        str,
+        typer.Option(envvar="SIGNOFF_APP_URL", help="Address of `signoff app` for the link."),
+    ] = "http://localhost:8501",
+    db: DbOption = None,
+) -> None:
+    """Issue a new personal link for an annotator (the old link stops working)."""
+    store = open_store(db)
+    study_id = resolve_study(store, study)
+    token = study_ops.new_link_token(store, study_id, annotator, study_ops.current_actor())
+    typer.echo(f"{base_url.rstrip('/')}/?token={token}")
+
+
+@labels_app.command("import")
+def labels_import(
+    file: Annotated[Path, typer.Argument(help="pair_id, annotator, preference[, criteria...]")],
+    study: StudyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Import human labels gathered elsewhere (e.g. an earlier spreadsheet round)."""
+    store = open_store(db)
+    study_id = resolve_study(store, study)
+    n = study_ops.import_labels(store, study_id, file, study_ops.current_actor())
+    if n == 0:
+        typer.echo(f"{file} was already imported into {study_id!r}; nothing to do")
+    else:
+        typer.echo(f"imported {n} labels into {study_id!r}; the study is now frozen")
+
+
+@judge_app.command("import")
+def judge_import(
+    file: Annotated[Path, typer.Argument(help="pair_id, judge, preference[, presented, criteria]")],
+    study: StudyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Import verdicts produced by another tool's judge."""
+    store = open_store(db)
+    study_id = resolve_study(store, study)
+    n = study_ops.import_verdicts(store, study_id, file, study_ops.current_actor())
+    if n == 0:
+        typer.echo(f"{file} was already imported into {study_id!r}; nothing to do")
+    else:
+        typer.echo(f"imported {n} judge verdicts into {study_id!r}")
+
+
+@app.command()
+def status(study: StudyOption = None, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Show pairs, strata, annotators, labels done and calibration progress."""
+    store = open_store(db)
+    st = study_status(store, resolve_study(store, study))
+    if as_json:
+        print_json(st.model_dump(mode="json"))
+    else:
+        typer.echo(format_status(st))
+
+
+def format_status(st: StudyStatus) -> str:
+    frozen = (
+        f"frozen {st.frozen_at:%Y-%m-%d %H:%M}" if st.frozen_at else "not frozen (no label yet)"
+    )
+    strata = ", ".join(f"{k} {v}" for k, v in st.strata.items())
+    cal = st.calibration
+    lines = [
+        f"study {st.study}" + (f": {st.title}" if st.title else ""),
+        f"  {st.pairs} pairs ({strata}); {frozen}",
+        f"  calibration: {cal.pairs} pairs, {cal.labels} labels, "
+        f"{cal.pairs_with_two_or_more} with >= 2 annotators, {cal.pairs_complete} complete",
+        f"  labels: {st.labels} rows on {st.labeled_pairs} pairs",
+    ]
+    if st.identical_outputs:
+        lines.append(f"  {st.identical_outputs} pairs have identical outputs (flagged)")
+    if st.annotators:
+        lines.append("  annotator                 role       done/assigned   calibration")
+        for a in st.annotators:
+            lines.append(
+                f"  {a.display_name[:24]:<25} {a.role:<10} {a.labeled:>4}/{a.assigned:<10}"
+                f" {a.calibration_labeled:>4}/{a.calibration_assigned}"
+            )
+    else:
+        lines.append("  no annotators yet: signoff annotators add NAME...")
+    for judge, n in st.judges.items():
+        lines.append(f"  judge {judge}: {n} verdicts")
+    return "\n".join(lines)
+
+
+@app.command()
+def demo(
+    db: Annotated[Path, typer.Option("--db", help="Where to create the demo database.")] = Path(
+        "signoff-demo.duckdb"
+    ),
+) -> None:
+    """Create the sample study (support assistant v3 vs its base model) with sample labels."""
+    from reviewer.demo import create_demo
+
+    store = open_store(db)
+    result = create_demo(store)
+    typer.echo(result.summary())
+
+
+def main() -> None:
+    """Console entry point: run the CLI and turn every failure into a message and exit code."""
+    try:
+        app(prog_name="signoff", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except SignoffError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("SIGNOFF_DEBUG"):
+            traceback.print_exc()
+        else:
+            typer.echo(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "this is a bug in signoff; rerun with SIGNOFF_DEBUG=1 to see the traceback "
+                "and include it in a report",
+                err=True,
+            )
+        sys.exit(70)

@@ -1,0 +1,187 @@
+"""Read a user's JSONL, CSV or Parquet file into rows that remember where they came from.
+
+Every row keeps its line number (JSONL: the physical line; CSV: the line its record starts on;
+Parquet: the 1-based row), so that any later problem can be reported as `file:line: field: ...`.
+Reading never raises on bad content: it returns the problems it found beside the rows it could read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reviewer.errors import InvalidInput, Problem
+
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+
+
+@dataclass
+class Record:
+    line: int
+    data: dict[str, Any]
+
+
+@dataclass
+class RecordFile:
+    """The readable rows of a file and the problems met while reading it."""
+
+    path: Path
+    records: list[Record] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    first_line: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, column: str) -> int:
+        """Line where a column (a JSONL key) first appears; 1 for a CSV header."""
+        return self.first_line.get(column, 1)
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+
+def read_records(path: Path) -> RecordFile:
+    """Read a file by its extension; a missing or unsupported file is an immediate error."""
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise InvalidInput(
+            [Problem(str(path), None, "file", "expected a .jsonl, .csv or .parquet file")]
+        )
+    if not path.is_file():
+        raise InvalidInput([Problem(str(path), None, "file", "not found")])
+    if kind == "parquet":
+        return _read_parquet(path)
+    raw = path.read_bytes()
+    if kind == "jsonl":
+        return _read_jsonl(path, raw)
+    return _read_csv(path, raw)
+
+
+def _read_jsonl(path: Path, raw: bytes) -> RecordFile:
+    out = RecordFile(path)
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            out.problems.append(Problem(out.name, number, "encoding", _bad_bytes(line, exc)))
+            continue
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            out.problems.append(Problem(out.name, number, "json", f"not valid JSON ({exc.msg})"))
+            continue
+        if not isinstance(data, dict):
+            out.problems.append(Problem(out.name, number, "json", "each line must be an object"))
+            continue
+        for key in data:
+            out.first_line.setdefault(key, number)
+        out.records.append(Record(number, data))
+    out.columns = list(out.first_line)
+    return out
+
+
+def _read_csv(path: Path, raw: bytes) -> RecordFile:
+    out = RecordFile(path)
+    if raw.startswith(b"\xef\xbb\xbf"):  # Excel's UTF-8 byte-order mark
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        start = raw.rfind(b"\n", 0, exc.start) + 1
+        end = raw.find(b"\n", exc.start)
+        bad_line = raw[start : end if end != -1 else len(raw)]
+        exc_in_line = UnicodeDecodeError(
+            exc.encoding, bad_line, exc.start - start, exc.end - start, exc.reason
+        )
+        out.problems.append(Problem(out.name, line, "encoding", _bad_bytes(bad_line, exc_in_line)))
+        return out
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            out.problems.append(Problem(out.name, 1, "header", "file is empty"))
+            return out
+        out.columns = [h.strip() for h in header]
+        start = reader.line_num + 1
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                start = reader.line_num + 1
+                continue
+            if len(row) != len(out.columns):
+                out.problems.append(
+                    Problem(
+                        out.name,
+                        start,
+                        "row",
+                        f"has {len(row)} cells but the header has {len(out.columns)} columns",
+                    )
+                )
+            else:
+                # Empty CSV cells mean "not given", like a missing key in JSONL.
+                data = {k: (v if v != "" else None) for k, v in zip(out.columns, row, strict=True)}
+                out.records.append(Record(start, data))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        out.problems.append(Problem(out.name, reader.line_num, "csv", str(exc)))
+    return out
+
+
+def _read_parquet(path: Path) -> RecordFile:
+    import pyarrow.parquet as pq
+
+    out = RecordFile(path)
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a broken file
+        out.problems.append(Problem(out.name, None, "file", f"not a readable Parquet file ({exc})"))
+        return out
+    out.columns = list(table.column_names)
+    out.records = [Record(i, row) for i, row in enumerate(table.to_pylist(), start=1)]
+    return out
+
+
+def _bad_bytes(line: bytes, exc: UnicodeDecodeError) -> str:
+    snippet = line[max(0, exc.start - 10) : exc.end + 10]
+    return (
+        f"not UTF-8 (byte 0x{line[exc.start]:02x} at column {exc.start + 1}, near {snippet!r}); "
+        "re-save the file as UTF-8"
+    )
+
+
+def check_columns(
+    rf: RecordFile, required: Iterable[str], known: Iterable[str], hint: str = ""
+) -> list[Problem]:
+    """Report missing required columns and unknown ones, with a guess at what was meant."""
+    import difflib
+
+    known = set(known)
+    required = list(required)
+    problems: list[Problem] = []
+    columns = set(rf.columns)
+    missing = [c for c in required if c not in columns]
+    if missing and rf.path.suffix.lower() == ".csv" and not (columns & known):
+        return [
+            Problem(
+                rf.name,
+                1,
+                "header",
+                "the first line does not look like a header (no known column names); the file "
+                f"must start with a header line naming its columns, e.g. {','.join(required)}",
+            )
+        ]
+    for col in missing:
+        problems.append(Problem(rf.name, 1, col, "required column is missing"))
+    for col in rf.columns:
+        if col not in known:
+            guess = difflib.get_close_matches(col, sorted(known), n=1)
+            more = f" (did you mean '{guess[0]}'?)" if guess else ""
+            problems.append(Problem(rf.name, rf.line_of(col), col, f"unknown column{more}{hint}"))
+    return problems

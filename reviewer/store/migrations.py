@@ -1,0 +1,149 @@
+"""Append-only, named schema migrations.
+
+Each migration runs once, in its own transaction, and is recorded in `_signoff_migrations`.
+Never edit or reorder a migration that has shipped: add a new one. `docs/schema.md` is
+generated from the result (see `python -m reviewer.store.schema_doc`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Migration = Callable[[Any], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+@migration
+def m001_initial(cur: Any) -> None:
+    cur.execute(
+        """
+        CREATE TABLE studies (
+            study_id      VARCHAR PRIMARY KEY,
+            created_at    TIMESTAMPTZ NOT NULL,
+            config_json   JSON NOT NULL,
+            config_hash   VARCHAR NOT NULL,
+            seed          BIGINT NOT NULL,
+            pairs_hash    VARCHAR NOT NULL,   -- order-free hash of every pair's content
+            source        VARCHAR NOT NULL,   -- file(s) the pairs came from
+            frozen_at     TIMESTAMPTZ,        -- set by the first label: pairs and config fixed
+            unblinded_at  TIMESTAMPTZ         -- set when model identities may be shown
+        );
+        CREATE TABLE pairs (
+            study_id          VARCHAR NOT NULL,
+            pair_id           VARCHAR NOT NULL,
+            position          INTEGER NOT NULL,  -- row order in the imported file
+            prompt_json       JSON NOT NULL,     -- a string, or a list of chat messages
+            candidate         VARCHAR NOT NULL,
+            baseline          VARCHAR NOT NULL,
+            candidate_model   VARCHAR,
+            baseline_model    VARCHAR,
+            stratum           VARCHAR NOT NULL,
+            reference         VARCHAR,
+            metadata_json     JSON NOT NULL,
+            content_hash      VARCHAR NOT NULL,
+            identical_outputs BOOLEAN NOT NULL,
+            in_calibration    BOOLEAN NOT NULL,
+            PRIMARY KEY (study_id, pair_id)
+        );
+        CREATE TABLE annotators (
+            study_id      VARCHAR NOT NULL,
+            annotator_id  VARCHAR NOT NULL,
+            display_name  VARCHAR NOT NULL,
+            token_hash    VARCHAR,            -- sha256 of the access token; NULL: cannot log in
+            role          VARCHAR NOT NULL,   -- annotator | sample | imported
+            created_at    TIMESTAMPTZ NOT NULL,
+            revoked_at    TIMESTAMPTZ,
+            PRIMARY KEY (study_id, annotator_id)
+        );
+        CREATE TABLE assignments (
+            study_id        VARCHAR NOT NULL,
+            pair_id         VARCHAR NOT NULL,
+            annotator_id    VARCHAR NOT NULL,
+            candidate_left  BOOLEAN NOT NULL,   -- orientation this annotator sees
+            position        INTEGER NOT NULL,   -- place in this annotator's queue
+            in_calibration  BOOLEAN NOT NULL,
+            assigned_at     TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (study_id, pair_id, annotator_id)
+        );
+        CREATE SEQUENCE label_ids;
+        CREATE TABLE labels (
+            label_id        BIGINT PRIMARY KEY DEFAULT nextval('label_ids'),
+            study_id        VARCHAR NOT NULL,
+            pair_id         VARCHAR NOT NULL,
+            annotator_id    VARCHAR NOT NULL,
+            preference      VARCHAR NOT NULL CHECK (preference IN ('candidate', 'baseline', 'tie')),
+            both_bad        BOOLEAN NOT NULL DEFAULT FALSE,
+            criteria_json   JSON NOT NULL,
+            rationale       VARCHAR,
+            flag_reason     VARCHAR,
+            candidate_left  BOOLEAN,            -- orientation shown; NULL for imported labels
+            shown_at        TIMESTAMPTZ,
+            submitted_at    TIMESTAMPTZ NOT NULL,
+            revision        INTEGER NOT NULL,   -- 1, 2, ... per (pair, annotator); latest counts
+            source          VARCHAR NOT NULL    -- app | sample | import:<file hash>
+        );
+        CREATE TABLE judges (
+            judge_id      VARCHAR PRIMARY KEY,
+            name          VARCHAR NOT NULL,
+            provider      VARCHAR NOT NULL,     -- openai | anthropic | openai-compatible | external
+            model         VARCHAR,
+            params_json   JSON NOT NULL,
+            rubric_json   JSON,
+            template      VARCHAR,
+            version_hash  VARCHAR NOT NULL,
+            created_at    TIMESTAMPTZ NOT NULL
+        );
+        CREATE TABLE verdicts (
+            study_id        VARCHAR NOT NULL,
+            pair_id         VARCHAR NOT NULL,
+            judge_id        VARCHAR NOT NULL,
+            presented       VARCHAR NOT NULL,   -- candidate_first | baseline_first | unknown
+            preference      VARCHAR NOT NULL CHECK (preference IN ('candidate', 'baseline', 'tie')),
+            criteria_json   JSON NOT NULL,
+            rationale       VARCHAR,
+            call_key        VARCHAR,            -- judge_calls row that produced it
+            source          VARCHAR NOT NULL,   -- run | import:<file hash>
+            created_at      TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (study_id, pair_id, judge_id, presented)
+        );
+        CREATE SEQUENCE event_ids;
+        CREATE TABLE events (
+            event_id      BIGINT PRIMARY KEY DEFAULT nextval('event_ids'),
+            occurred_at   TIMESTAMPTZ NOT NULL,
+            study_id      VARCHAR,
+            actor         VARCHAR NOT NULL,
+            kind          VARCHAR NOT NULL,
+            payload_json  JSON NOT NULL
+        );
+        CREATE INDEX labels_by_pair ON labels (study_id, pair_id, annotator_id);
+        """
+    )
+
+
+def apply_migrations(conn: Any) -> list[str]:
+    """Apply every migration not yet recorded; return the names applied now."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _signoff_migrations "
+        "(name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    done = {row[0] for row in conn.execute("SELECT name FROM _signoff_migrations").fetchall()}
+    applied = []
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            fn(conn)
+            conn.execute("INSERT INTO _signoff_migrations VALUES (?, now())", [name])
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        applied.append(name)
+    return applied

@@ -1,0 +1,125 @@
+"""Studies, their pairs and the audit trail, as SQL over a cursor."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+from reviewer.config import StudyConfig
+from reviewer.pairs import Pair
+from reviewer.store.connection import Cursor, fetch_dicts
+
+
+@dataclass(frozen=True)
+class StudyRow:
+    study_id: str
+    created_at: datetime
+    config: StudyConfig
+    config_hash: str
+    seed: int
+    pairs_hash: str
+    source: str
+    frozen_at: datetime | None
+    unblinded_at: datetime | None
+
+
+def record_event(cur: Cursor, study_id: str | None, actor: str, kind: str, **payload: Any) -> None:
+    """Append one row to the audit trail, inside the caller's transaction."""
+    cur.execute(
+        "INSERT INTO events (occurred_at, study_id, actor, kind, payload_json) VALUES (now(), ?, ?, ?, ?)",
+        [study_id, actor, kind, json.dumps(payload, sort_keys=True, default=str)],
+    )
+
+
+def get_study(cur: Cursor, study_id: str) -> StudyRow | None:
+    rows = fetch_dicts(cur, "SELECT * FROM studies WHERE study_id = ?", [study_id])
+    if not rows:
+        return None
+    row = rows[0]
+    config = StudyConfig.model_validate_json(row.pop("config_json"))
+    return StudyRow(config=config, **row)
+
+
+def list_studies(cur: Cursor) -> list[str]:
+    cur.execute("SELECT study_id FROM studies ORDER BY created_at")
+    return [r[0] for r in cur.fetchall()]
+
+
+def insert_study(
+    cur: Cursor, study_id: str, config: StudyConfig, pairs_hash: str, source: str
+) -> None:
+    cur.execute(
+        "INSERT INTO studies (study_id, created_at, config_json, config_hash, seed, pairs_hash,"
+        " source) VALUES (?, now(), ?, ?, ?, ?, ?)",
+        [study_id, config.canonical_json(), config.content_hash(), config.seed, pairs_hash, source],
+    )
+
+
+def update_study(
+    cur: Cursor, study_id: str, config: StudyConfig, pairs_hash: str, source: str
+) -> None:
+    cur.execute(
+        "UPDATE studies SET config_json = ?, config_hash = ?, seed = ?, pairs_hash = ?, source = ?"
+        " WHERE study_id = ?",
+        [config.canonical_json(), config.content_hash(), config.seed, pairs_hash, source, study_id],
+    )
+
+
+def freeze(cur: Cursor, study_id: str, actor: str, reason: str) -> bool:
+    """Mark the study frozen if it is not yet; return whether this call froze it."""
+    cur.execute(
+        "UPDATE studies SET frozen_at = now() WHERE study_id = ? AND frozen_at IS NULL "
+        "RETURNING frozen_at",
+        [study_id],
+    )
+    if cur.fetchone() is None:
+        return False
+    record_event(cur, study_id, actor, "study.freeze", reason=reason)
+    return True
+
+
+def replace_pairs(cur: Cursor, study_id: str, pairs: list[Pair], calibration: set[str]) -> None:
+    """Store the pairs of a study, replacing any it had, in one bulk insert."""
+    cur.execute("DELETE FROM pairs WHERE study_id = ?", [study_id])
+    table = pa.table(
+        {
+            "study_id": [study_id] * len(pairs),
+            "pair_id": [p.id for p in pairs],
+            "position": list(range(1, len(pairs) + 1)),
+            "prompt_json": [
+                json.dumps(p.model_dump(mode="json")["prompt"], ensure_ascii=False) for p in pairs
+            ],
+            "candidate": [p.candidate for p in pairs],
+            "baseline": [p.baseline for p in pairs],
+            "candidate_model": [p.candidate_model for p in pairs],
+            "baseline_model": [p.baseline_model for p in pairs],
+            "stratum": [p.stratum for p in pairs],
+            "reference": [p.reference for p in pairs],
+            "metadata_json": [json.dumps(p.metadata, ensure_ascii=False) for p in pairs],
+            "content_hash": [p.content_hash() for p in pairs],
+            "identical_outputs": [p.identical_outputs for p in pairs],
+            "in_calibration": [p.id in calibration for p in pairs],
+        }
+    )
+    cur.register("incoming_pairs", table)
+    try:
+        cur.execute("INSERT INTO pairs BY NAME SELECT * FROM incoming_pairs")
+    finally:
+        cur.unregister("incoming_pairs")
+
+
+def pair_hashes(cur: Cursor, study_id: str) -> dict[str, str]:
+    cur.execute("SELECT pair_id, content_hash FROM pairs WHERE study_id = ?", [study_id])
+    return dict(cur.fetchall())
+
+
+def pair_slots(cur: Cursor, study_id: str) -> list[tuple[str, bool]]:
+    cur.execute(
+        "SELECT pair_id, in_calibration FROM pairs WHERE study_id = ? ORDER BY position",
+        [study_id],
+    )
+    return cur.fetchall()
