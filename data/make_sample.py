@@ -610,7 +610,7 @@ def build(seed: int = 7) -> list[dict]:
     counts = dict.fromkeys(targets, 0)
     round_ = 0
     while any(counts[s] < targets[s] for s in targets):
-        for idx, (stratum, truth, clarity, differs, prompts, cand, base) in enumerate(SCENARIOS):
+        for idx, (stratum, truth, clarity, _differs, prompts, cand, base) in enumerate(SCENARIOS):
             if counts[stratum] >= targets[stratum]:
                 continue
             prompt = _decorate(prompts[round_ % len(prompts)], round_ // len(prompts))

@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import traceback
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -49,7 +49,7 @@ StudyOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
-class ExtraColumns(str, Enum):
+class ExtraColumns(StrEnum):
     reject = "reject"
     metadata = "metadata"
 

@@ -117,7 +117,7 @@ def _load(
 
 
 def _validate(rf, rec: Record, model, criteria, pair_ids, rows, first, key) -> list[Problem]:
-    data = {k: v for k, v in rec.data.items() if k not in criteria}
+    data = {k: v for k, v in rec.data.items() if k not in criteria and v is not None}
     problems: list[Problem] = []
     ratings: dict[str, str | dict[str, str]] = {}
     for column, (criterion, side) in criteria.items():

@@ -179,8 +179,9 @@ def _validate_rows(
     first_line: dict[str, int] = {}
     context = {"max_output_chars": max_output_chars}
     for line, data in rows:
+        given = {k: v for k, v in data.items() if v is not None}  # None: not given
         try:
-            pair = Pair.model_validate(data, context=context)
+            pair = Pair.model_validate(given, context=context)
         except ValidationError as exc:
             problems.extend(problems_from(exc, rf.name, line))
             continue

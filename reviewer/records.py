@@ -93,16 +93,14 @@ def _read_csv(path: Path, raw: bytes) -> RecordFile:
         raw = raw[3:]
     try:
         text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        start = raw.rfind(b"\n", 0, exc.start) + 1
-        end = raw.find(b"\n", exc.start)
-        bad_line = raw[start : end if end != -1 else len(raw)]
-        exc_in_line = UnicodeDecodeError(
-            exc.encoding, bad_line, exc.start - start, exc.end - start, exc.reason
-        )
-        out.problems.append(Problem(out.name, line, "encoding", _bad_bytes(bad_line, exc_in_line)))
-        return out
+    except UnicodeDecodeError:
+        # Name every bad line, then read on so that other problems are reported too.
+        for number, line in enumerate(raw.split(b"\n"), start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                out.problems.append(Problem(out.name, number, "encoding", _bad_bytes(line, exc)))
+        text = raw.decode("utf-8", errors="replace")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
@@ -181,7 +179,7 @@ def check_columns(
         problems.append(Problem(rf.name, 1, col, "required column is missing"))
     for col in rf.columns:
         if col not in known:
-            guess = difflib.get_close_matches(col, sorted(known), n=1)
+            guess = difflib.get_close_matches(col, sorted(known), n=1, cutoff=0.75)
             more = f" (did you mean '{guess[0]}'?)" if guess else ""
             problems.append(Problem(rf.name, rf.line_of(col), col, f"unknown column{more}{hint}"))
     return problems

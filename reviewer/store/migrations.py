@@ -1,8 +1,7 @@
 """Append-only, named schema migrations.
 
 Each migration runs once, in its own transaction, and is recorded in `_signoff_migrations`.
-Never edit or reorder a migration that has shipped: add a new one. `docs/schema.md` is
-generated from the result (see `python -m reviewer.store.schema_doc`).
+Never edit or reorder a migration that has shipped: add a new one.
 """
 
 from __future__ import annotations

@@ -32,8 +32,8 @@ def insert_annotator(
     role: str,
 ) -> None:
     cur.execute(
-        "INSERT INTO annotators (study_id, annotator_id, display_name, token_hash, role, created_at)"
-        " VALUES (?, ?, ?, ?, ?, now())",
+        "INSERT INTO annotators (study_id, annotator_id, display_name, token_hash, role,"
+        " created_at) VALUES (?, ?, ?, ?, ?, now())",
         [study_id, annotator_id, display_name, token_hash, role],
     )
 

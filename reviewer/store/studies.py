@@ -30,7 +30,8 @@ class StudyRow:
 def record_event(cur: Cursor, study_id: str | None, actor: str, kind: str, **payload: Any) -> None:
     """Append one row to the audit trail, inside the caller's transaction."""
     cur.execute(
-        "INSERT INTO events (occurred_at, study_id, actor, kind, payload_json) VALUES (now(), ?, ?, ?, ?)",
+        "INSERT INTO events (occurred_at, study_id, actor, kind, payload_json)"
+        " VALUES (now(), ?, ?, ?, ?)",
         [study_id, actor, kind, json.dumps(payload, sort_keys=True, default=str)],
     )
 

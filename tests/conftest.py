@@ -1,0 +1,86 @@
+"""Shared fixtures: a real DuckDB file per test and the real `signoff` entry point."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from reviewer.cli import main
+from reviewer.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    """Every test gets its own database path and actor; nothing touches the working tree."""
+    monkeypatch.setenv("SIGNOFF_DB", str(tmp_path / "signoff.duckdb"))
+    monkeypatch.setenv("SIGNOFF_ACTOR", "tester")
+    monkeypatch.delenv("SIGNOFF_DEBUG", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "signoff.duckdb"
+
+
+@pytest.fixture
+def store(db_path) -> Store:
+    return Store(db_path)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """Run `signoff ARGS...` in-process through the console entry point."""
+
+    def run(*args: str | Path) -> Result:
+        monkeypatch.setattr(sys, "argv", ["signoff", *map(str, args)])
+        capsys.readouterr()
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err, captured.err
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def pair(i: int, **over) -> dict:
+    row = {
+        "id": f"p{i:03d}",
+        "prompt": f"Question number {i}?",
+        "candidate": f"Candidate answer {i}.",
+        "baseline": f"Baseline answer {i}.",
+        "stratum": ["routine", "hard", "edge", "refusal"][i % 4],
+    }
+    row.update(over)
+    return row
+
+
+@pytest.fixture
+def pairs_file(tmp_path) -> Path:
+    return write_jsonl(tmp_path / "pairs.jsonl", [pair(i) for i in range(1, 41)])
