@@ -117,11 +117,17 @@ class Pair(BaseModel):
     def identical_outputs(self) -> bool:
         return self.candidate.strip() == self.baseline.strip()
 
-    def canonical_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    def prompt_json(self) -> str:
+        if isinstance(self.prompt, str):
+            return json.dumps(self.prompt, ensure_ascii=False)
+        return json.dumps([m.model_dump() for m in self.prompt], ensure_ascii=False)
 
     def content_hash(self) -> str:
-        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+        """sha256 of the pair's content: fields in model order (serialised by pydantic-core,
+        fast enough for 100k pairs), metadata with sorted keys so key order does not count."""
+        digest = hashlib.sha256(self.model_dump_json(exclude={"metadata"}).encode())
+        digest.update(json.dumps(self.metadata, sort_keys=True).encode())
+        return digest.hexdigest()
 
 
 PAIR_FIELDS = tuple(Pair.model_fields)
@@ -135,11 +141,15 @@ class PairSet:
     source: str
     pairs: list[Pair]
     warnings: list[str] = field(default_factory=list)
+    hashes: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hashes = [p.content_hash() for p in self.pairs]
 
     def content_hash(self) -> str:
         """Hash of every pair's content, independent of row order."""
         digest = hashlib.sha256()
-        for h in sorted(p.content_hash() for p in self.pairs):
+        for h in sorted(self.hashes):
             digest.update(h.encode())
         return digest.hexdigest()
 

@@ -56,15 +56,19 @@ def read_records(path: Path) -> RecordFile:
         raise InvalidInput([Problem(str(path), None, "file", "not found")])
     if kind == "parquet":
         return _read_parquet(path)
-    raw = path.read_bytes()
     if kind == "jsonl":
-        return _read_jsonl(path, raw)
-    return _read_csv(path, raw)
+        return _read_jsonl(path)
+    return _read_csv(path, path.read_bytes())
 
 
-def _read_jsonl(path: Path, raw: bytes) -> RecordFile:
+def _read_jsonl(path: Path) -> RecordFile:
     out = RecordFile(path)
-    for number, line in enumerate(raw.split(b"\n"), start=1):
+    with open(path, "rb") as lines:  # streamed: the whole file is never in memory twice
+        return _parse_jsonl(out, lines)
+
+
+def _parse_jsonl(out: RecordFile, lines: Iterable[bytes]) -> RecordFile:
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:

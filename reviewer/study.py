@@ -101,7 +101,7 @@ def import_study(
             outcome.action = "replaced"
         else:
             studies.insert_study(cur, name, cfg, new_hash, pairset.source)
-        studies.replace_pairs(cur, name, pairset.pairs, calibration)
+        studies.replace_pairs(cur, name, pairset, calibration)
         replan(cur, name, cfg)
         studies.record_event(
             cur,
@@ -121,7 +121,7 @@ def import_study(
 
 
 def _diff(old: dict[str, str], pairset: PairSet) -> dict[str, int]:
-    new = {p.id: p.content_hash() for p in pairset.pairs}
+    new = dict(zip((p.id for p in pairset.pairs), pairset.hashes, strict=True))
     return {
         "added": len(new.keys() - old.keys()),
         "removed": len(old.keys() - new.keys()),

@@ -173,7 +173,8 @@ def test_csv_without_header(cli, tmp_path, store):
             ":1: prompt: prompt has no messages",
         ),
         (
-            '{"id": "a", "prompt": [{"role": "robot", "content": "hi"}], "candidate": "x", "baseline": "y"}\n',
+            '{"id": "a", "prompt": [{"role": "robot", "content": "hi"}], '
+            '"candidate": "x", "baseline": "y"}\n',
             ":1: prompt.0.role: Input should be 'system', 'user', 'assistant' or 'tool'",
         ),
         (

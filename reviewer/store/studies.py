@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from reviewer.config import StudyConfig
-from reviewer.pairs import Pair
+from reviewer.pairs import PairSet
 from reviewer.store.connection import Cursor, fetch_dicts
 
 
@@ -83,17 +83,16 @@ def freeze(cur: Cursor, study_id: str, actor: str, reason: str) -> bool:
     return True
 
 
-def replace_pairs(cur: Cursor, study_id: str, pairs: list[Pair], calibration: set[str]) -> None:
+def replace_pairs(cur: Cursor, study_id: str, pairset: PairSet, calibration: set[str]) -> None:
     """Store the pairs of a study, replacing any it had, in one bulk insert."""
+    pairs = pairset.pairs
     cur.execute("DELETE FROM pairs WHERE study_id = ?", [study_id])
     table = pa.table(
         {
             "study_id": [study_id] * len(pairs),
             "pair_id": [p.id for p in pairs],
             "position": list(range(1, len(pairs) + 1)),
-            "prompt_json": [
-                json.dumps(p.model_dump(mode="json")["prompt"], ensure_ascii=False) for p in pairs
-            ],
+            "prompt_json": [p.prompt_json() for p in pairs],
             "candidate": [p.candidate for p in pairs],
             "baseline": [p.baseline for p in pairs],
             "candidate_model": [p.candidate_model for p in pairs],
@@ -101,7 +100,7 @@ def replace_pairs(cur: Cursor, study_id: str, pairs: list[Pair], calibration: se
             "stratum": [p.stratum for p in pairs],
             "reference": [p.reference for p in pairs],
             "metadata_json": [json.dumps(p.metadata, ensure_ascii=False) for p in pairs],
-            "content_hash": [p.content_hash() for p in pairs],
+            "content_hash": pairset.hashes,
             "identical_outputs": [p.identical_outputs for p in pairs],
             "in_calibration": [p.id in calibration for p in pairs],
         }

@@ -1,0 +1,31 @@
+# The two commands the README opens with. Both work on a fresh machine with only Python 3.11:
+# they create .venv and install signoff into it on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/signoff demo
+
+test: $(STAMP)
+	$(BIN)/ruff check reviewer judge tests data bench
+	$(BIN)/python -m pytest -n auto --doctest-modules reviewer tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check reviewer judge tests data bench
+	$(BIN)/ruff format --check reviewer judge tests data bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/import_bench.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache signoff-demo.duckdb
