@@ -58,7 +58,7 @@ def read_records(path: Path) -> RecordFile:
         return _read_parquet(path)
     if kind == "jsonl":
         return _read_jsonl(path)
-    return _read_csv(path, path.read_bytes())
+    return _read_csv(path)
 
 
 def _read_jsonl(path: Path) -> RecordFile:
@@ -91,21 +91,27 @@ def _parse_jsonl(out: RecordFile, lines: Iterable[bytes]) -> RecordFile:
     return out
 
 
-def _read_csv(path: Path, raw: bytes) -> RecordFile:
-    out = RecordFile(path)
-    if raw.startswith(b"\xef\xbb\xbf"):  # Excel's UTF-8 byte-order mark
-        raw = raw[3:]
+def _read_csv(path: Path) -> RecordFile:
+    """Stream the file as UTF-8 (utf-8-sig drops Excel's byte-order mark); only a file that is
+    not UTF-8 is read whole, to name each bad line and still report the other problems."""
     try:
-        text = raw.decode("utf-8")
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            return _parse_csv(RecordFile(path), handle)
     except UnicodeDecodeError:
-        # Name every bad line, then read on so that other problems are reported too.
-        for number, line in enumerate(raw.split(b"\n"), start=1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                out.problems.append(Problem(out.name, number, "encoding", _bad_bytes(line, exc)))
-        text = raw.decode("utf-8", errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""))
+        pass
+    out = RecordFile(path)
+    raw = path.read_bytes()
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            out.problems.append(Problem(out.name, number, "encoding", _bad_bytes(line, exc)))
+    text = raw.decode("utf-8-sig", errors="replace")
+    return _parse_csv(out, io.StringIO(text, newline=""))
+
+
+def _parse_csv(out: RecordFile, lines: Iterable[str]) -> RecordFile:
+    reader = csv.reader(lines)
     try:
         header = next(reader, None)
         if header is None:

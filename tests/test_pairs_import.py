@@ -212,3 +212,40 @@ def test_missing_and_unsupported_files(cli, tmp_path):
 def test_bad_study_name(cli, pairs_file):
     r = cli("import", pairs_file, "--study", "no spaces please")
     assert r.code == 2 and "invalid study name" in r.err
+
+
+def test_fast_and_detailed_paths_store_the_same_pairs(cli, tmp_path, store):
+    """A clean JSONL file takes the pydantic-core fast path; --extra-columns metadata and CSV
+    take the detailed one. All three must store identical pairs and hashes."""
+    rows = [
+        pair(1, metadata={"b": 1, "a": "é"}),
+        pair(2, prompt=[{"role": "user", "content": "multi\nline"}]),
+        pair(3, reference="ref", candidate_model="v3"),
+    ]
+    f = write_jsonl(tmp_path / "same.jsonl", rows)
+    csv_file = tmp_path / "same.csv"
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    frame["prompt"] = [
+        r["prompt"] if isinstance(r["prompt"], str) else json.dumps(r["prompt"]) for r in rows
+    ]
+    frame["metadata"] = [json.dumps(r.get("metadata", {})) for r in rows]
+    frame.to_csv(csv_file, index=False)
+    assert cli("import", f, "-s", "fast").code == 0
+    assert cli("import", f, "-s", "detailed", "--extra-columns", "metadata").code == 0
+    assert cli("import", csv_file, "-s", "csv").code == 0
+
+    def stored(study):
+        return store.read(
+            lambda cur: cur.execute(
+                "SELECT * EXCLUDE (study_id) FROM pairs WHERE study_id = ? ORDER BY pair_id",
+                [study],
+            ).fetchall()
+        )
+
+    assert stored("fast") == stored("detailed") == stored("csv")
+    hashes = store.read(
+        lambda cur: cur.execute("SELECT DISTINCT pairs_hash FROM studies").fetchall()
+    )
+    assert len(hashes) == 1

@@ -84,32 +84,37 @@ def freeze(cur: Cursor, study_id: str, actor: str, reason: str) -> bool:
 
 
 def replace_pairs(cur: Cursor, study_id: str, pairset: PairSet, calibration: set[str]) -> None:
-    """Store the pairs of a study, replacing any it had, in one bulk insert."""
-    pairs = pairset.pairs
+    """Store the pairs of a study, replacing any it had, in bulk inserts of 10,000 pairs.
+
+    Chunks keep the Arrow copy of the text small: Python never holds it for the whole set.
+    """
     cur.execute("DELETE FROM pairs WHERE study_id = ?", [study_id])
-    table = pa.table(
-        {
-            "study_id": [study_id] * len(pairs),
-            "pair_id": [p.id for p in pairs],
-            "position": list(range(1, len(pairs) + 1)),
-            "prompt_json": [p.prompt_json() for p in pairs],
-            "candidate": [p.candidate for p in pairs],
-            "baseline": [p.baseline for p in pairs],
-            "candidate_model": [p.candidate_model for p in pairs],
-            "baseline_model": [p.baseline_model for p in pairs],
-            "stratum": [p.stratum for p in pairs],
-            "reference": [p.reference for p in pairs],
-            "metadata_json": [json.dumps(p.metadata, ensure_ascii=False) for p in pairs],
-            "content_hash": pairset.hashes,
-            "identical_outputs": [p.identical_outputs for p in pairs],
-            "in_calibration": [p.id in calibration for p in pairs],
-        }
-    )
-    cur.register("incoming_pairs", table)
-    try:
-        cur.execute("INSERT INTO pairs BY NAME SELECT * FROM incoming_pairs")
-    finally:
-        cur.unregister("incoming_pairs")
+    pairs, hashes = pairset.pairs, pairset.hashes
+    for start in range(0, len(pairs), 10_000):
+        chunk = pairs[start : start + 10_000]
+        table = pa.table(
+            {
+                "study_id": [study_id] * len(chunk),
+                "pair_id": [p.id for p in chunk],
+                "position": list(range(start + 1, start + len(chunk) + 1)),
+                "prompt_json": pairset.prompts[start : start + 10_000],
+                "candidate": [p.candidate for p in chunk],
+                "baseline": [p.baseline for p in chunk],
+                "candidate_model": [p.candidate_model for p in chunk],
+                "baseline_model": [p.baseline_model for p in chunk],
+                "stratum": [p.stratum for p in chunk],
+                "reference": [p.reference for p in chunk],
+                "metadata_json": pairset.metadata[start : start + 10_000],
+                "content_hash": hashes[start : start + 10_000],
+                "identical_outputs": [p.identical_outputs for p in chunk],
+                "in_calibration": [p.id in calibration for p in chunk],
+            }
+        )
+        cur.register("incoming_pairs", table)
+        try:
+            cur.execute("INSERT INTO pairs BY NAME SELECT * FROM incoming_pairs")
+        finally:
+            cur.unregister("incoming_pairs")
 
 
 def pair_hashes(cur: Cursor, study_id: str) -> dict[str, str]:
