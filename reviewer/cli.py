@@ -14,7 +14,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from reviewer import study as study_ops
@@ -256,32 +255,55 @@ def format_status(st: StudyStatus) -> str:
     return "\n".join(lines)
 
 
+HostOption = Annotated[str, typer.Option(help="Address to listen on.")]
+PortOption = Annotated[int, typer.Option(help="Port to listen on.")]
+
+
+@app.command("app")
+def app_cmd(
+    study: StudyOption = None,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8501,
+    db: DbOption = None,
+) -> None:
+    """Start the labeling app (annotator pages and the admin page) on this database."""
+    from reviewer.server import serve
+
+    store = open_store(db)
+    if study:
+        store.read(lambda cur: study_ops.require_study(cur, study))
+    raise typer.Exit(serve(store.path, study, host, port))
+
+
 @app.command()
 def demo(
     db: Annotated[Path, typer.Option("--db", help="Where to create the demo database.")] = Path(
         "signoff-demo.duckdb"
     ),
+    serve_app: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the app once the study exists.")
+    ] = True,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8501,
 ) -> None:
-    """Create the sample study (support assistant v3 vs its base model) with sample labels."""
-    from reviewer.demo import create_demo
+    """Create the sample study (support assistant v3 vs its base model) and open the app."""
+    from reviewer.demo import STUDY, create_demo
+    from reviewer.server import serve
 
     store = open_store(db)
     result = create_demo(store)
-    typer.echo(result.summary())
+    summary = result.summary(f"http://localhost:{port}")
+    if not serve_app:
+        typer.echo(summary)
+        return
+    raise typer.Exit(serve(store.path, STUDY, host, port, intro=summary))
 
 
 def main() -> None:
     """Console entry point: run the CLI and turn every failure into a message and exit code."""
     try:
-        app(prog_name="signoff", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        # Standalone mode: typer prints usage errors itself and exits; ours arrive here.
+        app(prog_name="signoff")
     except SignoffError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)

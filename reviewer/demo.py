@@ -29,13 +29,13 @@ class DemoResult:
     def link(self, base_url: str = "http://localhost:8501") -> str:
         return f"{base_url}/?token={self.token}"
 
-    def summary(self) -> str:
+    def summary(self, base_url: str = "http://localhost:8501") -> str:
         s = self.status
         return (
             f"demo study {STUDY!r} in {self.store.path}: {s.pairs} pairs, "
             f"{s.calibration.pairs} in the calibration set, {s.labels} sample labels by "
             f"{sum(a.role == 'sample' for a in s.annotators)} sample annotators\n"
-            f"your annotator link: {self.link()}\n"
+            f"your annotator link: {self.link(base_url)}\n"
             f"see it all: signoff status --db {self.store.path}"
         )
 

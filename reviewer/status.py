@@ -39,6 +39,7 @@ class StudyStatus(BaseModel):
     pairs: int
     identical_outputs: int
     strata: dict[str, int]
+    stratum_labeled: dict[str, int] = Field(description="Stratum -> pairs with a label.")
     calibration: CalibrationProgress
     annotators: list[AnnotatorProgress]
     labels: int = Field(description="Label rows, revisions included.")
@@ -117,6 +118,12 @@ def _status(cur: Cursor, study_id: str) -> StudyStatus:
     )
     labels, labeled_pairs = cur.fetchone()
     cur.execute(
+        "SELECT p.stratum, count(DISTINCT p.pair_id) FROM pairs p JOIN labels l "
+        "USING (study_id, pair_id) WHERE p.study_id = ? GROUP BY p.stratum",
+        args,
+    )
+    stratum_labeled = dict(cur.fetchall())
+    cur.execute(
         "SELECT j.name, count(*) FROM verdicts v JOIN judges j USING (judge_id) "
         "WHERE v.study_id = ? GROUP BY j.name ORDER BY j.name",
         args,
@@ -131,6 +138,7 @@ def _status(cur: Cursor, study_id: str) -> StudyStatus:
         pairs=sum(strata.values()),
         identical_outputs=identical,
         strata=strata,
+        stratum_labeled=stratum_labeled,
         calibration=CalibrationProgress(
             pairs=calibration_pairs,
             labels=int(cal_labels),

@@ -81,11 +81,11 @@ def test_status_needs_a_study_when_several(cli, pairs_file):
 
 
 def test_demo_creates_the_sample_study(cli, tmp_path):
-    r = cli("demo", "--db", tmp_path / "demo.duckdb")
+    r = cli("demo", "--no-serve", "--db", tmp_path / "demo.duckdb")
     assert r.code == 0, r.err
     assert "128 pairs, 40 in the calibration set, 80 sample labels by 2 sample annotators" in r.out
     assert "your annotator link: http://localhost:8501/?token=" in r.out
-    again = cli("demo", "--db", tmp_path / "demo.duckdb")
+    again = cli("demo", "--no-serve", "--db", tmp_path / "demo.duckdb")
     assert again.code == 0 and again.out.split("token=")[1] != r.out.split("token=")[1]
     st = cli("status", "--db", tmp_path / "demo.duckdb", "--json").json()
     assert [a["role"] for a in st["annotators"]].count("sample") == 2

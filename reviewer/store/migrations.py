@@ -125,6 +125,29 @@ def m001_initial(cur: Any) -> None:
     )
 
 
+@migration
+def m002_views(cur: Any) -> None:
+    # A view is one display of a pair to an annotator, with the orientation actually shown.
+    # A label submitted in the app names its view: the label then carries that orientation and
+    # time on task even if assignments were re-planned meanwhile, and a double press (or a
+    # retried request) stores it once, since the view id is unique among labels.
+    cur.execute(
+        """
+        CREATE TABLE views (
+            view_id         VARCHAR PRIMARY KEY,
+            study_id        VARCHAR NOT NULL,
+            annotator_id    VARCHAR NOT NULL,
+            pair_id         VARCHAR NOT NULL,
+            candidate_left  BOOLEAN NOT NULL,
+            shown_at        TIMESTAMPTZ NOT NULL
+        );
+        ALTER TABLE labels ADD COLUMN view_id VARCHAR;
+        CREATE UNIQUE INDEX labels_view ON labels (view_id);
+        CREATE INDEX assignments_queue ON assignments (study_id, annotator_id, position);
+        """
+    )
+
+
 def apply_migrations(conn: Any) -> list[str]:
     """Apply every migration not yet recorded; return the names applied now."""
     conn.execute(

@@ -1,0 +1,159 @@
+"""The engineer's page: create or open a study, add annotators, watch progress and agreement,
+export labels. Reached only with the admin secret; annotator tokens never open it."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from reviewer import export, study
+from reviewer.agreement import pairwise_kappa
+from reviewer.app.context import app_url, default_study
+from reviewer.config import load_config
+from reviewer.errors import SignoffError
+from reviewer.pairs import load_pairs
+from reviewer.status import study_status
+from reviewer.store import Store
+from reviewer.store import studies as study_sql
+
+ACTOR = "admin page"
+
+
+def render(store: Store) -> None:
+    st.title("signoff · study admin")
+    names = store.read(study_sql.list_studies)
+    with st.expander("Create a study from a pairs file", expanded=not names):
+        _create(store)
+    if not names:
+        st.info("No study yet: create one above, or with `signoff import` in a terminal.")
+        return
+    preferred = st.session_state.get("admin_study") or default_study()
+    index = names.index(preferred) if preferred in names else len(names) - 1
+    study_id = st.selectbox("Study", names, index=index, key="admin_study")
+    status = study_status(store, study_id)
+    _overview(status)
+    _annotators(store, study_id, status)
+    _strata(status)
+    _agreement(store, study_id)
+    _export(store, study_id)
+
+
+def _create(store: Store) -> None:
+    with st.form("create_study", clear_on_submit=False):
+        name = st.text_input("Study name", placeholder="support-v3-vs-v2")
+        pairs = st.file_uploader("Pairs file", type=["jsonl", "csv", "parquet"])
+        config = st.file_uploader("Study config (optional)", type=["toml", "yaml", "yml"])
+        if not st.form_submit_button("Create study"):
+            return
+    if not name or pairs is None:
+        st.error("Give the study a name and a pairs file.")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            cfg = load_config(_save(tmp, config)) if config else load_config(None)
+            pairset = load_pairs(_save(tmp, pairs), cfg.limits.max_output_chars)
+            outcome = study.import_study(store, name, pairset, cfg if config else None, ACTOR)
+        except SignoffError as exc:
+            st.error("The study was not created.")
+            st.code(str(exc).replace(tmp + "/", ""), language=None)
+            return
+    for warning in outcome.warnings:
+        st.warning(warning)
+    st.session_state["admin_study"] = name
+    st.success(
+        f"Study {name!r}: {outcome.action}, {outcome.pairs} pairs, "
+        f"{outcome.calibration} in the calibration set."
+    )
+
+
+def _save(folder: str, upload) -> Path:
+    path = Path(folder) / Path(upload.name).name
+    path.write_bytes(upload.getvalue())
+    return path
+
+
+def _overview(status) -> None:
+    cols = st.columns(4)
+    cols[0].metric("Pairs", status.pairs)
+    cols[1].metric("Labels", status.labels)
+    cols[2].metric(
+        "Calibration pairs with 2+ labels",
+        f"{status.calibration.pairs_with_two_or_more}/{status.calibration.pairs}",
+    )
+    cols[3].metric("Frozen", status.frozen_at.strftime("%Y-%m-%d") if status.frozen_at else "no")
+
+
+def _annotators(store: Store, study_id: str, status) -> None:
+    st.subheader("Annotators")
+    if status.annotators:
+        table = pd.DataFrame(
+            [
+                {
+                    "annotator": a.display_name,
+                    "role": a.role,
+                    "labeled": a.labeled,
+                    "assigned": a.assigned,
+                    "calibration": f"{a.calibration_labeled}/{a.calibration_assigned}",
+                }
+                for a in status.annotators
+            ]
+        )
+        st.dataframe(table, hide_index=True, use_container_width=True)
+        st.caption("Rows with role *sample* are the demo's simulated labels, not real people.")
+    with st.form("add_annotators"):
+        text = st.text_area("Add annotators (one name per line)")
+        if st.form_submit_button("Add and show their links"):
+            names = [n.strip() for n in text.splitlines() if n.strip()]
+            try:
+                made = study.add_annotators(store, study_id, names, ACTOR)
+            except SignoffError as exc:
+                st.error(str(exc))
+            else:
+                st.success("Send each person their own link. It is shown only now.")
+                for a in made:
+                    st.markdown(f"**{a.display_name}**")
+                    st.code(f"{app_url()}/?token={a.token}", language=None)
+
+
+def _strata(status) -> None:
+    st.subheader("Progress by stratum")
+    rows = [
+        {"stratum": s, "pairs": n, "labeled pairs": status.stratum_labeled.get(s, 0)}
+        for s, n in status.strata.items()
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+
+
+def _agreement(store: Store, study_id: str) -> None:
+    st.subheader("Human agreement (overall preference)")
+    labels = export.latest_labels(store, study_id)
+    table = pairwise_kappa(labels, min_shared=10) if not labels.empty else pd.DataFrame()
+    if table.empty:
+        st.caption("Shown once two annotators share at least 10 labeled pairs.")
+        return
+    names = dict(zip(labels["annotator_id"], labels["annotator"], strict=False))
+    table["annotator_a"] = table["annotator_a"].map(names)
+    table["annotator_b"] = table["annotator_b"].map(names)
+    st.dataframe(table.round(3), hide_index=True, use_container_width=True)
+    st.caption("Cohen's kappa on candidate / baseline / tie, latest label per pair.")
+
+
+def _export(store: Store, study_id: str) -> None:
+    st.subheader("Export labels")
+    labels = export.latest_labels(store, study_id)
+    if labels.empty:
+        st.caption("No labels yet.")
+        return
+    left, right = st.columns(2)
+    left.download_button(
+        "Labels as CSV", export.to_csv(labels), f"{study_id}-labels.csv", mime="text/csv"
+    )
+    right.download_button(
+        "Labels as JSONL",
+        export.to_jsonl(labels),
+        f"{study_id}-labels.jsonl",
+        mime="application/jsonl",
+    )

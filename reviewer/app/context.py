@@ -1,0 +1,29 @@
+"""Process-wide resources of the app: one Store per database file, the admin secret."""
+
+from __future__ import annotations
+
+import hmac
+import os
+
+import streamlit as st
+
+from reviewer.store import Store, default_db_path
+
+
+@st.cache_resource
+def get_store() -> Store:
+    """One Store for every session of this server: threads take their own cursors."""
+    return Store(default_db_path())
+
+
+def is_admin(secret: str | None) -> bool:
+    expected = os.environ.get("SIGNOFF_ADMIN_SECRET", "")
+    return bool(expected) and bool(secret) and hmac.compare_digest(secret, expected)
+
+
+def app_url() -> str:
+    return os.environ.get("SIGNOFF_APP_URL", "http://localhost:8501").rstrip("/")
+
+
+def default_study() -> str | None:
+    return os.environ.get("SIGNOFF_STUDY") or None

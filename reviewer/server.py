@@ -1,0 +1,77 @@
+"""Start the Streamlit app for a database: `signoff app` and `signoff demo` come here."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+APP = Path(__file__).resolve().parent / "app" / "main.py"
+
+# Safety and quiet: no traceback or exception detail reaches a browser; no "magic" rendering of
+# bare expressions (which could send server-side values to the page); no telemetry, no file
+# watcher, no developer toolbar.
+STREAMLIT_FLAGS = [
+    "--server.headless",
+    "true",
+    "--browser.gatherUsageStats",
+    "false",
+    "--client.showErrorDetails",
+    "none",
+    "--client.toolbarMode",
+    "minimal",
+    "--runner.magicEnabled",
+    "false",
+    "--server.fileWatcherType",
+    "none",
+    "--global.developmentMode",
+    "false",
+]
+
+
+def app_command(host: str, port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        *STREAMLIT_FLAGS,
+    ]
+
+
+def app_env(db: Path, study: str | None, base_url: str, admin_secret: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        SIGNOFF_DB=str(db.resolve()), SIGNOFF_APP_URL=base_url, SIGNOFF_ADMIN_SECRET=admin_secret
+    )
+    if study:
+        env["SIGNOFF_STUDY"] = study
+    return env
+
+
+def serve(db: Path, study: str | None, host: str, port: int, intro: str = "") -> int:
+    """Run the app in the foreground until Ctrl-C; print the admin link first."""
+    base_url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
+    admin_secret = os.environ.get("SIGNOFF_ADMIN_SECRET") or secrets.token_urlsafe(18)
+    if intro:
+        print(intro, flush=True)
+    print(
+        f"admin page: {base_url}/?admin={admin_secret}\n"
+        f"annotators open the personal links from `signoff annotators add`\n"
+        f"serving {db} on {base_url} (Ctrl-C to stop)",
+        flush=True,
+    )
+    proc = subprocess.Popen(app_command(host, port), env=app_env(db, study, base_url, admin_secret))
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait()
+        return 0
