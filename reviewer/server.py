@@ -11,9 +11,12 @@ from pathlib import Path
 APP = Path(__file__).resolve().parent / "app" / "main.py"
 
 # Safety and quiet: no traceback or exception detail reaches a browser; no "magic" rendering of
-# bare expressions (which could send server-side values to the page); no telemetry, no file
-# watcher, no developer toolbar.
+# bare expressions (which could send server-side values to the page); Streamlit's experimental
+# JSON/MCP agent API stays off (off by default in 1.67; pinned so that no upgrade opens a second
+# way into the labeling pages); no telemetry, no file watcher, no developer toolbar.
 STREAMLIT_FLAGS = [
+    "--server.enableAgentApi",
+    "false",
     "--server.headless",
     "true",
     "--browser.gatherUsageStats",

@@ -10,10 +10,15 @@ import streamlit as st
 from reviewer.store import Store, default_db_path
 
 
-@st.cache_resource
 def get_store() -> Store:
-    """One Store for every session of this server: threads take their own cursors."""
-    return Store(default_db_path())
+    """One Store per database file for every session of this server; threads take their own
+    cursors."""
+    return _store_for(str(default_db_path().resolve()))
+
+
+@st.cache_resource
+def _store_for(path: str) -> Store:
+    return Store(path)
 
 
 def is_admin(secret: str | None) -> bool:

@@ -1,0 +1,154 @@
+"""Page logic through streamlit.testing.v1.AppTest over a real seeded DuckDB."""
+
+from __future__ import annotations
+
+import pytest
+from apphelp import MAIN, button, seed_sample, texts
+from sklearn.metrics import cohen_kappa_score
+from streamlit.testing.v1 import AppTest
+
+
+@pytest.fixture
+def tokens(cli):
+    return seed_sample(cli, "Ana", "Bo")
+
+
+def page(query: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=30)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def shown_view(store, annotator: str):
+    """The latest view (what is on screen) for an annotator, straight from the database."""
+    return store.read(
+        lambda cur: cur.execute(
+            "SELECT pair_id, candidate_left FROM views WHERE annotator_id = ? "
+            "ORDER BY shown_at DESC LIMIT 1",
+            [annotator],
+        ).fetchone()
+    )
+
+
+def labels_of(store, annotator: str):
+    return store.read(
+        lambda cur: cur.execute(
+            "SELECT pair_id, preference, both_bad, revision, criteria_json, candidate_left, "
+            "shown_at IS NOT NULL FROM labels WHERE annotator_id = ? ORDER BY label_id",
+            [annotator],
+        ).fetchall()
+    )
+
+
+def test_unknown_token_and_no_token_get_no_data(tokens):
+    at = page({"token": "not-a-real-token"})
+    assert "this link is not valid" in texts(at)
+    assert not any(b.label == "Response 1" for b in at.button)
+    assert "Open the personal link" in texts(page({}))
+
+
+def test_label_with_choice_and_criterion_is_translated_by_orientation(tokens, store):
+    at = page({"token": tokens["Ana"]})
+    assert "0 of 84 labeled" in at.get("progress")[0].proto.text
+    pair_id, left = shown_view(store, "ana")
+    button(at, "Response 1").click().run()
+    at.segmented_control[0].set_value("2").run()  # correctness: Response 2 better
+    button(at, "Submit").click().run()
+    assert "Saved." in texts(at)
+    assert "1 of 84 labeled" in at.get("progress")[0].proto.text
+    (got,) = labels_of(store, "ana")
+    assert got[0] == pair_id
+    assert got[1] == ("candidate" if left else "baseline")
+    assert got[4] == ('{"correctness": "baseline"}' if left else '{"correctness": "candidate"}')
+    assert got[5] == left and got[6] is True
+    assert shown_view(store, "ana")[0] != pair_id  # the next pair is on screen
+
+
+def test_submit_without_a_choice_asks_for_one(tokens, store):
+    at = page({"token": tokens["Ana"]})
+    button(at, "Submit").click().run()
+    assert "Pick Response 1, Response 2, Tie or Both bad first" in texts(at)
+    assert labels_of(store, "ana") == []
+
+
+def test_revise_previous_pair_adds_a_revision(tokens, store):
+    at = page({"token": tokens["Ana"]})
+    first, _ = shown_view(store, "ana")
+    button(at, "Both bad").click().run()
+    button(at, "Submit").click().run()
+    button(at, "Previous pair").click().run()
+    assert shown_view(store, "ana")[0] == first
+    assert "You labeled this pair before" in texts(at)
+    assert button(at, "Both bad").proto.type == "primary"  # earlier choice is selected
+    button(at, "Tie").click().run()
+    button(at, "Submit").click().run()
+    rows = labels_of(store, "ana")
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        (first, "tie", True, 1),
+        (first, "tie", False, 2),
+    ]
+
+
+def test_skip_moves_on_and_the_pair_comes_back_last(tokens, store):
+    at = page({"token": tokens["Ana"]})
+    skipped, _ = shown_view(store, "ana")
+    button(at, "Skip for now").click().run()
+    assert shown_view(store, "ana")[0] != skipped
+    assert labels_of(store, "ana") == []
+
+
+def test_second_annotator_sees_only_their_own_queue(tokens, store):
+    ana = page({"token": tokens["Ana"]})
+    button(ana, "Response 2").click().run()
+    button(ana, "Submit").click().run()
+    bo = page({"token": tokens["Bo"]})
+    assert "0 of 84 labeled" in bo.get("progress")[0].proto.text
+    button(bo, "Previous pair").click().run()
+    assert "There is no earlier label to revise." in texts(bo)
+
+
+def test_admin_page_needs_the_secret(tokens, monkeypatch):
+    monkeypatch.setenv("SIGNOFF_ADMIN_SECRET", "s3cret")
+    assert "This admin link is not valid" in texts(page({"admin": "guess"}))
+    # An annotator token is no admin secret.
+    assert "This admin link is not valid" in texts(page({"admin": tokens["Ana"]}))
+
+
+def test_admin_page_shows_progress_and_correct_agreement(tokens, store, monkeypatch):
+    monkeypatch.setenv("SIGNOFF_ADMIN_SECRET", "s3cret")
+    at = page({"admin": "s3cret"})
+    assert "signoff · study admin" in texts(at)
+    people = at.dataframe[0].value
+    assert set(people["annotator"]) == {"Maya Chen (sample)", "Jonas Berg (sample)", "Ana", "Bo"}
+    agreement = at.dataframe[2].value
+    labels = store.read(
+        lambda cur: cur.execute(
+            "SELECT pair_id, annotator_id, preference FROM labels WHERE source LIKE 'import:%' "
+            "ORDER BY pair_id"
+        ).fetchall()
+    )
+    maya = {p: v for p, a, v in labels if a == "maya-chen-sample"}
+    jonas = {p: v for p, a, v in labels if a == "jonas-berg-sample"}
+    shared = sorted(maya.keys() & jonas.keys())
+    expected = cohen_kappa_score([maya[p] for p in shared], [jonas[p] for p in shared])
+    assert agreement.iloc[0]["shared"] == 40
+    assert agreement.iloc[0]["kappa"] == pytest.approx(round(expected, 3))
+
+
+def test_admin_adds_annotators_and_shows_links(tokens, monkeypatch, store):
+    monkeypatch.setenv("SIGNOFF_ADMIN_SECRET", "s3cret")
+    at = page({"admin": "s3cret"})
+    at.text_area[0].set_value("Cy\nDee")
+    at.button(key="FormSubmitter:add_annotators-Add and show their links").click().run()
+    links = [c.value for c in at.code]
+    assert len(links) == 2 and all("/?token=" in link for link in links)
+    ids = store.read(
+        lambda cur: [
+            r[0]
+            for r in cur.execute(
+                "SELECT annotator_id FROM annotators WHERE role = 'annotator' ORDER BY 1"
+            ).fetchall()
+        ]
+    )
+    assert ids == ["ana", "bo", "cy", "dee"]
