@@ -217,19 +217,20 @@ def submit(
         view = view_sql.get_view(cur, view_id, who.annotator_id)
         if view is None or view["study_id"] != who.study_id:
             raise SignoffError("this page is out of date; reload it to continue")
-        config = studies.get_study(cur, who.study_id).config
+        study = studies.get_study(cur, who.study_id)
+        config = study.config
         side = _sides(view["candidate_left"])
         preference = "tie" if choice in ("tie", "both_bad") else side[choice]
         stored = view_sql.insert_view_label(
             cur,
-            view_id,
+            view,
             preference,
             choice == "both_bad",
             _unblind_criteria(config, criteria or {}, side),
             rationale.strip() or None,
             flag_reason.strip() or None,
         )
-        if stored:
+        if stored and study.frozen_at is None:
             studies.freeze(cur, who.study_id, who.annotator_id, reason="first label in the app")
         return stored
 

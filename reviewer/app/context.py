@@ -16,9 +16,14 @@ def get_store() -> Store:
     return _store_for(str(default_db_path().resolve()))
 
 
+# An idle second before the file is released: a click's queries then share one open connection,
+# and a terminal command still finds the file free between bursts of clicks.
+APP_LINGER_SECONDS = 1.0
+
+
 @st.cache_resource
 def _store_for(path: str) -> Store:
-    return Store(path)
+    return Store(path, linger=APP_LINGER_SECONDS)
 
 
 def is_admin(secret: str | None) -> bool:

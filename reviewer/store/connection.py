@@ -3,13 +3,16 @@
 DuckDB lets one process at a time open a database file. Experts label in `signoff app` for days
 while an engineer runs the CLI against the same file, so no process may sit on it: every unit of
 work opens the file (or joins the process's already open connection), takes a cursor of its own,
-runs one short transaction, and the file is released when the last piece of work in the process
-ends. Another process that finds the file held retries with backoff, and says who holds it if the
-wait runs out. Threads share one connection and take a cursor each, as DuckDB recommends.
+runs one short transaction, and the file is released once the process has had no work for
+`linger` seconds (0 for the CLI: at once; about a second for the app, because opening the file
+costs ~30 ms, more than the queries of a whole labeling click). Another process that finds the
+file held retries with backoff, and says who holds it if the wait runs out. Threads share one
+connection and take a cursor each, as DuckDB recommends.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import random
 import re
@@ -43,10 +46,15 @@ class Store:
     Args:
         path: the database file; created (with its schema) on first use.
         lock_timeout: seconds to keep retrying while another process holds the file.
+        linger: seconds an idle connection stays open before the file is released.
     """
 
-    def __init__(self, path: Path | str, lock_timeout: float | None = None):
+    def __init__(self, path: Path | str, lock_timeout: float | None = None, linger: float = 0.0):
         self.path = Path(path)
+        self.linger = linger
+        self._generation = 0  # bumped by every acquire: a pending close checks it
+        if linger > 0:
+            atexit.register(self._close_if_idle_now)
         env_timeout = os.environ.get("SIGNOFF_LOCK_TIMEOUT")
         self.lock_timeout = lock_timeout if lock_timeout is not None else float(env_timeout or 30.0)
         self._guard = threading.Lock()
@@ -111,14 +119,35 @@ class Store:
                         raise
                     self._migrated = True
             self._users += 1
+            self._generation += 1
             return self._conn
 
     def _release(self) -> None:
         with self._guard:
             self._users -= 1
+            if self._users or self._conn is None:
+                return
+            if self.linger <= 0:
+                self._close()
+                return
+            timer = threading.Timer(self.linger, self._close_if_idle, args=(self._generation,))
+            timer.daemon = True
+            timer.start()
+
+    def _close_if_idle(self, generation: int) -> None:
+        with self._guard:
+            if self._users == 0 and self._generation == generation and self._conn is not None:
+                self._close()
+
+    def _close_if_idle_now(self) -> None:
+        with self._guard:
             if self._users == 0 and self._conn is not None:
-                self._conn.close()
-                self._conn = None
+                self._close()
+
+    def _close(self) -> None:
+        assert self._conn is not None
+        self._conn.close()
+        self._conn = None
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         if not self.path.parent.exists():

@@ -7,24 +7,29 @@ from typing import Any
 
 from reviewer.store.connection import Cursor, fetch_dicts
 
-_LABELED = (
-    "EXISTS (SELECT 1 FROM labels l WHERE l.study_id = a.study_id AND l.pair_id = a.pair_id "
-    "AND l.annotator_id = a.annotator_id)"
-)
+
+def _done(study_id: str, annotator_id: str) -> tuple[str, list[str]]:
+    """This annotator's labeled pairs, as a subquery: cheaper than a correlated EXISTS."""
+    return (
+        "(SELECT DISTINCT pair_id FROM labels WHERE study_id = ? AND annotator_id = ?)",
+        [study_id, annotator_id],
+    )
 
 
 def progress(cur: Cursor, study_id: str, annotator_id: str) -> dict[str, int]:
     """Queue size and labels done, overall and on calibration pairs."""
+    done, args = _done(study_id, annotator_id)
     rows = fetch_dicts(
         cur,
         f"""
         SELECT count(*) AS total,
-               count(*) FILTER ({_LABELED}) AS done,
+               count(d.pair_id) AS done,
                count(*) FILTER (a.in_calibration) AS calibration_total,
-               count(*) FILTER (a.in_calibration AND {_LABELED}) AS calibration_done
-        FROM assignments a WHERE a.study_id = ? AND a.annotator_id = ?
+               count(d.pair_id) FILTER (a.in_calibration) AS calibration_done
+        FROM assignments a LEFT JOIN {done} d USING (pair_id)
+        WHERE a.study_id = ? AND a.annotator_id = ?
         """,
-        [study_id, annotator_id],
+        [*args, study_id, annotator_id],
     )
     return rows[0]
 
@@ -34,16 +39,17 @@ def next_unlabeled(
 ) -> dict[str, Any] | None:
     """First pair in the queue without a label from this annotator, skipping `skipped` pairs
     unless nothing else is left."""
+    done, args = _done(study_id, annotator_id)
     for avoid in (skipped, []):
         exclude = f"AND a.pair_id NOT IN ({', '.join('?' for _ in avoid)})" if avoid else ""
         rows = fetch_dicts(
             cur,
             f"""
             SELECT a.pair_id, a.candidate_left FROM assignments a
-            WHERE a.study_id = ? AND a.annotator_id = ? AND NOT {_LABELED} {exclude}
+            WHERE a.study_id = ? AND a.annotator_id = ? AND a.pair_id NOT IN {done} {exclude}
             ORDER BY a.position LIMIT 1
             """,
-            [study_id, annotator_id, *avoid],
+            [study_id, annotator_id, *args, *avoid],
         )
         if rows:
             return rows[0]
@@ -107,35 +113,43 @@ def get_view(cur: Cursor, view_id: str, annotator_id: str) -> dict[str, Any] | N
 
 def insert_view_label(
     cur: Cursor,
-    view_id: str,
+    view: dict[str, Any],
     preference: str,
     both_bad: bool,
     criteria: dict,
     rationale: str | None,
     flag_reason: str | None,
 ) -> bool:
-    """Store the label given on a view; False if that view was already submitted."""
+    """Store the label given on a view; False if that view was already submitted (the unique
+    index on view_id makes a double submit a no-op)."""
+    cur.execute(
+        "SELECT coalesce(max(revision), 0) + 1 FROM labels "
+        "WHERE study_id = ? AND pair_id = ? AND annotator_id = ?",
+        [view["study_id"], view["pair_id"], view["annotator_id"]],
+    )
+    revision = cur.fetchone()[0]
     cur.execute(
         """
         INSERT INTO labels (study_id, pair_id, annotator_id, preference, both_bad, criteria_json,
                             rationale, flag_reason, candidate_left, shown_at, submitted_at,
                             revision, source, view_id)
-        SELECT v.study_id, v.pair_id, v.annotator_id, ?, ?, ?, ?, ?, v.candidate_left,
-               v.shown_at, now(),
-               coalesce((SELECT max(l.revision) FROM labels l WHERE l.study_id = v.study_id
-                         AND l.pair_id = v.pair_id AND l.annotator_id = v.annotator_id), 0) + 1,
-               'app', v.view_id
-        FROM views v WHERE v.view_id = ?
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, 'app', ?)
         ON CONFLICT DO NOTHING
         RETURNING label_id
         """,
         [
+            view["study_id"],
+            view["pair_id"],
+            view["annotator_id"],
             preference,
             both_bad,
             json.dumps(criteria, sort_keys=True),
             rationale,
             flag_reason,
-            view_id,
+            view["candidate_left"],
+            view["shown_at"],
+            revision,
+            view["view_id"],
         ],
     )
     return cur.fetchone() is not None
