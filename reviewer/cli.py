@@ -199,6 +199,31 @@ def labels_import(
         typer.echo(f"imported {n} labels into {study_id!r}; the study is now frozen")
 
 
+class ExportFormat(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+@labels_app.command("export")
+def labels_export(
+    study: StudyOption = None,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or jsonl.")] = ExportFormat.csv,
+    out: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Export the latest label per pair and annotator, in the columns `labels import` reads."""
+    from reviewer import export
+
+    store = open_store(db)
+    frame = export.latest_labels(store, resolve_study(store, study))
+    data = export.to_csv(frame) if fmt == ExportFormat.csv else export.to_jsonl(frame)
+    if out is None:
+        sys.stdout.write(data.decode())
+    else:
+        out.write_bytes(data)
+        typer.echo(f"wrote {len(frame)} labels to {out}", err=True)
+
+
 @judge_app.command("import")
 def judge_import(
     file: Annotated[Path, typer.Argument(help="pair_id, judge, preference[, presented, criteria]")],

@@ -141,3 +141,33 @@ def test_unknown_study_lists_the_ones_there(cli, pairs_file, tmp_path):
     cli("import", pairs_file, "-s", "alpha")
     r = cli("status", "-s", "beta")
     assert r.code == 2 and "no study named 'beta'; studies here: alpha" in r.err
+
+
+def test_export_round_trips_through_import(cli, tmp_path, store):
+    setup_sample(cli)
+    cli("labels", "import", DATA / "sample_labels.csv", "-s", "s")
+    for fmt in ("csv", "jsonl"):
+        out = tmp_path / f"labels.{fmt}"
+        assert cli("labels", "export", "-s", "s", "--format", fmt, "--out", out).code == 0
+        study = f"copy-{fmt}"
+        cli(
+            "import",
+            DATA / "support_pairs.jsonl",
+            "-s",
+            study,
+            "--config",
+            DATA / "support_study.toml",
+        )
+        assert cli("labels", "import", out, "-s", study).code == 0
+
+    def labels(study):
+        return store.read(
+            lambda cur: cur.execute(
+                "SELECT pair_id, annotator_id, preference, both_bad, criteria_json, rationale "
+                "FROM labels WHERE study_id = ? ORDER BY 1, 2",
+                [study],
+            ).fetchall()
+        )
+
+    assert labels("s") == labels("copy-csv") == labels("copy-jsonl")
+    assert len(labels("s")) == 80

@@ -118,6 +118,20 @@ def _annotators(store: Store, study_id: str, status) -> None:
                     st.code(f"{app_url()}/?token={a.token}", language=None)
 
 
+def _annotator_row(a) -> dict:
+    """Sample and imported annotators have labels but no queue: show no queue numbers."""
+    queued = a.role == "annotator"
+    return {
+        "annotator": a.display_name,
+        "role": a.role,
+        "labeled": a.labeled,
+        "assigned": a.assigned if queued else None,
+        "calibration": f"{a.calibration_labeled}/{a.calibration_assigned}"
+        if queued
+        else str(a.calibration_labeled),
+    }
+
+
 def _strata(status) -> None:
     st.subheader("Progress by stratum")
     rows = [
