@@ -17,12 +17,12 @@ demo: $(STAMP)
 	$(BIN)/signoff demo
 
 test: $(STAMP)
-	$(BIN)/ruff check reviewer judge tests data bench
+	$(BIN)/ruff check reviewer judge tests data bench docs
 	$(BIN)/python -m pytest -n auto --doctest-modules reviewer tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check reviewer judge tests data bench
-	$(BIN)/ruff format --check reviewer judge tests data bench
+	$(BIN)/ruff check reviewer judge tests data bench docs
+	$(BIN)/ruff format --check reviewer judge tests data bench docs
 
 bench: $(STAMP)
 	$(BIN)/python bench/import_bench.py
