@@ -183,6 +183,19 @@ def annotators_link(
     typer.echo(f"{base_url.rstrip('/')}/?token={token}")
 
 
+@annotators_app.command("revoke")
+def annotators_revoke(
+    annotator: Annotated[str, typer.Argument(help="Annotator id, as `signoff status` shows it.")],
+    study: StudyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Stop an annotator's link; their labels stay and their unlabeled pairs are reassigned."""
+    store = open_store(db)
+    study_id = resolve_study(store, study)
+    study_ops.revoke_annotator(store, study_id, annotator, study_ops.current_actor())
+    typer.echo(f"revoked {annotator!r} in {study_id!r}; their unlabeled pairs were reassigned")
+
+
 @labels_app.command("import")
 def labels_import(
     file: Annotated[Path, typer.Argument(help="pair_id, annotator, preference[, criteria...]")],

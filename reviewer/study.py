@@ -332,3 +332,16 @@ def new_link_token(store: Store, study_id: str, annotator_id: str, actor: str) -
         return token
 
     return store.write(work)
+
+
+def revoke_annotator(store: Store, study_id: str, annotator_id: str, actor: str) -> None:
+    """Stop an annotator's link; their labels stay, their unlabeled pairs go to the others."""
+
+    def work(cur: Cursor) -> None:
+        study = require_study(cur, study_id)
+        if not people.revoke(cur, study_id, annotator_id):
+            raise NotFound(f"no active annotator {annotator_id!r} in study {study_id!r}")
+        replan(cur, study_id, study.config)
+        studies.record_event(cur, study_id, actor, "annotators.revoke", annotator=annotator_id)
+
+    store.write(work)

@@ -152,3 +152,24 @@ def test_admin_adds_annotators_and_shows_links(tokens, monkeypatch, store):
         ]
     )
     assert ids == ["ana", "bo", "cy", "dee"]
+
+
+def test_revoked_token_is_refused_and_its_pairs_reassigned(tokens, cli, store):
+    ana = page({"token": tokens["Ana"]})
+    button(ana, "Response 1").click().run()
+    button(ana, "Submit").click().run()
+    r = cli("annotators", "revoke", "ana", "-s", "demo")
+    assert r.code == 0 and "revoked 'ana'" in r.out
+    assert "this link is not valid" in texts(page({"token": tokens["Ana"]}))
+    queues = dict(
+        store.read(
+            lambda cur: cur.execute(
+                "SELECT annotator_id, count(*) FROM assignments GROUP BY 1"
+            ).fetchall()
+        )
+    )
+    assert queues == {"bo": 128}  # every pair now goes to the one annotator left
+    assert store.read(
+        lambda cur: cur.execute("SELECT count(*) FROM labels WHERE annotator_id = 'ana'").fetchone()
+    ) == (1,)
+    assert "no active annotator 'ana'" in cli("annotators", "revoke", "ana", "-s", "demo").err

@@ -91,3 +91,12 @@ def set_token(cur: Cursor, study_id: str, annotator_id: str, token_hash: str) ->
         [token_hash, study_id, annotator_id],
     )
     return cur.fetchone() is not None
+
+
+def revoke(cur: Cursor, study_id: str, annotator_id: str) -> bool:
+    cur.execute(
+        "UPDATE annotators SET revoked_at = now() WHERE study_id = ? AND annotator_id = ? "
+        "AND revoked_at IS NULL RETURNING annotator_id",
+        [study_id, annotator_id],
+    )
+    return cur.fetchone() is not None
