@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from reviewer import export, study
-from reviewer.agreement import pairwise_kappa
+from reviewer.stats import Rating, pairwise
 from reviewer.app.context import app_url, default_study
 from reviewer.config import load_config
 from reviewer.errors import SignoffError
@@ -144,13 +144,31 @@ def _strata(status) -> None:
 def _agreement(store: Store, study_id: str) -> None:
     st.subheader("Human agreement (overall preference)")
     labels = export.latest_labels(store, study_id)
-    table = pairwise_kappa(labels, min_shared=10) if not labels.empty else pd.DataFrame()
-    if table.empty:
+    if labels.empty:
         st.caption("Shown once two annotators share at least 10 labeled pairs.")
         return
-    names = dict(zip(labels["annotator_id"], labels["annotator"], strict=False))
-    table["annotator_a"] = table["annotator_a"].map(names)
-    table["annotator_b"] = table["annotator_b"].map(names)
+    ratings = [
+        Rating(p, a, v)
+        for p, a, v in zip(
+            labels["pair_id"], labels["annotator"], labels["preference"], strict=True
+        )
+    ]
+    rows = pairwise(ratings, min_shared=10)
+    if not rows:
+        st.caption("Shown once two annotators share at least 10 labeled pairs.")
+        return
+    table = pd.DataFrame(
+        [
+            {
+                "annotator_a": r.rater_a,
+                "annotator_b": r.rater_b,
+                "shared": r.shared,
+                "agreement": r.agreement,
+                "kappa": r.kappa,
+            }
+            for r in rows
+        ]
+    )
     st.dataframe(table.round(3), hide_index=True, use_container_width=True)
     st.caption("Cohen's kappa on candidate / baseline / tie, latest label per pair.")
 

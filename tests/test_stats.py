@@ -1,0 +1,212 @@
+"""Every statistic against an independent computation: a published worked example, a hand
+derivation written out here, or the formula applied directly."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import binom
+
+from reviewer.stats import (
+    Rating,
+    alpha,
+    bootstrap_ci,
+    cohen,
+    fleiss,
+    gwet_ac1,
+    item_outcome,
+    more_pairs_needed,
+    mtbench,
+    pairwise,
+    win_rate,
+)
+
+
+def two_raters(table: dict[tuple[str, str], int]) -> list[Rating]:
+    """Ratings from a 2-rater contingency table {(value_a, value_b): count}."""
+    out, i = [], 0
+    for (a, b), count in table.items():
+        for _ in range(count):
+            out += [Rating(f"i{i}", "A", a), Rating(f"i{i}", "B", b)]
+            i += 1
+    return out
+
+
+def test_cohen_wikipedia_example():
+    # Wikipedia, "Cohen's kappa", worked example: 50 proposals, yes/yes 20, yes/no 5,
+    # no/yes 10, no/no 15. p_o = 35/50 = 0.7; p_e = 0.5*0.6 + 0.5*0.4 = 0.5; kappa = 0.4.
+    ratings = two_raters({("y", "y"): 20, ("y", "n"): 5, ("n", "y"): 10, ("n", "n"): 15})
+    (pair,) = pairwise(ratings, min_shared=10)
+    assert pair.shared == 50
+    assert pair.agreement == pytest.approx(0.7)
+    assert pair.kappa == pytest.approx(0.4)
+
+
+def test_kappa_paradox_and_gwet_ac1_by_hand():
+    # Feinstein & Cicchetti's paradox table: 125 items, yes/yes 118, yes/no 5, no/yes 2, no/no 0.
+    # p_o = 118/125 = 0.944. Kappa: p_e = 0.984*0.96 + 0.016*0.04 = 0.94528,
+    #   kappa = (0.944 - 0.94528) / (1 - 0.94528) = -0.02339.
+    # AC1 (Gwet 2008): pi_yes = (0.984 + 0.96)/2 = 0.972, pe = 2 * 0.972 * 0.028 / (2-1)
+    #   = 0.054432, AC1 = (0.944 - 0.054432) / (1 - 0.054432) = 0.889568 / 0.945568 = 0.940776.
+    ratings = two_raters({("y", "y"): 118, ("y", "n"): 5, ("n", "y"): 2})
+    (pair,) = pairwise(ratings)
+    assert pair.agreement == pytest.approx(0.944)
+    assert pair.kappa == pytest.approx(-0.02339, abs=1e-5)
+    assert gwet_ac1(ratings) == pytest.approx(0.940776, abs=1e-6)
+
+
+def test_fleiss_wikipedia_example():
+    # Wikipedia, "Fleiss' kappa", worked example: 10 subjects, 14 raters, 5 categories,
+    # kappa = 0.210.
+    counts = [
+        [0, 0, 0, 0, 14],
+        [0, 2, 6, 4, 2],
+        [0, 0, 3, 5, 6],
+        [0, 3, 9, 2, 0],
+        [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0],
+        [3, 2, 6, 3, 0],
+        [2, 5, 3, 2, 2],
+        [6, 5, 2, 1, 0],
+        [0, 2, 2, 3, 7],
+    ]
+    ratings = []
+    for i, row in enumerate(counts):
+        raters = (str(k + 1) for k, c in enumerate(row) for _ in range(c))
+        ratings += [Rating(f"s{i}", f"r{j}", v) for j, v in enumerate(raters)]
+    assert fleiss(ratings) == pytest.approx(0.210, abs=5e-4)
+    # Not every item with the same number of raters: no Fleiss.
+    assert fleiss(ratings[:-1]) is None
+
+
+def test_krippendorff_published_example_with_missing_values():
+    # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", sec. C: 4 observers,
+    # 12 units, missing values; nominal alpha = 0.743.
+    data = {
+        "A": "1 2 3 3 2 1 4 1 2 . . .",
+        "B": "1 2 3 3 2 2 4 1 2 5 . 3",
+        "C": ". 3 3 3 2 3 4 2 2 5 1 .",
+        "D": "1 2 3 3 2 4 4 1 2 5 1 .",
+    }
+    ratings = [
+        Rating(f"u{j}", rater, v)
+        for rater, row in data.items()
+        for j, v in enumerate(row.split())
+        if v != "."
+    ]
+    assert alpha(ratings, "nominal") == pytest.approx(0.743, abs=5e-4)
+    # Same data, ordinal, with the values' order given.
+    ordinal = alpha(ratings, "ordinal", order=["1", "2", "3", "4", "5"])
+    assert 0.743 < ordinal <= 1
+
+
+def test_mtbench_with_and_without_ties_by_hand():
+    # Item 1: c, c, b -> pairs (c,c) (c,b) (c,b): 1 of 3 agree.
+    # Item 2: tie, c -> one disagreeing pair; dropped without ties.
+    # With ties: 1 agreement in 4 pairs = 0.25; without: 1 in 3.
+    ratings = [
+        Rating("1", "x", "candidate"),
+        Rating("1", "y", "candidate"),
+        Rating("1", "z", "baseline"),
+        Rating("2", "x", "tie"),
+        Rating("2", "y", "candidate"),
+    ]
+    agree, _ = mtbench(ratings, ties=True, resamples=0)
+    assert (agree.value, agree.n) == (pytest.approx(0.25), 4)
+    agree, kappa = mtbench(ratings, ties=False, resamples=0)
+    assert (agree.value, agree.n) == (pytest.approx(1 / 3), 3)
+    # Symmetric kappa over the 3 unordered pairs = Cohen on both orders: labels c,c,c,b,c,b vs
+    # c,b,b,c,c,c; p_o = 2/6, p_e = (4/6)^2 + (2/6)^2 = 5/9, kappa = (1/3 - 5/9)/(4/9) = -0.5.
+    assert kappa.value == pytest.approx(-0.5)
+
+
+def test_cohen_weighted_for_ordinal_scales_matches_sklearn_definition():
+    a = ["1", "2", "3", "4", "5", "3"]
+    b = ["1", "3", "3", "5", "4", "2"]
+    # Linear weights by hand: disagreement |i-j|/4. Observed mean weight: (0+1+0+1+1+1)/6/4.
+    obs = (0 + 1 + 0 + 1 + 1 + 1) / 6 / 4
+    pa = np.array([1, 1, 2, 1, 1]) / 6  # marginals of a over 1..5
+    pb = np.array([1, 1, 2, 1, 1]) / 6
+    exp = sum(pa[i] * pb[j] * abs(i - j) / 4 for i in range(5) for j in range(5))
+    assert cohen(a, b, weights="linear") == pytest.approx(1 - obs / exp)
+
+
+def test_undefined_kappa_is_nan():
+    assert math.isnan(cohen(["tie"] * 5, ["tie"] * 5))
+
+
+def test_item_outcome_majority():
+    assert item_outcome(["baseline", "tie", "baseline"]) == "baseline"
+    assert item_outcome(["candidate", "tie"]) == "tie"
+    assert item_outcome([]) == "tie"
+
+
+def test_win_rate_against_formulas():
+    outcomes = ["candidate"] * 70 + ["baseline"] * 30 + ["tie"] * 20
+    w = win_rate(outcomes, threshold=0.6)
+    assert (w.items, w.candidate, w.baseline, w.tie, w.decisive) == (120, 70, 30, 20, 100)
+    assert w.rate == pytest.approx(0.7)
+    # Wilson (1927): centre (p + z^2/2n)/(1 + z^2/n), half-width z*sqrt(p(1-p)/n + z^2/4n^2)/(..)
+    z, n, p = 1.959963984540054, 100, 0.7
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    assert (w.low, w.high) == (pytest.approx(centre - half), pytest.approx(centre + half))
+    # Exact one-sided test: P(X >= 70 | n=100, p=0.6) = binom.sf(69, 100, 0.6).
+    assert w.p_value == pytest.approx(binom.sf(69, 100, 0.6))
+    assert w.p_value_half == pytest.approx(binom.sf(69, 100, 0.5))
+    # The interval (0.604, 0.781) clears 0.6, so no more pairs are needed.
+    assert w.low > 0.6 and w.more_pairs_needed is None
+
+
+def test_more_pairs_needed_closes_the_interval():
+    outcomes = ["candidate"] * 33 + ["baseline"] * 17 + ["tie"] * 10  # 66% of 50 decisive
+    w = win_rate(outcomes, threshold=0.6)
+    assert w.low < 0.6 < w.high
+    extra = w.more_pairs_needed
+    assert extra is not None and extra > 0
+    # With `extra` more items at the same decisive share (50/60) and rate, the interval clears.
+    from statsmodels.stats.proportion import proportion_confint
+
+    def low_at(items):
+        d = items * 50 / 60
+        return proportion_confint(0.66 * d, d, method="wilson")[0]
+
+    assert low_at(60 + extra) > 0.6
+    assert low_at(60 + extra - 2) <= 0.6
+    assert more_pairs_needed(0.6, 0.8, 100, 0.6) is None
+
+
+def test_no_decisive_items():
+    w = win_rate(["tie", "tie"], 0.6)
+    assert math.isnan(w.rate) and w.decisive == 0
+
+
+def test_bootstrap_is_seeded_and_brackets_the_mean():
+    data = list(np.random.default_rng(0).normal(10, 2, 200))
+    a = bootstrap_ci(data, lambda xs: float(np.mean(xs)), 500, seed=1)
+    assert a == bootstrap_ci(data, lambda xs: float(np.mean(xs)), 500, seed=1)
+    assert a[0] < np.mean(data) < a[1]
+    # Standard error of the mean ~ 2/sqrt(200) = 0.141: the 95% interval is about +-0.28.
+    assert 0.4 < a[1] - a[0] < 0.7
+
+
+@pytest.mark.slow
+def test_intervals_cover_the_truth_about_95_percent():
+    """Coverage by simulation: Wilson intervals for win rates and bootstrap intervals for an
+    agreement rate must contain the true value 93-97% of the time."""
+    rng = np.random.default_rng(2024)
+    for true_rate in (0.5, 0.6, 0.75):
+        hits = 0
+        for _ in range(2000):
+            wins = rng.binomial(150, true_rate)
+            w = win_rate(["candidate"] * wins + ["baseline"] * (150 - wins), 0.6)
+            hits += w.low <= true_rate <= w.high
+        assert 0.93 <= hits / 2000 <= 0.97, (true_rate, hits / 2000)
+    hits = 0
+    for sim in range(400):
+        agree = list(rng.random(200) < 0.7)  # two raters agree on 70% of items
+        low, high = bootstrap_ci(agree, lambda xs: float(np.mean(xs)), 400, seed=sim)
+        hits += low <= 0.7 <= high
+    assert 0.93 <= hits / 400 <= 0.97, hits / 400
