@@ -10,11 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from reviewer import export, study
-from reviewer.stats import Rating, pairwise
 from reviewer.app.context import app_url, default_study
 from reviewer.config import load_config
 from reviewer.errors import SignoffError
 from reviewer.pairs import load_pairs
+from reviewer.stats import Rating, pairwise
 from reviewer.status import study_status
 from reviewer.store import Store
 from reviewer.store import studies as study_sql
