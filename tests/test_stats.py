@@ -12,14 +12,15 @@ from scipy.stats import binom
 from reviewer.stats import (
     Rating,
     alpha,
-    bootstrap_ci,
     cohen,
     fleiss,
     gwet_ac1,
     item_outcome,
+    item_weights,
     more_pairs_needed,
     mtbench,
     pairwise,
+    percentile_interval,
     win_rate,
 )
 
@@ -54,7 +55,7 @@ def test_kappa_paradox_and_gwet_ac1_by_hand():
     (pair,) = pairwise(ratings)
     assert pair.agreement == pytest.approx(0.944)
     assert pair.kappa == pytest.approx(-0.02339, abs=1e-5)
-    assert gwet_ac1(ratings) == pytest.approx(0.940776, abs=1e-6)
+    assert gwet_ac1(ratings).value == pytest.approx(0.940776, abs=1e-6)
 
 
 def test_fleiss_wikipedia_example():
@@ -133,6 +134,49 @@ def test_cohen_weighted_for_ordinal_scales_matches_sklearn_definition():
     assert cohen(a, b, weights="linear") == pytest.approx(1 - obs / exp)
 
 
+def test_mtbench_and_ac1_intervals_bracket_their_estimates():
+    rng = np.random.default_rng(7)
+    truth = rng.choice(["candidate", "baseline", "tie"], size=300, p=[0.6, 0.3, 0.1])
+    ratings = []
+    for i, t in enumerate(truth):
+        for rater in ("a", "b", "c"):
+            value = t if rng.random() < 0.8 else rng.choice(["candidate", "baseline", "tie"])
+            ratings.append(Rating(f"i{i}", rater, value))
+    agree, kappa = mtbench(ratings, resamples=500, seed=3)
+    assert agree.low < agree.value < agree.high and kappa.low < kappa.value < kappa.high
+    assert agree.n == 900  # 3 unordered pairs per item
+    ac1 = gwet_ac1(ratings, resamples=500, seed=3)
+    assert ac1.low < ac1.value < ac1.high
+
+
+def test_krippendorff_nominal_equals_library_on_coincidences():
+    # Nominal alpha from the coincidence matrix (Krippendorff 2011, eq. for D_o and D_e):
+    # o_ck = sum over items of ordered pairs (c, k) / (m_i - 1); alpha = 1 - D_o / D_e.
+    from reviewer.stats import ItemTable
+
+    data = {
+        "A": "1 2 3 3 2 1 4 1 2 . . .",
+        "B": "1 2 3 3 2 2 4 1 2 5 . 3",
+        "C": ". 3 3 3 2 3 4 2 2 5 1 .",
+        "D": "1 2 3 3 2 4 4 1 2 5 1 .",
+    }
+    ratings = [
+        Rating(f"u{j}", r, v)
+        for r, row in data.items()
+        for j, v in enumerate(row.split())
+        if v != "."
+    ]
+    t = ItemTable(ratings)
+    m = t.counts.sum(axis=1)
+    keep = m >= 2
+    o = (t.pairs[keep] / (m[keep] - 1)[:, None, None]).sum(axis=0)
+    n_c = o.sum(axis=1)
+    n = n_c.sum()
+    d_o = (o.sum() - np.trace(o)) / n
+    d_e = (n * n - (n_c**2).sum()) / (n * (n - 1))
+    assert 1 - d_o / d_e == pytest.approx(alpha(ratings, "nominal"))
+
+
 def test_undefined_kappa_is_nan():
     assert math.isnan(cohen(["tie"] * 5, ["tie"] * 5))
 
@@ -183,10 +227,22 @@ def test_no_decisive_items():
     assert math.isnan(w.rate) and w.decisive == 0
 
 
+def weighted_mean_ci(data, resamples: int, seed: int) -> tuple[float, float]:
+    weights = item_weights(len(data), resamples, seed)
+    return percentile_interval(weights @ np.asarray(data, dtype=float) / len(data))
+
+
+def test_item_weights_are_resamples():
+    w = item_weights(50, 200, seed=4)
+    assert w.shape == (200, 50) and (w.sum(axis=1) == 50).all()
+    assert (w == item_weights(50, 200, seed=4)).all()
+    assert abs(w.mean() - 1) < 0.02
+
+
 def test_bootstrap_is_seeded_and_brackets_the_mean():
     data = list(np.random.default_rng(0).normal(10, 2, 200))
-    a = bootstrap_ci(data, lambda xs: float(np.mean(xs)), 500, seed=1)
-    assert a == bootstrap_ci(data, lambda xs: float(np.mean(xs)), 500, seed=1)
+    a = weighted_mean_ci(data, 500, seed=1)
+    assert a == weighted_mean_ci(data, 500, seed=1)
     assert a[0] < np.mean(data) < a[1]
     # Standard error of the mean ~ 2/sqrt(200) = 0.141: the 95% interval is about +-0.28.
     assert 0.4 < a[1] - a[0] < 0.7
@@ -205,8 +261,8 @@ def test_intervals_cover_the_truth_about_95_percent():
             hits += w.low <= true_rate <= w.high
         assert 0.93 <= hits / 2000 <= 0.97, (true_rate, hits / 2000)
     hits = 0
-    for sim in range(400):
+    for sim in range(1000):
         agree = list(rng.random(200) < 0.7)  # two raters agree on 70% of items
-        low, high = bootstrap_ci(agree, lambda xs: float(np.mean(xs)), 400, seed=sim)
+        low, high = weighted_mean_ci(agree, 1000, seed=sim)
         hits += low <= 0.7 <= high
-    assert 0.93 <= hits / 400 <= 0.97, hits / 400
+    assert 0.93 <= hits / 1000 <= 0.97, hits / 1000

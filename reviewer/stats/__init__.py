@@ -2,6 +2,7 @@
 
 from reviewer.stats.agreement import (
     Estimate,
+    ItemTable,
     PairAgreement,
     Rating,
     alpha,
@@ -11,22 +12,24 @@ from reviewer.stats.agreement import (
     mtbench,
     pairwise,
 )
-from reviewer.stats.bootstrap import bootstrap_ci
+from reviewer.stats.bootstrap import item_weights, percentile_interval
 from reviewer.stats.winrate import WinRate, item_outcome, more_pairs_needed, win_rate
 
 __all__ = [
     "Estimate",
+    "ItemTable",
     "PairAgreement",
     "Rating",
     "WinRate",
     "alpha",
-    "bootstrap_ci",
     "cohen",
     "fleiss",
     "gwet_ac1",
     "item_outcome",
+    "item_weights",
     "more_pairs_needed",
     "mtbench",
     "pairwise",
+    "percentile_interval",
     "win_rate",
 ]

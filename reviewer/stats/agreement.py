@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
-from reviewer.stats.bootstrap import bootstrap_ci
+from reviewer.stats.bootstrap import item_weights, percentile_interval
 
 
 @dataclass(frozen=True)
@@ -87,41 +87,76 @@ def pairwise(
     return out
 
 
-def _label_pairs(items: dict[str, dict[str, str]], ties: bool) -> tuple[list[str], list[str]]:
-    """Every unordered pair of ratings by two different raters on the same item, as two lists."""
-    left, right = [], []
-    for ratings in items.values():
-        for x, y in itertools.combinations(list(ratings.values()), 2):
-            if not ties and ("tie" in (x, y)):
-                continue
-            left.append(x)
-            right.append(y)
-    return left, right
+class ItemTable:
+    """Per-item sufficient statistics of a set of ratings over categories `categories`.
+
+    pairs[i] is the q x q matrix of ordered pairs of ratings by different raters on item i
+    (both orders), counts[i] the number of raters per category. MT-Bench agreement, Scott's pi
+    over label pairs, Krippendorff's nominal alpha and Gwet's AC1 are all ratios of sums of
+    these, so a bootstrap resample is a weighted sum (see bootstrap.py).
+    """
+
+    def __init__(self, ratings: Sequence[Rating], categories: Sequence[str] | None = None):
+        items = by_item(ratings)
+        self.keys = sorted(items)
+        self.categories = list(categories or sorted({r.value for r in ratings}))
+        index = {c: k for k, c in enumerate(self.categories)}
+        q = len(self.categories)
+        self.counts = np.zeros((len(self.keys), q))
+        for i, key in enumerate(self.keys):
+            for value in items[key].values():
+                self.counts[i, index[value]] += 1
+        c = self.counts
+        # Ordered pairs of different raters: n_c n_k off the diagonal, n_c (n_c - 1) on it.
+        self.pairs = c[:, :, None] * c[:, None, :] - np.einsum("ij,jk->ijk", c, np.eye(q))
+
+    def without(self, category: str) -> ItemTable:
+        """The same items with every pair involving `category` dropped (MT-Bench "no ties")."""
+        out = object.__new__(ItemTable)
+        out.keys, out.categories, out.counts = self.keys, self.categories, self.counts
+        out.pairs = self.pairs.copy()
+        if category in self.categories:
+            k = self.categories.index(category)
+            out.pairs[:, k, :] = 0
+            out.pairs[:, :, k] = 0
+        return out
+
+
+def _pair_stats(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Agreement, symmetric kappa (Scott's pi) and n of unordered pairs, from summed ordered
+    pair matrices of shape (..., q, q)."""
+    total = pairs.sum(axis=(-2, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        agree = np.trace(pairs, axis1=-2, axis2=-1) / total
+        margin = pairs.sum(axis=-1) / total[..., None]
+        expected = (margin**2).sum(axis=-1)
+        kappa = (agree - expected) / (1 - expected)
+    return agree, kappa, total / 2
 
 
 def mtbench(
-    ratings: Sequence[Rating], ties: bool = True, resamples: int = 1000, seed: int = 0
+    ratings: Sequence[Rating],
+    ties: bool = True,
+    resamples: int = 1000,
+    seed: int = 0,
+    table: ItemTable | None = None,
 ) -> tuple[Estimate, Estimate]:
     """MT-Bench protocol (Zheng et al. 2023, sec. 4.2): agreement over all pairs of labels on the
     same item by different raters; `ties=False` drops a pair if either side is a tie.
 
-    Returns (agreement, kappa). The pairs are unordered, so kappa is computed on both orders at
-    once (a symmetric Cohen's kappa, i.e. Scott's pi over label pairs).
+    Returns (agreement, kappa). The pairs are unordered, so kappa is Cohen's kappa over both
+    orders at once, which is Scott's pi over label pairs.
     """
-    items = by_item(ratings)
-
-    def stats(keys: list[str]) -> tuple[float, float, int]:
-        left, right = _label_pairs({k: items[k] for k in keys}, ties)
-        if not left:
-            return math.nan, math.nan, 0
-        agree = float(np.mean([x == y for x, y in zip(left, right, strict=True)]))
-        return agree, cohen(left + right, right + left), len(left)
-
-    keys = sorted(items)
-    agree, kappa, n = stats(keys)
-    agree_ci = bootstrap_ci(keys, lambda ks: stats(ks)[0], resamples, seed)
-    kappa_ci = bootstrap_ci(keys, lambda ks: stats(ks)[1], resamples, seed)
-    return Estimate(agree, *agree_ci, n), Estimate(kappa, *kappa_ci, n)
+    table = table or ItemTable(ratings)
+    if not ties:
+        table = table.without("tie")
+    agree, kappa, n = _pair_stats(table.pairs.sum(axis=0))
+    weights = item_weights(len(table.keys), resamples, seed)
+    b_agree, b_kappa, _ = _pair_stats(np.einsum("ri,ijk->rjk", weights, table.pairs))
+    return (
+        Estimate(float(agree), *percentile_interval(b_agree), int(n)),
+        Estimate(float(kappa), *percentile_interval(b_kappa), int(n)),
+    )
 
 
 def fleiss(ratings: Sequence[Rating]) -> float | None:
@@ -159,7 +194,9 @@ def alpha(
     )
 
 
-def gwet_ac1(ratings: Sequence[Rating]) -> float:
+def gwet_ac1(
+    ratings: Sequence[Rating], resamples: int = 0, seed: int = 0, table: ItemTable | None = None
+) -> Estimate:
     """Gwet's AC1 for any number of raters, missing ratings allowed (Gwet 2008, eq. 14-15):
 
         pa = mean over items with r_i >= 2 of  sum_k r_ik (r_ik - 1) / (r_i (r_i - 1))
@@ -170,21 +207,27 @@ def gwet_ac1(ratings: Sequence[Rating]) -> float:
     where r_ik counts raters who put item i in category k and q is the number of categories.
     Unlike kappa it stays high when raters agree on a skewed label (the "kappa paradox").
     """
-    items = by_item(ratings)
-    categories = sorted({r.value for r in ratings})
-    q = len(categories)
-    if q < 2:
-        return math.nan
-    pa_terms, pi = [], np.zeros(q)
-    for ratings_of in items.values():
-        counts = np.array([list(ratings_of.values()).count(c) for c in categories], dtype=float)
-        r = counts.sum()
-        pi += counts / r
-        if r >= 2:
-            pa_terms.append(float((counts * (counts - 1)).sum() / (r * (r - 1))))
-    if not pa_terms:
-        return math.nan
-    pa = float(np.mean(pa_terms))
-    pi /= len(items)
-    pe = float((pi * (1 - pi)).sum() / (q - 1))
-    return (pa - pe) / (1 - pe)
+    table = table or ItemTable(ratings)
+    q = len(table.categories)
+    r = table.counts.sum(axis=1)
+    if q < 2 or not (r >= 2).any():
+        nan = math.nan
+        return Estimate(nan, nan, nan, 0)
+    multi = r >= 2
+    pa_i = np.where(
+        multi,
+        (table.counts * (table.counts - 1)).sum(axis=1) / np.where(multi, r * (r - 1), 1),
+        0.0,
+    )
+    share = table.counts / r[:, None]
+
+    def ac1(w: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pa = (w * pa_i * multi).sum(axis=-1) / (w * multi).sum(axis=-1)
+            pi = (w[..., None] * share).sum(axis=-2) / w.sum(axis=-1)[..., None]
+            pe = (pi * (1 - pi)).sum(axis=-1) / (q - 1)
+            return (pa - pe) / (1 - pe)
+
+    value = float(ac1(np.ones(len(r))))
+    replicates = ac1(item_weights(len(r), resamples, seed)) if resamples else np.array([])
+    return Estimate(value, *percentile_interval(replicates), int(multi.sum()))

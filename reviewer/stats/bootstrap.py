@@ -1,39 +1,31 @@
-"""Percentile bootstrap over items (prompts), never over labels: labels on one item are not
-independent, so resampling them would make intervals too narrow."""
+"""Bootstrap over items (prompts), never over labels: labels on one item are not independent,
+so resampling them would make intervals too narrow.
+
+A resample is a vector of how often each item was drawn (multinomial, n draws over n items).
+Every agreement statistic here is a ratio of weighted sums of per-item arrays, so all resamples
+are one matrix product: 1,000 resamples of 5,000 items cost milliseconds, not minutes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TypeVar
-
 import numpy as np
 
-T = TypeVar("T")
 BOOTSTRAP_STREAM = 3
 
 
-def bootstrap_ci(
-    items: Sequence[T],
-    statistic: Callable[[list[T]], float],
-    resamples: int,
-    seed: int,
-    confidence: float = 0.95,
-) -> tuple[float, float]:
-    """Percentile interval of `statistic` over `resamples` resamples of `items` with replacement.
-
-    Resamples where the statistic is undefined (NaN) are dropped; (nan, nan) if all are.
-    """
-    if not items or resamples <= 0:
-        return (float("nan"), float("nan"))
+def item_weights(items: int, resamples: int, seed: int) -> np.ndarray:
+    """(resamples, items) matrix of draw counts; each row sums to `items`."""
     rng = np.random.default_rng([seed, BOOTSTRAP_STREAM])
-    n = len(items)
-    values = []
-    for _ in range(resamples):
-        picks = rng.integers(0, n, size=n)
-        value = statistic([items[i] for i in picks])
-        if not np.isnan(value):
-            values.append(value)
-    if not values:
+    if items == 0 or resamples <= 0:
+        return np.zeros((0, items))
+    return rng.multinomial(items, np.full(items, 1 / items), size=resamples).astype(float)
+
+
+def percentile_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of bootstrap replicates, ignoring undefined (NaN) ones."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if values.size == 0:
         return (float("nan"), float("nan"))
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
