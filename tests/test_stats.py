@@ -266,3 +266,29 @@ def test_intervals_cover_the_truth_about_95_percent():
         low, high = weighted_mean_ci(agree, 1000, seed=sim)
         hits += low <= 0.7 <= high
     assert 0.93 <= hits / 1000 <= 0.97, hits / 1000
+
+
+def test_judge_vs_humans_matches_cohen_on_expanded_pairs():
+    from reviewer.stats import judge_vs_humans
+
+    judge = {"1": "candidate", "2": "baseline", "3": "tie", "4": "candidate"}
+    humans = [
+        Rating("1", "a", "candidate"),
+        Rating("1", "b", "baseline"),
+        Rating("2", "a", "baseline"),
+        Rating("3", "a", "candidate"),
+        Rating("4", "a", "candidate"),
+        Rating("4", "b", "candidate"),
+        Rating("5", "a", "tie"),
+    ]  # item 5 has no verdict: not compared
+    agree, kappa = judge_vs_humans(judge, humans, resamples=0)
+    j = ["candidate", "candidate", "baseline", "tie", "candidate", "candidate"]
+    h = ["candidate", "baseline", "baseline", "candidate", "candidate", "candidate"]
+    assert agree.n == 6 and agree.value == pytest.approx(4 / 6)
+    assert kappa.value == pytest.approx(cohen(j, h))
+    agree, _ = judge_vs_humans(judge, humans, ties=False, resamples=0)
+    assert agree.n == 5 and agree.value == pytest.approx(4 / 5)
+
+
+def test_alpha_is_undefined_without_an_item_rated_twice():
+    assert math.isnan(alpha([Rating("1", "a", "x"), Rating("2", "b", "y")]))

@@ -9,6 +9,7 @@ from reviewer.stats.agreement import (
     cohen,
     fleiss,
     gwet_ac1,
+    judge_vs_humans,
     mtbench,
     pairwise,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "gwet_ac1",
     "item_outcome",
     "item_weights",
+    "judge_vs_humans",
     "more_pairs_needed",
     "mtbench",
     "pairwise",

@@ -122,16 +122,53 @@ class ItemTable:
         return out
 
 
-def _pair_stats(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Agreement, symmetric kappa (Scott's pi) and n of unordered pairs, from summed ordered
-    pair matrices of shape (..., q, q)."""
-    total = pairs.sum(axis=(-2, -1))
+def _table_stats(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Agreement, Cohen's kappa and count from contingency tables of shape (..., q, q):
+    p_o = trace / total, p_e = sum_k row_k col_k / total^2. On a symmetric table of ordered
+    pairs this is Scott's pi."""
+    total = table.sum(axis=(-2, -1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        agree = np.trace(pairs, axis1=-2, axis2=-1) / total
-        margin = pairs.sum(axis=-1) / total[..., None]
-        expected = (margin**2).sum(axis=-1)
+        agree = np.trace(table, axis1=-2, axis2=-1) / total
+        rows = table.sum(axis=-1) / total[..., None]
+        cols = table.sum(axis=-2) / total[..., None]
+        expected = (rows * cols).sum(axis=-1)
         kappa = (agree - expected) / (1 - expected)
+    return agree, kappa, total
+
+
+def _pair_stats(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As `_table_stats`, for ordered pair tables: n counts unordered pairs."""
+    agree, kappa, total = _table_stats(pairs)
     return agree, kappa, total / 2
+
+
+def judge_vs_humans(
+    judge: dict[str, str],
+    humans: Sequence[Rating],
+    ties: bool = True,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[Estimate, Estimate]:
+    """A judge against every human label on the same item (MT-Bench protocol): agreement and
+    Cohen's kappa over (judge, human) label pairs, bootstrapped over items."""
+    categories = ["candidate", "baseline", "tie"]
+    index = {c: k for k, c in enumerate(categories)}
+    items = by_item(humans)
+    keys = sorted(k for k in items if k in judge)
+    tables = np.zeros((len(keys), 3, 3))
+    for i, key in enumerate(keys):
+        for value in items[key].values():
+            tables[i, index[judge[key]], index[value]] += 1
+    if not ties:
+        tables[:, 2, :] = 0
+        tables[:, :, 2] = 0
+    agree, kappa, n = _table_stats(tables.sum(axis=0))
+    weights = item_weights(len(keys), resamples, seed)
+    b_agree, b_kappa, _ = _table_stats(np.einsum("ri,ijk->rjk", weights, tables))
+    return (
+        Estimate(float(agree), *percentile_interval(b_agree), int(n)),
+        Estimate(float(kappa), *percentile_interval(b_kappa), int(n)),
+    )
 
 
 def mtbench(
@@ -185,7 +222,8 @@ def alpha(
         for i, rater in enumerate(raters):
             if rater in ratings_of:
                 data[i, j] = code[ratings_of[rater]]
-    if np.sum(~np.isnan(data)) < 2 or len(code) < 2:
+    # Alpha needs an item with two ratings and two values in use; otherwise it is undefined.
+    if not (np.sum(~np.isnan(data), axis=0) >= 2).any() or len(code) < 2:
         return math.nan
     return float(
         krippendorff.alpha(

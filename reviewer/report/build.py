@@ -1,0 +1,402 @@
+"""Assemble the sign-off report from the store: labels and verdicts in, `Report` out.
+
+All numbers come from `reviewer.stats`; this module only groups the data and names the parts.
+Human win rates reduce each item's labels to one outcome by majority (ties on a split), so an
+item labeled five times counts once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+
+from reviewer.config import StudyConfig
+from reviewer.report.model import (
+    AgreementOut,
+    AnnotatorOut,
+    Appendix,
+    Example,
+    Interval,
+    JudgeOut,
+    PairOut,
+    Report,
+    SideResult,
+    WinRateOut,
+)
+from reviewer.report.verdict import decide
+from reviewer.stats import (
+    Estimate,
+    ItemTable,
+    Rating,
+    WinRate,
+    alpha,
+    fleiss,
+    gwet_ac1,
+    item_outcome,
+    judge_vs_humans,
+    mtbench,
+    pairwise,
+    win_rate,
+)
+from reviewer.store import Store
+from reviewer.store import report_data as data
+from reviewer.store.connection import Cursor
+from reviewer.study import require_study
+
+RESAMPLES = 1000
+
+
+def build_report(store: Store, study_id: str, resamples: int = RESAMPLES) -> Report:
+    return store.read(lambda cur: _build(cur, study_id, resamples))
+
+
+def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
+    study = require_study(cur, study_id)
+    cfg = study.config
+    labels = data.latest_labels(cur, study_id)
+    verdict_rows = data.verdicts(cur, study_id)
+    pairs = data.pairs(cur, study_id)
+    people = data.annotators(cur, study_id)
+    names = {p["annotator_id"]: p["display_name"] for p in people}
+    strata = {pid: p["stratum"] for pid, p in pairs.items()}
+
+    ratings = [Rating(r["pair_id"], r["annotator_id"], r["preference"]) for r in labels]
+    human_items: dict[str, list[str]] = defaultdict(list)
+    for r in ratings:
+        human_items[r.item].append(r.value)
+    human_outcomes = {item: item_outcome(values) for item, values in human_items.items()}
+    humans = _side(human_outcomes, _criteria_outcomes(labels, cfg), strata, cfg)
+    judges = _judges(verdict_rows, ratings, human_outcomes, strata, cfg, resamples)
+    verdict = decide(
+        _win(humans.win_rate),
+        {s: _win(w) for s, w in humans.by_stratum.items()},
+        cfg.signoff,
+        "humans",
+    )
+    unblinded = data.unblinding(cur, study_id)
+    any_pair = next(iter(pairs.values()), {})
+    return Report(
+        study=study_id,
+        title=cfg.title,
+        question=cfg.question,
+        verdict=verdict,
+        rules=cfg.signoff.model_dump(),
+        humans=humans,
+        agreement=_agreement(ratings, names, cfg.seed, resamples),
+        annotators=_annotators(labels, ratings, people),
+        judges=judges,
+        examples=_examples(labels, human_outcomes, pairs, humans.worst_stratum, names),
+        appendix=Appendix(
+            study=study_id,
+            config_hash=study.config_hash,
+            pairs_hash=study.pairs_hash,
+            seed=cfg.seed,
+            bootstrap_resamples=resamples,
+            created_at=study.created_at,
+            frozen_at=study.frozen_at,
+            unblinded_at=study.unblinded_at,
+            unblinded_by=unblinded["actor"] if unblinded else None,
+            candidate_model=any_pair.get("candidate_model") if unblinded else None,
+            baseline_model=any_pair.get("baseline_model") if unblinded else None,
+            annotators=[names[a] for a in sorted({r.rater for r in ratings})],
+            judges={j.name: j.version_hash for j in judges},
+            software_version=_version(),
+            generated_at=datetime.now(UTC),
+        ),
+    )
+
+
+def _version() -> str:
+    try:
+        return version("signoff")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def _win_out(w: WinRate) -> WinRateOut:
+    return WinRateOut(
+        items=w.items,
+        candidate=w.candidate,
+        baseline=w.baseline,
+        tie=w.tie,
+        decisive=w.decisive,
+        rate=_num(w.rate),
+        low=_num(w.low),
+        high=_num(w.high),
+        threshold=w.threshold,
+        p_value=_num(w.p_value),
+        p_value_half=_num(w.p_value_half),
+        more_pairs_needed=w.more_pairs_needed,
+    )
+
+
+def _win(out: WinRateOut) -> WinRate:
+    nan = math.nan
+    return WinRate(
+        out.items,
+        out.candidate,
+        out.baseline,
+        out.tie,
+        nan if out.rate is None else out.rate,
+        nan if out.low is None else out.low,
+        nan if out.high is None else out.high,
+        out.threshold,
+        nan if out.p_value is None else out.p_value,
+        nan if out.p_value_half is None else out.p_value_half,
+        out.more_pairs_needed,
+    )
+
+
+def _side(
+    outcomes: dict[str, str],
+    criteria: dict[str, dict[str, str]],
+    strata: dict[str, str],
+    cfg: StudyConfig,
+) -> SideResult:
+    rules = cfg.signoff
+    overall = win_rate(list(outcomes.values()), rules.win_rate_threshold, rules.confidence)
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for item, outcome in outcomes.items():
+        grouped[strata.get(item, "unspecified")].append(outcome)
+    by_stratum = {
+        s: win_rate(v, rules.win_rate_threshold, rules.confidence)
+        for s, v in sorted(grouped.items())
+    }
+    rated = {s: w for s, w in by_stratum.items() if w.decisive}
+    worst = min(rated, key=lambda s: rated[s].rate) if rated else None
+    return SideResult(
+        win_rate=_win_out(overall),
+        by_stratum={s: _win_out(w) for s, w in by_stratum.items()},
+        by_criterion={
+            name: _win_out(win_rate(list(v.values()), rules.win_rate_threshold, rules.confidence))
+            for name, v in criteria.items()
+        },
+        worst_stratum=worst,
+    )
+
+
+def _criteria_outcomes(labels: list[dict], cfg: StudyConfig) -> dict[str, dict[str, str]]:
+    """Criterion -> item -> outcome. Pairwise 'same' is a tie; a likert criterion compares the
+    two responses' scores within each label; then each item's labels go by majority."""
+    per: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for row in labels:
+        for name, value in json.loads(row["criteria_json"]).items():
+            if isinstance(value, dict):
+                if {"candidate", "baseline"} <= value.keys():
+                    c, b = float(value["candidate"]), float(value["baseline"])
+                    per[name][row["pair_id"]].append(
+                        "candidate" if c > b else "baseline" if b > c else "tie"
+                    )
+            else:
+                per[name][row["pair_id"]].append("tie" if value == "same" else value)
+    return {
+        c.name: {item: item_outcome(v) for item, v in per[c.name].items()}
+        for c in cfg.criteria
+        if c.name in per
+    }
+
+
+def _interval(e: Estimate) -> Interval:
+    return Interval(value=_num(e.value), low=_num(e.low), high=_num(e.high), n=e.n)
+
+
+def _agreement(
+    ratings: list[Rating], names: dict[str, str], seed: int, resamples: int
+) -> AgreementOut:
+    table = ItemTable(ratings, ["candidate", "baseline", "tie"])
+    with_ties = mtbench(ratings, True, resamples, seed, table)
+    without = mtbench(ratings, False, resamples, seed, table)
+    ac1 = gwet_ac1(ratings, resamples, seed, table)
+    kappa, agree = with_ties[1].value, with_ties[0].value
+    note = None
+    if agree == agree and kappa == kappa and agree >= 0.8 and kappa < 0.4:
+        note = (
+            f"Raters agree on {agree:.0%} of label pairs yet kappa is only {kappa:.2f}: "
+            "one label dominates, so chance agreement is high (the kappa paradox). "
+            f"Gwet's AC1, which is robust to this, is {ac1.value:.2f}."
+        )
+    return AgreementOut(
+        pairwise=[
+            PairOut(
+                rater_a=names.get(p.rater_a, p.rater_a),
+                rater_b=names.get(p.rater_b, p.rater_b),
+                shared=p.shared,
+                agreement=p.agreement,
+                kappa=_num(p.kappa),
+            )
+            for p in pairwise(ratings, min_shared=10)
+        ],
+        mtbench_with_ties={"agreement": _interval(with_ties[0]), "kappa": _interval(with_ties[1])},
+        mtbench_without_ties={"agreement": _interval(without[0]), "kappa": _interval(without[1])},
+        fleiss_kappa=_num(fleiss(ratings)),
+        krippendorff_alpha=_num(alpha(ratings, "nominal")) if ratings else None,
+        gwet_ac1=_interval(ac1),
+        note=note,
+    )
+
+
+def _annotators(
+    labels: list[dict], ratings: list[Rating], people: list[dict]
+) -> list[AnnotatorOut]:
+    by_item: dict[str, dict[str, str]] = defaultdict(dict)
+    for r in ratings:
+        by_item[r.item][r.rater] = r.value
+    out = []
+    for person in people:
+        aid = person["annotator_id"]
+        mine = [row for row in labels if row["annotator_id"] == aid]
+        seconds = [row["seconds"] for row in mine if row["seconds"] is not None]
+        sided = [
+            row for row in mine if row["candidate_left"] is not None and row["preference"] != "tie"
+        ]
+        left = [(row["preference"] == "candidate") == row["candidate_left"] for row in sided]
+        agree = [
+            v == others_value
+            for item, v in ((r.item, r.value) for r in ratings if r.rater == aid)
+            for other, others_value in by_item[item].items()
+            if other != aid
+        ]
+        out.append(
+            AnnotatorOut(
+                annotator_id=aid,
+                name=person["display_name"],
+                role=person["role"],
+                labels=len(mine),
+                median_seconds=statistics.median(seconds) if seconds else None,
+                left_pick_rate=sum(left) / len(left) if left else None,
+                agreement_with_others=sum(agree) / len(agree) if agree else None,
+            )
+        )
+    return out
+
+
+def _judges(
+    rows: list[dict],
+    humans: list[Rating],
+    human_outcomes: dict[str, str],
+    strata: dict[str, str],
+    cfg: StudyConfig,
+    resamples: int,
+) -> list[JudgeOut]:
+    by_judge: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_judge[row["judge"]].append(row)
+    out = []
+    for name, verdicts in sorted(by_judge.items()):
+        per_item: dict[str, dict[str, str]] = defaultdict(dict)
+        for v in verdicts:
+            per_item[v["pair_id"]][v["presented"]] = v["preference"]
+        outcomes, flips, both = {}, 0, 0
+        for item, seen in per_item.items():
+            if {"candidate_first", "baseline_first"} <= seen.keys():
+                both += 1
+                a, b = seen["candidate_first"], seen["baseline_first"]
+                flips += a != b
+                outcomes[item] = a if a == b else "tie"  # a verdict that flips is a tie
+            else:
+                outcomes[item] = next(iter(seen.values()))
+        first = [
+            (v["preference"] == "candidate") == (v["presented"] == "candidate_first")
+            for v in verdicts
+            if v["presented"] != "unknown" and v["preference"] != "tie"
+        ]
+        with_ties = judge_vs_humans(outcomes, humans, True, resamples, cfg.seed)
+        without = judge_vs_humans(outcomes, humans, False, resamples, cfg.seed)
+        decided = {
+            i: o for i, o in human_outcomes.items() if i in outcomes and _has_majority(humans, i)
+        }
+        split = sum(1 for i in human_outcomes if i in outcomes and i not in decided)
+        majority = judge_vs_humans(
+            {i: outcomes[i] for i in decided},
+            [Rating(i, "majority", o) for i, o in decided.items()],
+            True,
+            0,
+            cfg.seed,
+        )
+        confusion: dict[str, dict[str, int]] = {
+            h: dict.fromkeys(("candidate", "baseline", "tie"), 0)
+            for h in ("candidate", "baseline", "tie")
+        }
+        for item, h in decided.items():
+            confusion[h][outcomes[item]] += 1
+        first_row = verdicts[0]
+        out.append(
+            JudgeOut(
+                name=name,
+                judge_id=first_row["judge_id"],
+                provider=first_row["provider"],
+                model=first_row["model"],
+                version_hash=first_row["version_hash"],
+                result=_side(outcomes, {}, strata, cfg),
+                vs_humans_with_ties={
+                    "agreement": _interval(with_ties[0]),
+                    "kappa": _interval(with_ties[1]),
+                },
+                vs_humans_without_ties={
+                    "agreement": _interval(without[0]),
+                    "kappa": _interval(without[1]),
+                },
+                vs_majority={
+                    "agreement": _num(majority[0].value),
+                    "kappa": _num(majority[1].value),
+                    "items": majority[0].n,
+                    "split_skipped": split,
+                },
+                confusion=confusion,
+                flip_rate=flips / both if both else None,
+                first_position_rate=sum(first) / len(first) if first else None,
+            )
+        )
+    return out
+
+
+def _has_majority(humans: list[Rating], item: str) -> bool:
+    counts = Counter(r.value for r in humans if r.item == item).most_common()
+    return bool(counts) and (len(counts) == 1 or counts[0][1] > counts[1][1])
+
+
+def _examples(
+    labels: list[dict],
+    outcomes: dict[str, str],
+    pairs: dict[str, dict],
+    worst: str | None,
+    names: dict[str, str],
+    limit: int = 3,
+) -> dict[str, list[Example]]:
+    by_item: dict[str, dict[str, str]] = defaultdict(dict)
+    for row in labels:
+        by_item[row["pair_id"]][names.get(row["annotator_id"], row["annotator_id"])] = row[
+            "preference"
+        ]
+
+    def example(item: str) -> Example:
+        p = pairs[item]
+        prompt = json.loads(p["prompt_json"])
+        if not isinstance(prompt, str):
+            prompt = "\n\n".join(f"{m['role']}: {m['content']}" for m in prompt)
+        return Example(
+            pair_id=item,
+            stratum=p["stratum"],
+            prompt=prompt,
+            candidate=p["candidate"],
+            baseline=p["baseline"],
+            human_outcome=outcomes[item],
+            labels=by_item[item],
+        )
+
+    losses = sorted(
+        i for i, o in outcomes.items() if o == "baseline" and pairs[i]["stratum"] == worst
+    )
+    split = sorted(i for i, v in by_item.items() if len(set(v.values())) > 1)
+    return {
+        "worst_stratum": [example(i) for i in losses[:limit]],
+        "disagreements": [example(i) for i in split[:limit]],
+    }

@@ -1,0 +1,144 @@
+"""The sign-off report as data: what `signoff report --format json` prints. Fields are stable;
+new ones may be added, none renamed or removed without raising `schema_version`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Interval(BaseModel):
+    value: float | None = Field(description="Point estimate; null when undefined.")
+    low: float | None = Field(description="Lower bound of the 95% bootstrap interval over items.")
+    high: float | None
+    n: int = Field(description="How many comparisons (or items) it rests on.")
+
+
+class WinRateOut(BaseModel):
+    items: int = Field(description="Items (prompts) with an outcome.")
+    candidate: int = Field(description="Items where the candidate won.")
+    baseline: int
+    tie: int
+    decisive: int = Field(description="candidate + baseline.")
+    rate: float | None = Field(description="candidate / decisive.")
+    low: float | None = Field(description="Wilson 95% interval of rate.")
+    high: float | None
+    threshold: float = Field(description="The sign-off threshold the rate is tested against.")
+    p_value: float | None = Field(description="Exact one-sided P(wins >= observed | threshold).")
+    p_value_half: float | None = Field(description="The same against 0.5.")
+    more_pairs_needed: int | None = Field(
+        description="When the interval straddles the threshold: more items needed to decide."
+    )
+
+
+class SideResult(BaseModel):
+    """Win rates from one source (humans, or one judge)."""
+
+    win_rate: WinRateOut
+    by_stratum: dict[str, WinRateOut]
+    by_criterion: dict[str, WinRateOut]
+    worst_stratum: str | None = Field(description="Stratum with the lowest decisive win rate.")
+
+
+class PairOut(BaseModel):
+    rater_a: str
+    rater_b: str
+    shared: int
+    agreement: float
+    kappa: float | None
+
+
+class AgreementOut(BaseModel):
+    pairwise: list[PairOut] = Field(description="Cohen's kappa per annotator pair (>= 10 shared).")
+    mtbench_with_ties: dict[str, Interval] = Field(description="agreement and kappa.")
+    mtbench_without_ties: dict[str, Interval]
+    fleiss_kappa: float | None = Field(description="Only when every item has as many raters.")
+    krippendorff_alpha: float | None
+    gwet_ac1: Interval
+    note: str | None = Field(description="Plain-language reading, e.g. the kappa paradox.")
+
+
+class AnnotatorOut(BaseModel):
+    annotator_id: str
+    name: str
+    role: str
+    labels: int
+    median_seconds: float | None = Field(description="Time on task, app labels only.")
+    left_pick_rate: float | None = Field(description="Share of decisive picks on the left side.")
+    agreement_with_others: float | None
+
+
+class JudgeOut(BaseModel):
+    name: str
+    judge_id: str
+    provider: str
+    model: str | None
+    version_hash: str
+    result: SideResult
+    vs_humans_with_ties: dict[str, Interval]
+    vs_humans_without_ties: dict[str, Interval]
+    vs_majority: dict[str, float | int | None] = Field(
+        description="agreement and kappa against the human majority; items compared, and items "
+        "skipped because the humans were split."
+    )
+    confusion: dict[str, dict[str, int]] = Field(description="human majority -> judge -> items")
+    flip_rate: float | None = Field(
+        description="Share of items judged in both orders whose "
+        "verdict changed with the order (counted as ties)."
+    )
+    first_position_rate: float | None = Field(
+        description="Share of decisive verdicts that preferred the response shown first."
+    )
+
+
+class Example(BaseModel):
+    pair_id: str
+    stratum: str
+    prompt: str
+    candidate: str
+    baseline: str
+    human_outcome: str
+    labels: dict[str, str] = Field(description="annotator -> preference")
+
+
+class Verdict(BaseModel):
+    decision: Literal["SIGN-OFF", "BLOCKED", "NOT ENOUGH EVIDENCE"]
+    reason: str
+    source: str = Field(description="Whose judgments decided: 'humans' or 'judge:<name>'.")
+
+
+class Appendix(BaseModel):
+    study: str
+    config_hash: str
+    pairs_hash: str
+    seed: int
+    bootstrap_resamples: int
+    created_at: datetime
+    frozen_at: datetime | None
+    unblinded_at: datetime | None
+    unblinded_by: str | None
+    candidate_model: str | None = Field(description="Shown only once the study is unblinded.")
+    baseline_model: str | None
+    annotators: list[str]
+    judges: dict[str, str] = Field(description="judge name -> version hash")
+    software_version: str
+    generated_at: datetime
+
+
+class Report(BaseModel):
+    schema_version: Literal[1] = 1
+    study: str
+    title: str
+    question: str
+    verdict: Verdict
+    rules: dict[str, float | int] = Field(description="The sign-off rules from the config.")
+    humans: SideResult
+    agreement: AgreementOut
+    annotators: list[AnnotatorOut]
+    judges: list[JudgeOut]
+    examples: dict[str, list[Example]] = Field(
+        description="worst_stratum and disagreements: prompts with both outputs."
+    )
+    appendix: Appendix

@@ -1,0 +1,75 @@
+"""What the sign-off report reads from the store, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reviewer.store.connection import Cursor, fetch_dicts
+
+
+def latest_labels(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
+    """Latest label per (pair, annotator), with the pair's stratum and time on task."""
+    return fetch_dicts(
+        cur,
+        """
+        SELECT l.pair_id, l.annotator_id, l.preference, l.both_bad, l.criteria_json,
+               l.candidate_left, p.stratum,
+               epoch(l.submitted_at) - epoch(l.shown_at) AS seconds
+        FROM labels l JOIN pairs p USING (study_id, pair_id)
+        WHERE l.study_id = ?
+        QUALIFY row_number() OVER (PARTITION BY l.pair_id, l.annotator_id
+                                   ORDER BY l.revision DESC) = 1
+        """,
+        [study_id],
+    )
+
+
+def verdicts(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
+    return fetch_dicts(
+        cur,
+        """
+        SELECT v.pair_id, j.name AS judge, j.judge_id, j.provider, j.model, j.version_hash,
+               v.presented, v.preference, v.criteria_json, p.stratum
+        FROM verdicts v JOIN judges j USING (judge_id) JOIN pairs p USING (study_id, pair_id)
+        WHERE v.study_id = ?
+        """,
+        [study_id],
+    )
+
+
+def pairs(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
+    rows = fetch_dicts(
+        cur,
+        "SELECT pair_id, prompt_json, candidate, baseline, candidate_model, baseline_model, "
+        "stratum FROM pairs WHERE study_id = ?",
+        [study_id],
+    )
+    return {r["pair_id"]: r for r in rows}
+
+
+def annotators(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
+    return fetch_dicts(
+        cur,
+        "SELECT annotator_id, display_name, role FROM annotators WHERE study_id = ? "
+        "ORDER BY created_at, annotator_id",
+        [study_id],
+    )
+
+
+def unblinding(cur: Cursor, study_id: str) -> dict[str, Any] | None:
+    rows = fetch_dicts(
+        cur,
+        "SELECT occurred_at, actor FROM events WHERE study_id = ? AND kind = 'study.unblind' "
+        "ORDER BY event_id LIMIT 1",
+        [study_id],
+    )
+    return rows[0] if rows else None
+
+
+def unblind(cur: Cursor, study_id: str) -> bool:
+    cur.execute(
+        "UPDATE studies SET unblinded_at = now() WHERE study_id = ? AND unblinded_at IS NULL "
+        "RETURNING study_id",
+        [study_id],
+    )
+    return cur.fetchone() is not None

@@ -1,0 +1,171 @@
+"""The sign-off report, `signoff check` and unblinding, on studies whose answers are known."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import pair, write_jsonl
+from scipy.stats import binomtest
+from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats.proportion import proportion_confint
+
+
+def make_study(
+    cli,
+    tmp_path,
+    outcomes: dict[str, list[str]],
+    strata: dict[str, str] | None = None,
+    extra_pairs: list[dict] | None = None,
+) -> None:
+    """A study whose pair i is labeled with outcomes[pair_id] by annotators a0, a1, ..."""
+    strata = strata or {}
+    rows = [
+        pair(
+            i,
+            id=pid,
+            stratum=strata.get(pid, "routine"),
+            candidate_model="model-cand-7",
+            baseline_model="model-base-3",
+        )
+        for i, pid in enumerate(outcomes)
+    ] + (extra_pairs or [])
+    assert cli("import", write_jsonl(tmp_path / "p.jsonl", rows), "-s", "s").code == 0
+    lines = ["pair_id,annotator,preference"]
+    for pid, prefs in outcomes.items():
+        lines += [f"{pid},a{k},{p}" for k, p in enumerate(prefs)]
+    (tmp_path / "l.csv").write_text("\n".join(lines) + "\n")
+    assert cli("labels", "import", tmp_path / "l.csv", "-s", "s").code == 0
+
+
+def report_json(cli, resamples: int = 200) -> dict:
+    r = cli("report", "-s", "s", "--format", "json", "--resamples", str(resamples))
+    assert r.code == 0, r.err
+    return json.loads(r.out)
+
+
+def test_clear_win_signs_off_with_exact_numbers(cli, tmp_path):
+    # 100 items; both annotators agree: 80 candidate, 20 baseline; plus 10 split items (ties).
+    outcomes = {f"w{i:03d}": ["candidate", "candidate"] for i in range(80)}
+    outcomes |= {f"l{i:03d}": ["baseline", "baseline"] for i in range(20)}
+    outcomes |= {f"s{i:03d}": ["candidate", "baseline"] for i in range(10)}
+    make_study(cli, tmp_path, outcomes)
+    rep = report_json(cli)
+    w = rep["humans"]["win_rate"]
+    assert (w["items"], w["candidate"], w["baseline"], w["tie"]) == (110, 80, 20, 10)
+    low, high = proportion_confint(80, 100, method="wilson")
+    assert (w["low"], w["high"]) == (pytest.approx(low), pytest.approx(high))
+    assert w["p_value"] == pytest.approx(binomtest(80, 100, 0.6, alternative="greater").pvalue)
+    assert rep["verdict"]["decision"] == "SIGN-OFF"
+    assert "80% of 100 decisive pairs" in rep["verdict"]["reason"]
+    (p,) = rep["agreement"]["pairwise"]
+    a = ["candidate"] * 80 + ["baseline"] * 20 + ["candidate"] * 10
+    b = ["candidate"] * 80 + ["baseline"] * 20 + ["baseline"] * 10
+    assert p["kappa"] == pytest.approx(cohen_kappa_score(a, b))
+    assert p["agreement"] == pytest.approx(100 / 110)
+    r = cli("check", "-s", "s", "--resamples", "50")
+    assert r.code == 0 and r.out.startswith("SIGN-OFF: ")
+
+
+def test_a_collapsing_stratum_blocks(cli, tmp_path):
+    outcomes = {f"w{i:03d}": ["candidate"] for i in range(60)}
+    outcomes |= {f"r{i:03d}": ["baseline"] for i in range(6)}
+    outcomes |= {f"r9{i:02d}": ["candidate"] for i in range(2)}
+    strata = {k: "refusal" for k in outcomes if k.startswith("r")}
+    make_study(cli, tmp_path, outcomes, strata)
+    rep = report_json(cli)
+    assert rep["verdict"]["decision"] == "BLOCKED"
+    assert (
+        "stratum 'refusal' collapses: candidate preferred on 25% of 8" in rep["verdict"]["reason"]
+    )
+    assert rep["humans"]["worst_stratum"] == "refusal"
+    r = cli("check", "-s", "s", "--resamples", "50")
+    assert r.code == 1 and r.out.startswith("BLOCKED: ")
+
+
+def test_clear_loss_blocks(cli, tmp_path):
+    # 20 of 60 decisive: Wilson upper bound ~0.46 < 0.6. (30 of 60 would reach 0.62: undecided.)
+    outcomes = {f"w{i:03d}": ["candidate"] for i in range(20)}
+    outcomes |= {f"l{i:03d}": ["baseline"] for i in range(40)}
+    make_study(cli, tmp_path, outcomes)
+    rep = report_json(cli)
+    assert rep["verdict"]["decision"] == "BLOCKED"
+    assert "even the upper bound is below the threshold of 60%" in rep["verdict"]["reason"]
+
+
+def test_straddling_interval_is_not_enough_evidence(cli, tmp_path):
+    outcomes = {f"w{i:03d}": ["candidate"] for i in range(26)}
+    outcomes |= {f"l{i:03d}": ["baseline"] for i in range(14)}
+    make_study(cli, tmp_path, outcomes)
+    rep = report_json(cli)
+    assert rep["verdict"]["decision"] == "NOT ENOUGH EVIDENCE"
+    more = rep["humans"]["win_rate"]["more_pairs_needed"]
+    assert more and f"about {more} more pairs would decide it" in rep["verdict"]["reason"]
+
+
+def test_model_names_only_after_unblinding(cli, tmp_path, store):
+    outcomes = {f"w{i:03d}": ["candidate"] for i in range(40)}
+    make_study(cli, tmp_path, outcomes)
+    html = cli("report", "-s", "s", "--resamples", "20").out
+    assert "model-cand-7" not in html and "withheld until unblinding" in html
+    assert report_json(cli, 20)["appendix"]["candidate_model"] is None
+    assert cli("unblind", "-s", "s").code == 0
+    rep = report_json(cli, 20)
+    assert rep["appendix"]["candidate_model"] == "model-cand-7"
+    assert rep["appendix"]["unblinded_by"] == "tester"
+    assert "model-cand-7 / model-base-3" in cli("report", "-s", "s", "--resamples", "20").out
+    kinds = store.read(
+        lambda cur: [
+            r[0]
+            for r in cur.execute("SELECT kind FROM events WHERE kind = 'study.unblind'").fetchall()
+        ]
+    )
+    assert kinds == ["study.unblind"]
+
+
+def test_html_is_self_contained_and_escapes_outputs(cli, tmp_path):
+    evil = {
+        "id": "evil",
+        "prompt": "<b>hi</b>",
+        "candidate": "<script>alert(1)</script>",
+        "baseline": "<img src=x onerror=alert(2)>",
+        "stratum": "routine",
+    }
+    outcomes = {f"w{i:03d}": ["candidate", "baseline"] for i in range(3)}
+    make_study(cli, tmp_path, outcomes, extra_pairs=[evil])
+    (tmp_path / "l2.csv").write_text(
+        "pair_id,annotator,preference\nevil,a0,candidate\nevil,a1,baseline\n"
+    )
+    cli("labels", "import", tmp_path / "l2.csv", "-s", "s")
+    out = tmp_path / "report.html"
+    assert cli("report", "-s", "s", "--out", out, "--resamples", "20").code == 0
+    html = out.read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html and "<img" not in html
+    # Nothing fetched, nothing linked: no tag carries a src or href attribute.
+    assert not re.search(r"<[a-z][^>]*\s(src|href)=", html)
+    assert "<svg" in html
+
+
+def test_judge_section_by_hand(cli, tmp_path):
+    outcomes = {f"p{i}": ["candidate"] for i in range(4)} | {"p4": ["baseline"]}
+    make_study(cli, tmp_path, outcomes)
+    (tmp_path / "v.csv").write_text(
+        "pair_id,judge,preference,presented\n"
+        "p0,j,candidate,candidate_first\np0,j,candidate,baseline_first\n"  # consistent win
+        "p1,j,candidate,candidate_first\np1,j,baseline,baseline_first\n"  # flips -> tie
+        "p2,j,baseline,candidate_first\np2,j,baseline,baseline_first\n"  # consistent loss
+        "p3,j,candidate,unknown\np4,j,baseline,unknown\n"
+    )
+    assert cli("judge", "import", tmp_path / "v.csv", "-s", "s").code == 0
+    (j,) = report_json(cli, 20)["judges"]
+    assert j["flip_rate"] == pytest.approx(1 / 3)
+    # Decisive verdicts with a known order: p0 x2, p1 x2, p2 x2. First position preferred:
+    # p0 candidate_first (yes), p0 baseline_first (no), p1 cf (yes), p1 bf->baseline (yes),
+    # p2 cf->baseline (no), p2 bf->baseline (yes): 4 of 6.
+    assert j["first_position_rate"] == pytest.approx(4 / 6)
+    # Judge outcomes p0 c, p1 tie, p2 b, p3 c, p4 b vs humans c, c, c, c, b: 3 of 5 agree.
+    assert j["vs_majority"]["agreement"] == pytest.approx(3 / 5)
+    assert j["confusion"]["candidate"] == {"candidate": 2, "baseline": 1, "tie": 1}
+    assert j["result"]["win_rate"]["candidate"] == 2
