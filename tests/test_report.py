@@ -85,9 +85,10 @@ def test_a_collapsing_stratum_blocks(cli, tmp_path):
 
 
 def test_clear_loss_blocks(cli, tmp_path):
-    # 20 of 60 decisive: Wilson upper bound ~0.46 < 0.6. (30 of 60 would reach 0.62: undecided.)
-    outcomes = {f"w{i:03d}": ["candidate"] for i in range(20)}
-    outcomes |= {f"l{i:03d}": ["baseline"] for i in range(40)}
+    # 33 of 80 decisive = 41%: above the 40% stratum floor, but the Wilson interval
+    # (0.311, 0.522) lies wholly below the 60% threshold.
+    outcomes = {f"w{i:03d}": ["candidate"] for i in range(33)}
+    outcomes |= {f"l{i:03d}": ["baseline"] for i in range(47)}
     make_study(cli, tmp_path, outcomes)
     rep = report_json(cli)
     assert rep["verdict"]["decision"] == "BLOCKED"
