@@ -70,7 +70,7 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
         human_items[r.item].append(r.value)
     human_outcomes = {item: item_outcome(values) for item, values in human_items.items()}
     humans = _side(human_outcomes, _criteria_outcomes(labels, cfg), strata, cfg)
-    judges = _judges(verdict_rows, ratings, human_outcomes, strata, cfg, resamples)
+    judges = _judges(verdict_rows, ratings, human_items, strata, cfg, resamples)
     verdict = decide(
         _win(humans.win_rate),
         {s: _win(w) for s, w in humans.by_stratum.items()},
@@ -281,7 +281,7 @@ def _annotators(
 def _judges(
     rows: list[dict],
     humans: list[Rating],
-    human_outcomes: dict[str, str],
+    human_items: dict[str, list[str]],
     strata: dict[str, str],
     cfg: StudyConfig,
     resamples: int,
@@ -311,9 +311,9 @@ def _judges(
         with_ties = judge_vs_humans(outcomes, humans, True, resamples, cfg.seed)
         without = judge_vs_humans(outcomes, humans, False, resamples, cfg.seed)
         decided = {
-            i: o for i, o in human_outcomes.items() if i in outcomes and _has_majority(humans, i)
+            i: item_outcome(v) for i, v in human_items.items() if i in outcomes and _has_majority(v)
         }
-        split = sum(1 for i in human_outcomes if i in outcomes and i not in decided)
+        split = sum(1 for i in human_items if i in outcomes and i not in decided)
         majority = judge_vs_humans(
             {i: outcomes[i] for i in decided},
             [Rating(i, "majority", o) for i, o in decided.items()],
@@ -358,8 +358,9 @@ def _judges(
     return out
 
 
-def _has_majority(humans: list[Rating], item: str) -> bool:
-    counts = Counter(r.value for r in humans if r.item == item).most_common()
+def _has_majority(values: list[str]) -> bool:
+    """Whether an item's human labels have a strict majority (a split is skipped, not a tie)."""
+    counts = Counter(values).most_common()
     return bool(counts) and (len(counts) == 1 or counts[0][1] > counts[1][1])
 
 

@@ -18,7 +18,11 @@ def item_weights(items: int, resamples: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng([seed, BOOTSTRAP_STREAM])
     if items == 0 or resamples <= 0:
         return np.zeros((0, items))
-    return rng.multinomial(items, np.full(items, 1 / items), size=resamples).astype(float)
+    # Draw item indices and count them per resample: multinomial counts, ~10x faster than
+    # rng.multinomial over thousands of categories.
+    draws = rng.integers(0, items, size=(resamples, items))
+    flat = (draws + np.arange(resamples)[:, None] * items).ravel()
+    return np.bincount(flat, minlength=resamples * items).reshape(resamples, items).astype(float)
 
 
 def percentile_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
