@@ -127,6 +127,11 @@ class SignoffConfig(_Model):
     min_decisive_pairs: int = Field(
         30, ge=1, description="Fewer decisive pairs than this is not enough evidence."
     )
+    blind_admin_until_unblinded: bool = Field(
+        False,
+        description="The app's admin page shows only aggregates that do not reveal which model "
+        "wins (progress, agreement) until `signoff unblind`.",
+    )
 
 
 class ImportConfig(_Model):

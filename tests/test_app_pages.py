@@ -173,3 +173,27 @@ def test_revoked_token_is_refused_and_its_pairs_reassigned(tokens, cli, store):
         lambda cur: cur.execute("SELECT count(*) FROM labels WHERE annotator_id = 'ana'").fetchone()
     ) == (1,)
     assert "no active annotator 'ana'" in cli("annotators", "revoke", "ana", "-s", "demo").err
+
+
+def test_admin_report_section_and_blinding(cli, tmp_path, monkeypatch, store):
+    from conftest import DATA
+
+    monkeypatch.setenv("SIGNOFF_ADMIN_SECRET", "s3cret")
+    cfg = tmp_path / "blind.toml"
+    cfg.write_text(
+        (DATA / "support_study.toml").read_text()
+        + "\n[signoff]\nblind_admin_until_unblinded = true\n"
+        if "[signoff]" not in (DATA / "support_study.toml").read_text()
+        else (DATA / "support_study.toml")
+        .read_text()
+        .replace("[signoff]", "[signoff]\nblind_admin_until_unblinded = true")
+    )
+    cli("import", DATA / "support_pairs.jsonl", "-s", "demo", "--config", cfg)
+    cli("labels", "import", DATA / "sample_labels.csv", "-s", "demo")
+    at = page({"admin": "s3cret"})
+    assert "stay hidden until the study is unblinded" in texts(at)
+    assert "NOT ENOUGH EVIDENCE" not in texts(at)
+    cli("unblind", "-s", "demo")
+    at = page({"admin": "s3cret"})
+    assert "NOT ENOUGH EVIDENCE" in texts(at)
+    assert "only 21 decisive pairs" in texts(at)

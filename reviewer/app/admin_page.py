@@ -14,6 +14,8 @@ from reviewer.app.context import app_url, default_study
 from reviewer.config import load_config
 from reviewer.errors import SignoffError
 from reviewer.pairs import load_pairs
+from reviewer.report.build import build_report
+from reviewer.report.render import to_html, to_markdown
 from reviewer.stats import Rating, pairwise
 from reviewer.status import study_status
 from reviewer.store import Store
@@ -38,6 +40,7 @@ def render(store: Store) -> None:
     _annotators(store, study_id, status)
     _strata(status)
     _agreement(store, study_id)
+    _report(store, study_id)
     _export(store, study_id)
 
 
@@ -171,6 +174,54 @@ def _agreement(store: Store, study_id: str) -> None:
     )
     st.dataframe(table.round(3), hide_index=True, use_container_width=True)
     st.caption("Cohen's kappa on candidate / baseline / tie, latest label per pair.")
+
+
+def _report(store: Store, study_id: str) -> None:
+    st.subheader("Sign-off report")
+    report = build_report(store, study_id, resamples=200)
+    blind = _hidden_until_unblinded(store, study_id)
+    if blind:
+        st.info(
+            "Win rates and the verdict stay hidden until the study is unblinded "
+            "(`signoff unblind`), as the study config asks."
+        )
+        return
+    color = {"SIGN-OFF": "green", "BLOCKED": "red"}.get(report.verdict.decision, "orange")
+    st.markdown(f"### :{color}[{report.verdict.decision}]")
+    st.markdown(report.verdict.reason)
+    w = report.humans.win_rate
+    rows = [
+        {
+            "stratum": name,
+            "win rate": r.rate,
+            "low": r.low,
+            "high": r.high,
+            "candidate": r.candidate,
+            "baseline": r.baseline,
+            "tie": r.tie,
+        }
+        for name, r in {"overall": w, **report.humans.by_stratum}.items()
+    ]
+    st.dataframe(pd.DataFrame(rows).round(3), hide_index=True, use_container_width=True)
+    st.caption("Intervals here use 200 resamples; the downloads use 1,000.")
+    full = build_report(store, study_id)
+    left, mid, right = st.columns(3)
+    left.download_button(
+        "Report (HTML)", to_html(full), f"{study_id}-report.html", mime="text/html"
+    )
+    mid.download_button("Report (Markdown)", to_markdown(full), f"{study_id}-report.md")
+    right.download_button(
+        "Report (JSON)",
+        full.model_dump_json(indent=2),
+        f"{study_id}-report.json",
+        mime="application/json",
+    )
+
+
+def _hidden_until_unblinded(store: Store, study_id: str) -> bool:
+    """Whether the config asks to hide who wins from the admin until unblinding."""
+    study_row = store.read(lambda cur: study_sql.get_study(cur, study_id))
+    return study_row.config.signoff.blind_admin_until_unblinded and study_row.unblinded_at is None
 
 
 def _export(store: Store, study_id: str) -> None:

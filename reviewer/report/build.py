@@ -84,7 +84,7 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
         title=cfg.title,
         question=cfg.question,
         verdict=verdict,
-        rules=cfg.signoff.model_dump(),
+        rules=cfg.signoff.model_dump(exclude={"blind_admin_until_unblinded"}),
         humans=humans,
         agreement=_agreement(ratings, names, cfg.seed, resamples),
         annotators=_annotators(labels, ratings, people),
