@@ -180,14 +180,8 @@ def test_admin_report_section_and_blinding(cli, tmp_path, monkeypatch, store):
 
     monkeypatch.setenv("SIGNOFF_ADMIN_SECRET", "s3cret")
     cfg = tmp_path / "blind.toml"
-    cfg.write_text(
-        (DATA / "support_study.toml").read_text()
-        + "\n[signoff]\nblind_admin_until_unblinded = true\n"
-        if "[signoff]" not in (DATA / "support_study.toml").read_text()
-        else (DATA / "support_study.toml")
-        .read_text()
-        .replace("[signoff]", "[signoff]\nblind_admin_until_unblinded = true")
-    )
+    sample = (DATA / "support_study.toml").read_text()
+    cfg.write_text(sample.replace("[signoff]", "[signoff]\nblind_admin_until_unblinded = true"))
     cli("import", DATA / "support_pairs.jsonl", "-s", "demo", "--config", cfg)
     cli("labels", "import", DATA / "sample_labels.csv", "-s", "demo")
     at = page({"admin": "s3cret"})
