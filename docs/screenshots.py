@@ -1,4 +1,5 @@
-"""Regenerate docs/annotator.png and docs/admin.png from the demo study in real chromium.
+"""Regenerate docs/annotator.png, docs/admin.png and docs/report.png from the demo study in
+real chromium.
 
 Run: python docs/screenshots.py  (needs Debian's chromium and the dev extra)
 """
@@ -14,7 +15,9 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from browser import ADMIN, AppServer, browser, choose, settle, wait_for_pair  # noqa: E402
 
-from reviewer.demo import create_demo  # noqa: E402
+from reviewer.demo import STUDY, create_demo  # noqa: E402
+from reviewer.report.build import build_report  # noqa: E402
+from reviewer.report.render import to_html  # noqa: E402
 from reviewer.store import Store  # noqa: E402
 
 
@@ -37,9 +40,14 @@ def main() -> None:
                 admin.locator("[data-testid=stDataFrame] canvas").last.wait_for(timeout=30000)
                 admin.wait_for_timeout(1500)  # data grids paint on a canvas after layout
                 admin.screenshot(path=str(HERE / "admin.png"))
+                html = Path(tmp) / "report.html"
+                html.write_text(to_html(build_report(Store(db), STUDY)), encoding="utf-8")
+                report = b.new_page(viewport={"width": 1100, "height": 1400})
+                report.goto(html.as_uri())
+                report.screenshot(path=str(HERE / "report.png"))
         finally:
             server.stop()
-    print("wrote docs/annotator.png and docs/admin.png")
+    print("wrote docs/annotator.png, docs/admin.png and docs/report.png")
 
 
 if __name__ == "__main__":
