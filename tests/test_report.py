@@ -170,3 +170,42 @@ def test_judge_section_by_hand(cli, tmp_path):
     assert j["vs_majority"]["agreement"] == pytest.approx(3 / 5)
     assert j["confusion"]["candidate"] == {"candidate": 2, "baseline": 1, "tie": 1}
     assert j["result"]["win_rate"]["candidate"] == 2
+
+
+def test_agreement_per_criterion_pairwise_and_likert(cli, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[[criteria]]\nname = "tone"\ndescription = "Tone"\n'
+        '[[criteria]]\nname = "clarity"\ndescription = "Clear"\n'
+        '[criteria.scale]\nkind = "likert"\nmin = 1\nmax = 5\n'
+    )
+    rows = [pair(i, id=f"p{i:02d}") for i in range(12)]
+    assert (
+        cli("import", write_jsonl(tmp_path / "p.jsonl", rows), "-s", "s", "--config", cfg).code == 0
+    )
+    lines = ["pair_id,annotator,preference,tone,clarity.candidate,clarity.baseline"]
+    for i in range(12):
+        tone_b = "candidate" if i < 9 else "baseline"  # a and b agree on tone for 9 of 12
+        lines.append(f"p{i:02d},a,candidate,candidate,{4 + i % 2},2")
+        lines.append(f"p{i:02d},b,candidate,{tone_b},{4 + i % 2},{2 + (i % 3 == 0)}")
+    (tmp_path / "l.csv").write_text("\n".join(lines) + "\n")
+    assert cli("labels", "import", tmp_path / "l.csv", "-s", "s").code == 0
+    by = report_json(cli, 50)["agreement"]["by_criterion"]
+    assert by["tone"]["scale"] == "pairwise"
+    assert by["tone"]["mtbench_agreement"]["value"] == pytest.approx(9 / 12)
+    (tone_pair,) = by["tone"]["pairwise"]
+    tone_a = ["candidate"] * 12
+    tone_b = ["candidate"] * 9 + ["baseline"] * 3
+    assert tone_pair["kappa"] == pytest.approx(cohen_kappa_score(tone_a, tone_b))
+    # Likert: 24 response-units; candidate scores always agree, baseline scores differ on
+    # i % 3 == 0 (4 of 12): 20 of 24 units agree.
+    assert by["clarity"]["scale"] == "likert"
+    assert by["clarity"]["mtbench_agreement"]["value"] == pytest.approx(20 / 24)
+    (clarity_pair,) = by["clarity"]["pairwise"]
+    a = [str(4 + i % 2) for i in range(12)] + ["2"] * 12
+    b = [str(4 + i % 2) for i in range(12)] + [str(2 + (i % 3 == 0)) for i in range(12)]
+    ka = cohen_kappa_score(
+        sorted(a, key=lambda _: 0), b, weights="linear", labels=["1", "2", "3", "4", "5"]
+    )
+    assert clarity_pair["shared"] == 24
+    assert clarity_pair["kappa"] == pytest.approx(ka)

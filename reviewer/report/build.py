@@ -19,6 +19,7 @@ from reviewer.report.model import (
     AgreementOut,
     AnnotatorOut,
     Appendix,
+    CriterionAgreement,
     Example,
     Interval,
     JudgeOut,
@@ -86,7 +87,9 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
         verdict=verdict,
         rules=cfg.signoff.model_dump(exclude={"blind_admin_until_unblinded"}),
         humans=humans,
-        agreement=_agreement(ratings, names, cfg.seed, resamples),
+        agreement=_agreement(ratings, names, cfg.seed, resamples).model_copy(
+            update={"by_criterion": _criteria_agreement(labels, cfg, names, resamples)}
+        ),
         annotators=_annotators(labels, ratings, people),
         judges=judges,
         examples=_examples(labels, human_outcomes, pairs, humans.worst_stratum, names),
@@ -241,6 +244,48 @@ def _agreement(
         gwet_ac1=_interval(ac1),
         note=note,
     )
+
+
+def _criteria_agreement(
+    labels: list[dict], cfg: StudyConfig, names: dict[str, str], resamples: int
+) -> dict[str, CriterionAgreement]:
+    """Agreement per criterion. Pairwise ratings are nominal; likert scores are ordinal, each
+    response's score a unit of its own (item = pair and side)."""
+    out = {}
+    for c in cfg.criteria:
+        ratings = []
+        for row in labels:
+            value = json.loads(row["criteria_json"]).get(c.name)
+            if isinstance(value, dict):
+                ratings += [
+                    Rating(f"{row['pair_id']}/{side}", row["annotator_id"], score)
+                    for side, score in value.items()
+                ]
+            elif value is not None:
+                ratings.append(Rating(row["pair_id"], row["annotator_id"], value))
+        if not ratings:
+            continue
+        likert = c.scale.kind == "likert"
+        values = c.scale.values()
+        table = ItemTable(ratings, values)
+        agree, _ = mtbench(ratings, True, resamples, cfg.seed, table)
+        out[c.name] = CriterionAgreement(
+            scale=c.scale.kind,
+            mtbench_agreement=_interval(agree),
+            krippendorff_alpha=_num(alpha(ratings, "ordinal" if likert else "nominal", values)),
+            gwet_ac1=_num(gwet_ac1(ratings, 0, cfg.seed, table).value),
+            pairwise=[
+                PairOut(
+                    rater_a=names.get(p.rater_a, p.rater_a),
+                    rater_b=names.get(p.rater_b, p.rater_b),
+                    shared=p.shared,
+                    agreement=p.agreement,
+                    kappa=_num(p.kappa),
+                )
+                for p in pairwise(ratings, 10, "linear" if likert else None, values)
+            ],
+        )
+    return out
 
 
 def _annotators(

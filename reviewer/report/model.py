@@ -50,6 +50,20 @@ class PairOut(BaseModel):
     kappa: float | None
 
 
+class CriterionAgreement(BaseModel):
+    scale: Literal["pairwise", "likert"]
+    mtbench_agreement: Interval = Field(
+        description="Pairwise: label pairs agreeing. Likert: identical scores on the same response."
+    )
+    krippendorff_alpha: float | None = Field(
+        description="Nominal (pairwise) or ordinal (likert, each response's score a unit)."
+    )
+    gwet_ac1: float | None
+    pairwise: list[PairOut] = Field(
+        description="Cohen's kappa per annotator pair; linear-weighted for likert scales."
+    )
+
+
 class AgreementOut(BaseModel):
     pairwise: list[PairOut] = Field(description="Cohen's kappa per annotator pair (>= 10 shared).")
     mtbench_with_ties: dict[str, Interval] = Field(description="agreement and kappa.")
@@ -58,6 +72,9 @@ class AgreementOut(BaseModel):
     krippendorff_alpha: float | None
     gwet_ac1: Interval
     note: str | None = Field(description="Plain-language reading, e.g. the kappa paradox.")
+    by_criterion: dict[str, CriterionAgreement] = Field(
+        default_factory=dict, description="The same questions asked of each criterion."
+    )
 
 
 class AnnotatorOut(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-from reviewer.report.model import Interval, Report, SideResult, WinRateOut
+from reviewer.report.model import Interval, Report, WinRateOut
 
 COLORS = {"SIGN-OFF": "#1a7f37", "BLOCKED": "#cf222e", "NOT ENOUGH EVIDENCE": "#9a6700"}
 
@@ -211,9 +211,8 @@ def _quote(text: str) -> str:
     return "\n".join("> " + line for line in text.splitlines())
 
 
-def _bars(side: SideResult, threshold: float) -> str:
-    """Horizontal bars of each stratum's win rate with its Wilson interval and the threshold."""
-    rows = [("overall", side.win_rate), *side.by_stratum.items()]
+def _bars(rows: list[tuple[str, WinRateOut]], threshold: float) -> str:
+    """Horizontal bars of win rates with their Wilson intervals and the threshold."""
     width, left, row_h = 560, 110, 26
     height = row_h * len(rows) + 30
     x = lambda v: left + (width - left - 20) * v  # noqa: E731
@@ -269,12 +268,20 @@ def to_html(r: Report) -> str:
         f"<p><b>Why:</b> {e(r.verdict.reason)} (decided by {e(r.verdict.source)})</p>",
         f"<p>{e(_headline(r))}</p>",
         "<h2>Win rate (humans)</h2>",
-        _bars(r.humans, r.humans.win_rate.threshold),
+        _bars(
+            [("overall", r.humans.win_rate), *r.humans.by_stratum.items()],
+            r.humans.win_rate.threshold,
+        ),
+        "<h2>Win rate by criterion (humans)</h2>",
+        _bars(list(r.humans.by_criterion.items()), r.humans.win_rate.threshold),
     ]
     for j in r.judges:
         body += [
             f"<h2>Win rate (judge {e(j.name)})</h2>",
-            _bars(j.result, j.result.win_rate.threshold),
+            _bars(
+                [("overall", j.result.win_rate), *j.result.by_stratum.items()],
+                j.result.win_rate.threshold,
+            ),
         ]
     if r.agreement.note:
         body.append(f'<p class="note">{e(r.agreement.note)}</p>')

@@ -206,7 +206,8 @@ def fleiss(ratings: Sequence[Rating]) -> float | None:
     codes = {c: i for i, c in enumerate(sorted({x for row in table for x in row}))}
     coded = np.vectorize(codes.get)(table)
     counts_table, _ = aggregate_raters(coded, n_cat=len(codes))
-    return float(fleiss_kappa(counts_table, method="fleiss"))
+    with np.errstate(invalid="ignore", divide="ignore"):  # one label throughout: 0/0, NaN
+        return float(fleiss_kappa(counts_table, method="fleiss"))
 
 
 def alpha(
