@@ -229,7 +229,7 @@ def _bars(rows: list[tuple[str, WinRateOut]], threshold: float) -> str:
         if w.rate is not None:
             parts.append(
                 f'<rect x="{x(0)}" y="{y + 3}" width="{x(w.rate) - x(0):.1f}" '
-                f'height="14" fill="{"#57606a" if i else "#0969da"}"/>'
+                f'height="14" fill="{"#0969da" if name == "overall" else "#57606a"}"/>'
             )
             parts.append(
                 f'<line x1="{x(w.low):.1f}" x2="{x(w.high):.1f}" y1="{y + 10}" '
