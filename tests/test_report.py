@@ -209,3 +209,10 @@ def test_agreement_per_criterion_pairwise_and_likert(cli, tmp_path):
     )
     assert clarity_pair["shared"] == 24
     assert clarity_pair["kappa"] == pytest.approx(ka)
+
+
+def test_report_states_how_labels_are_aggregated(cli, tmp_path):
+    make_study(cli, tmp_path, {f"w{i}": ["candidate", "baseline", "candidate"] for i in range(5)})
+    for fmt in ("md", "html"):
+        out = cli("report", "-s", "s", "--format", fmt, "--resamples", "10").out
+        assert "reduced to one outcome by majority" in out

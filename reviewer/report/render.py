@@ -165,7 +165,8 @@ def _headline(r: Report) -> str:
     return (
         f"Candidate preferred on {pct(w.rate)} of {w.decisive} decisive pairs "
         f"(95% CI {pct(w.low)}-{pct(w.high)}; {w.tie} ties of {w.items} items; threshold "
-        f"{pct(w.threshold)}){worst_text}."
+        f"{pct(w.threshold)}){worst_text}. Each item counts once: its human labels are "
+        "reduced to one outcome by majority, and an item without a majority is a tie."
     )
 
 
