@@ -18,7 +18,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check reviewer judge tests data bench docs
-	$(BIN)/python -m pytest -n auto --doctest-modules reviewer tests
+	$(BIN)/python -m pytest -n auto --doctest-modules reviewer judge tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check reviewer judge tests data bench docs
