@@ -82,21 +82,25 @@ def test_fleiss_wikipedia_example():
     assert fleiss(ratings[:-1]) is None
 
 
-def test_krippendorff_published_example_with_missing_values():
-    # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", sec. C: 4 observers,
-    # 12 units, missing values; nominal alpha = 0.743.
+def krippendorff_2011() -> list[Rating]:
+    """Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", sec. C: 4 observers,
+    12 units, missing values ('.'); nominal alpha = 0.743."""
     data = {
         "A": "1 2 3 3 2 1 4 1 2 . . .",
         "B": "1 2 3 3 2 2 4 1 2 5 . 3",
         "C": ". 3 3 3 2 3 4 2 2 5 1 .",
         "D": "1 2 3 3 2 4 4 1 2 5 1 .",
     }
-    ratings = [
+    return [
         Rating(f"u{j}", rater, v)
         for rater, row in data.items()
         for j, v in enumerate(row.split())
         if v != "."
     ]
+
+
+def test_krippendorff_published_example_with_missing_values():
+    ratings = krippendorff_2011()
     assert alpha(ratings, "nominal") == pytest.approx(0.743, abs=5e-4)
     # Same data, ordinal, with the values' order given.
     ordinal = alpha(ratings, "ordinal", order=["1", "2", "3", "4", "5"])
@@ -154,18 +158,7 @@ def test_krippendorff_nominal_equals_library_on_coincidences():
     # o_ck = sum over items of ordered pairs (c, k) / (m_i - 1); alpha = 1 - D_o / D_e.
     from reviewer.stats import ItemTable
 
-    data = {
-        "A": "1 2 3 3 2 1 4 1 2 . . .",
-        "B": "1 2 3 3 2 2 4 1 2 5 . 3",
-        "C": ". 3 3 3 2 3 4 2 2 5 1 .",
-        "D": "1 2 3 3 2 4 4 1 2 5 1 .",
-    }
-    ratings = [
-        Rating(f"u{j}", r, v)
-        for r, row in data.items()
-        for j, v in enumerate(row.split())
-        if v != "."
-    ]
+    ratings = krippendorff_2011()
     t = ItemTable(ratings)
     m = t.counts.sum(axis=1)
     keep = m >= 2

@@ -32,6 +32,7 @@ from reviewer.report.verdict import decide
 from reviewer.stats import (
     Estimate,
     ItemTable,
+    PairAgreement,
     Rating,
     WinRate,
     alpha,
@@ -207,6 +208,20 @@ def _criteria_outcomes(labels: list[dict], cfg: StudyConfig) -> dict[str, dict[s
     }
 
 
+def _pairs_out(pairs: list[PairAgreement], names: dict[str, str]) -> list[PairOut]:
+    """Annotator pairs for the report, under their display names."""
+    return [
+        PairOut(
+            rater_a=names.get(p.rater_a, p.rater_a),
+            rater_b=names.get(p.rater_b, p.rater_b),
+            shared=p.shared,
+            agreement=p.agreement,
+            kappa=_num(p.kappa),
+        )
+        for p in pairs
+    ]
+
+
 def _interval(e: Estimate) -> Interval:
     return Interval(value=_num(e.value), low=_num(e.low), high=_num(e.high), n=e.n)
 
@@ -227,16 +242,7 @@ def _agreement(
             f"Gwet's AC1, which is robust to this, is {ac1.value:.2f}."
         )
     return AgreementOut(
-        pairwise=[
-            PairOut(
-                rater_a=names.get(p.rater_a, p.rater_a),
-                rater_b=names.get(p.rater_b, p.rater_b),
-                shared=p.shared,
-                agreement=p.agreement,
-                kappa=_num(p.kappa),
-            )
-            for p in pairwise(ratings, min_shared=10)
-        ],
+        pairwise=_pairs_out(pairwise(ratings, min_shared=10), names),
         mtbench_with_ties={"agreement": _interval(with_ties[0]), "kappa": _interval(with_ties[1])},
         mtbench_without_ties={"agreement": _interval(without[0]), "kappa": _interval(without[1])},
         fleiss_kappa=_num(fleiss(ratings)),
@@ -274,16 +280,7 @@ def _criteria_agreement(
             mtbench_agreement=_interval(agree),
             krippendorff_alpha=_num(alpha(ratings, "ordinal" if likert else "nominal", values)),
             gwet_ac1=_num(gwet_ac1(ratings, 0, cfg.seed, table).value),
-            pairwise=[
-                PairOut(
-                    rater_a=names.get(p.rater_a, p.rater_a),
-                    rater_b=names.get(p.rater_b, p.rater_b),
-                    shared=p.shared,
-                    agreement=p.agreement,
-                    kappa=_num(p.kappa),
-                )
-                for p in pairwise(ratings, 10, "linear" if likert else None, values)
-            ],
+            pairwise=_pairs_out(pairwise(ratings, 10, "linear" if likert else None, values), names),
         )
     return out
 
