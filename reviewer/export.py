@@ -6,27 +6,27 @@ import json
 
 import pandas as pd
 
-from reviewer.store import Store
-from reviewer.store.connection import fetch_dicts
+from reviewer.store import Store, report_data
 
 
 def latest_labels(store: Store, study_id: str) -> pd.DataFrame:
     """One row per (pair, annotator): the latest revision, with criteria spread into columns."""
-    rows = store.read(
-        lambda cur: fetch_dicts(
-            cur,
-            """
-        SELECT l.pair_id, a.display_name AS annotator, l.annotator_id, l.preference, l.both_bad,
-               l.rationale, l.flag_reason, l.submitted_at, l.criteria_json
-        FROM labels l JOIN annotators a USING (study_id, annotator_id)
-        WHERE l.study_id = ?
-        QUALIFY row_number() OVER (PARTITION BY l.pair_id, l.annotator_id
-                                   ORDER BY l.revision DESC) = 1
-        ORDER BY l.pair_id, l.annotator_id
-        """,
-            [study_id],
-        )
+    # Export exactly the columns `labels import` reads (plus annotator_id, dropped on write).
+    keep = (
+        "pair_id",
+        "annotator",
+        "annotator_id",
+        "preference",
+        "both_bad",
+        "rationale",
+        "flag_reason",
+        "submitted_at",
+        "criteria_json",
     )
+    rows = [
+        {k: row[k] for k in keep}
+        for row in store.read(lambda cur: report_data.latest_labels(cur, study_id))
+    ]
     out = []
     for row in rows:
         criteria = json.loads(row.pop("criteria_json"))

@@ -179,7 +179,7 @@ def _show(cur: Cursor, who: Annotator, pair_id: str, left: bool, last: dict | No
 
 
 def _blind_prior(last: dict, left: bool) -> PriorLabel:
-    side = {"candidate": "1" if left else "2", "baseline": "2" if left else "1"}
+    side = {role: shown for shown, role in _sides(left).items()}  # candidate -> "1" or "2"
     if last["both_bad"]:
         choice: Choice = "both_bad"
     else:

@@ -349,11 +349,10 @@ def revoke_annotator(store: Store, study_id: str, annotator_id: str, actor: str)
 
 def unblind(store: Store, study_id: str, actor: str) -> None:
     """Record the unblinding (once); reports show model names only after it."""
-    from reviewer.store import report_data
 
     def work(cur: Cursor) -> None:
         require_study(cur, study_id)
-        if report_data.unblind(cur, study_id):
+        if studies.unblind(cur, study_id):
             studies.record_event(cur, study_id, actor, "study.unblind")
 
     store.write(work)

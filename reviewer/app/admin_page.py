@@ -15,8 +15,8 @@ from reviewer.config import load_config
 from reviewer.errors import SignoffError
 from reviewer.pairs import load_pairs
 from reviewer.report.build import build_report
+from reviewer.report.model import Report
 from reviewer.report.render import to_html, to_markdown
-from reviewer.stats import Rating, pairwise
 from reviewer.status import study_status
 from reviewer.store import Store
 from reviewer.store import studies as study_sql
@@ -39,8 +39,10 @@ def render(store: Store) -> None:
     _overview(status)
     _annotators(store, study_id, status)
     _strata(status)
-    _agreement(store, study_id)
-    _report(store, study_id)
+    # One report per rerun: the agreement table and the report section both read it.
+    report = build_report(store, study_id)
+    _agreement(report)
+    _report(store, study_id, report)
     _export(store, study_id)
 
 
@@ -144,20 +146,9 @@ def _strata(status) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
 
 
-def _agreement(store: Store, study_id: str) -> None:
+def _agreement(report: Report) -> None:
     st.subheader("Human agreement (overall preference)")
-    labels = export.latest_labels(store, study_id)
-    if labels.empty:
-        st.caption("Shown once two annotators share at least 10 labeled pairs.")
-        return
-    ratings = [
-        Rating(p, a, v)
-        for p, a, v in zip(
-            labels["pair_id"], labels["annotator"], labels["preference"], strict=True
-        )
-    ]
-    rows = pairwise(ratings, min_shared=10)
-    if not rows:
+    if not report.agreement.pairwise:
         st.caption("Shown once two annotators share at least 10 labeled pairs.")
         return
     table = pd.DataFrame(
@@ -169,18 +160,16 @@ def _agreement(store: Store, study_id: str) -> None:
                 "agreement": r.agreement,
                 "kappa": r.kappa,
             }
-            for r in rows
+            for r in report.agreement.pairwise
         ]
     )
     st.dataframe(table.round(3), hide_index=True, use_container_width=True)
     st.caption("Cohen's kappa on candidate / baseline / tie, latest label per pair.")
 
 
-def _report(store: Store, study_id: str) -> None:
+def _report(store: Store, study_id: str, report: Report) -> None:
     st.subheader("Sign-off report")
-    report = build_report(store, study_id, resamples=200)
-    blind = _hidden_until_unblinded(store, study_id)
-    if blind:
+    if _hidden_until_unblinded(store, study_id):
         st.info(
             "Win rates and the verdict stay hidden until the study is unblinded "
             "(`signoff unblind`), as the study config asks."
@@ -203,16 +192,14 @@ def _report(store: Store, study_id: str) -> None:
         for name, r in {"overall": w, **report.humans.by_stratum}.items()
     ]
     st.dataframe(pd.DataFrame(rows).round(3), hide_index=True, use_container_width=True)
-    st.caption("Intervals here use 200 resamples; the downloads use 1,000.")
-    full = build_report(store, study_id)
     left, mid, right = st.columns(3)
     left.download_button(
-        "Report (HTML)", to_html(full), f"{study_id}-report.html", mime="text/html"
+        "Report (HTML)", to_html(report), f"{study_id}-report.html", mime="text/html"
     )
-    mid.download_button("Report (Markdown)", to_markdown(full), f"{study_id}-report.md")
+    mid.download_button("Report (Markdown)", to_markdown(report), f"{study_id}-report.md")
     right.download_button(
         "Report (JSON)",
-        full.model_dump_json(indent=2),
+        report.model_dump_json(indent=2),
         f"{study_id}-report.json",
         mime="application/json",
     )

@@ -73,12 +73,7 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     human_outcomes = {item: item_outcome(values) for item, values in human_items.items()}
     humans = _side(human_outcomes, _criteria_outcomes(labels, cfg), strata, cfg)
     judges = _judges(verdict_rows, ratings, human_items, strata, cfg, resamples)
-    verdict = decide(
-        _win(humans.win_rate),
-        {s: _win(w) for s, w in humans.by_stratum.items()},
-        cfg.signoff,
-        "humans",
-    )
+    verdict = decide(humans.win_rate, humans.by_stratum, cfg.signoff, "humans")
     unblinded = data.unblinding(cur, study_id)
     any_pair = next(iter(pairs.values()), {})
     return Report(
@@ -139,23 +134,6 @@ def _win_out(w: WinRate) -> WinRateOut:
         p_value=_num(w.p_value),
         p_value_half=_num(w.p_value_half),
         more_pairs_needed=w.more_pairs_needed,
-    )
-
-
-def _win(out: WinRateOut) -> WinRate:
-    nan = math.nan
-    return WinRate(
-        out.items,
-        out.candidate,
-        out.baseline,
-        out.tie,
-        nan if out.rate is None else out.rate,
-        nan if out.low is None else out.low,
-        nan if out.high is None else out.high,
-        out.threshold,
-        nan if out.p_value is None else out.p_value,
-        nan if out.p_value_half is None else out.p_value_half,
-        out.more_pairs_needed,
     )
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from reviewer.config import SignoffConfig
-from reviewer.report.model import Verdict
-from reviewer.stats import WinRate
+from reviewer.report.model import Verdict, WinRateOut
 
 # A stratum with fewer decisive items says too little to block a release on its own.
 MIN_STRATUM_DECISIVE = 5
 
 
 def decide(
-    overall: WinRate, strata: dict[str, WinRate], rules: SignoffConfig, source: str
+    overall: WinRateOut, strata: dict[str, WinRateOut], rules: SignoffConfig, source: str
 ) -> Verdict:
     """SIGN-OFF only when the lower confidence bound clears the threshold and no stratum with
     enough evidence falls below the floor; BLOCKED when the evidence says no; otherwise NOT

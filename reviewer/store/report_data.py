@@ -8,17 +8,21 @@ from reviewer.store.connection import Cursor, fetch_dicts
 
 
 def latest_labels(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
-    """Latest label per (pair, annotator), with the pair's stratum and time on task."""
+    """Latest label per (pair, annotator), with the annotator's name, the pair's stratum and
+    time on task. The report and the labels export both read it."""
     return fetch_dicts(
         cur,
         """
-        SELECT l.pair_id, l.annotator_id, l.preference, l.both_bad, l.criteria_json,
+        SELECT l.pair_id, a.display_name AS annotator, l.annotator_id, l.preference,
+               l.both_bad, l.rationale, l.flag_reason, l.submitted_at, l.criteria_json,
                l.candidate_left, p.stratum,
                epoch(l.submitted_at) - epoch(l.shown_at) AS seconds
         FROM labels l JOIN pairs p USING (study_id, pair_id)
+             JOIN annotators a USING (study_id, annotator_id)
         WHERE l.study_id = ?
         QUALIFY row_number() OVER (PARTITION BY l.pair_id, l.annotator_id
                                    ORDER BY l.revision DESC) = 1
+        ORDER BY l.pair_id, l.annotator_id
         """,
         [study_id],
     )
@@ -64,12 +68,3 @@ def unblinding(cur: Cursor, study_id: str) -> dict[str, Any] | None:
         [study_id],
     )
     return rows[0] if rows else None
-
-
-def unblind(cur: Cursor, study_id: str) -> bool:
-    cur.execute(
-        "UPDATE studies SET unblinded_at = now() WHERE study_id = ? AND unblinded_at IS NULL "
-        "RETURNING study_id",
-        [study_id],
-    )
-    return cur.fetchone() is not None

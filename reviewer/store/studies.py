@@ -83,6 +83,16 @@ def freeze(cur: Cursor, study_id: str, actor: str, reason: str) -> bool:
     return True
 
 
+def unblind(cur: Cursor, study_id: str) -> bool:
+    """Mark the study unblinded if it is not yet; return whether this call did it."""
+    cur.execute(
+        "UPDATE studies SET unblinded_at = now() WHERE study_id = ? AND unblinded_at IS NULL "
+        "RETURNING study_id",
+        [study_id],
+    )
+    return cur.fetchone() is not None
+
+
 def replace_pairs(cur: Cursor, study_id: str, pairset: PairSet, calibration: set[str]) -> None:
     """Store the pairs of a study, replacing any it had, in bulk inserts of 10,000 pairs.
 
