@@ -6,7 +6,6 @@ traceback; anything unexpected says how to get the traceback (SIGNOFF_DEBUG=1).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import traceback
@@ -17,12 +16,19 @@ from typing import Annotated
 import typer
 
 from reviewer import study as study_ops
+from reviewer.cli_options import (
+    DbOption,
+    JsonOption,
+    StudyOption,
+    open_store,
+    print_json,
+    resolve_study,
+)
 from reviewer.config import load_config
 from reviewer.errors import SignoffError
+from reviewer.judge_cli import judge_app
 from reviewer.pairs import load_pair_files, load_pairs
 from reviewer.status import StudyStatus, study_status
-from reviewer.store import Store, default_db_path
-from reviewer.store import studies as study_sql
 
 app = typer.Typer(
     help="signoff: decide with evidence whether a fine-tuned model may ship.",
@@ -32,47 +38,14 @@ app = typer.Typer(
 )
 annotators_app = typer.Typer(help="Manage the people who label.", no_args_is_help=True)
 labels_app = typer.Typer(help="Human labels gathered elsewhere.", no_args_is_help=True)
-judge_app = typer.Typer(help="LLM judges and their verdicts.", no_args_is_help=True)
 app.add_typer(annotators_app, name="annotators")
 app.add_typer(labels_app, name="labels")
 app.add_typer(judge_app, name="judge")
-
-DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="DuckDB file [default: $SIGNOFF_DB or ./signoff.duckdb]."),
-]
-StudyOption = Annotated[
-    str | None,
-    typer.Option("--study", "-s", help="Study name; may be left out if the database has one."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 class ExtraColumns(StrEnum):
     reject = "reject"
     metadata = "metadata"
-
-
-def open_store(db: Path | None) -> Store:
-    return Store(db or default_db_path())
-
-
-def resolve_study(store: Store, name: str | None) -> str:
-    """The named study, or the only study in the database."""
-    if name:
-        return name
-    names = store.read(study_sql.list_studies)
-    if len(names) == 1:
-        return names[0]
-    if not names:
-        raise SignoffError(f"no study in {store.path}; create one with `signoff import`")
-    raise SignoffError(
-        f"several studies in {store.path}, pick one with --study: {', '.join(names)}"
-    )
-
-
-def print_json(data: object) -> None:
-    typer.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
 
 
 @app.command("import")
@@ -235,22 +208,6 @@ def labels_export(
     else:
         out.write_bytes(data)
         typer.echo(f"wrote {len(frame)} labels to {out}", err=True)
-
-
-@judge_app.command("import")
-def judge_import(
-    file: Annotated[Path, typer.Argument(help="pair_id, judge, preference[, presented, criteria]")],
-    study: StudyOption = None,
-    db: DbOption = None,
-) -> None:
-    """Import verdicts produced by another tool's judge."""
-    store = open_store(db)
-    study_id = resolve_study(store, study)
-    n = study_ops.import_verdicts(store, study_id, file, study_ops.current_actor())
-    if n == 0:
-        typer.echo(f"{file} was already imported into {study_id!r}; nothing to do")
-    else:
-        typer.echo(f"imported {n} judge verdicts into {study_id!r}")
 
 
 @app.command()

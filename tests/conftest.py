@@ -84,3 +84,33 @@ def pair(i: int, **over) -> dict:
 @pytest.fixture
 def pairs_file(tmp_path) -> Path:
     return write_jsonl(tmp_path / "pairs.jsonl", [pair(i) for i in range(1, 41)])
+
+
+@pytest.fixture
+def llm():
+    """The scripted OpenAI/Anthropic-compatible server on 127.0.0.1 (see llm_server.py)."""
+    from llm_server import LLMServer
+
+    server = LLMServer().start()
+    yield server
+    server.stop()
+
+
+RUBRIC_TOML = """
+question = "Which response is better?"
+
+[[criteria]]
+name = "correctness"
+description = "Right facts."
+
+[[criteria]]
+name = "tone"
+description = "Polite."
+"""
+
+
+@pytest.fixture
+def rubric_file(tmp_path) -> Path:
+    path = tmp_path / "rubric.toml"
+    path.write_text(RUBRIC_TOML, encoding="utf-8")
+    return path

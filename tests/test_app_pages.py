@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from apphelp import MAIN, button, seed_sample, texts
+from conftest import DATA
 from sklearn.metrics import cohen_kappa_score
 from streamlit.testing.v1 import AppTest
 
@@ -191,3 +192,23 @@ def test_admin_report_section_and_blinding(cli, tmp_path, monkeypatch, store):
     at = page({"admin": "s3cret"})
     assert "NOT ENOUGH EVIDENCE" in texts(at)
     assert "only 21 decisive pairs" in texts(at)
+
+
+def test_admin_runs_the_judge_with_a_progress_bar(tokens, store, monkeypatch, llm, rubric_file):
+    monkeypatch.setenv("SIGNOFF_ADMIN_SECRET", "s3cret")
+    rubric_file.write_text((DATA / "support_rubric.toml").read_text())
+    at = page({"admin": "s3cret"})
+    at.text_input(key="judge_rubric_path").input(str(rubric_file))
+    at.text_input(key="judge_model").input("m")
+    at.text_input(key="judge_base_url").input(llm.openai_url)
+    button(at, "Estimate cost").click().run()
+    assert "80 verdicts wanted, 0 already cached" in at.code[-1].value
+    assert llm.requests == 0
+    button(at, "Run judge").click().run()
+    assert "80/80 verdicts stored for m." in texts(at)
+    assert f"from cache: 0; calls made: {llm.billed} (0 retries)" in at.code[-1].value
+    n = store.read(lambda cur: cur.execute("SELECT count(*) FROM verdicts").fetchone()[0])
+    assert n == 80 and 0 < llm.billed <= 80  # identical prompts share one call
+    # Running again is free: every answer comes from the cache.
+    button(at, "Run judge").click().run()
+    assert "from cache: 80; calls made: 0" in at.code[-1].value

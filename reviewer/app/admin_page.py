@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from reviewer import export, study
+from reviewer.app import judge_section
 from reviewer.app.context import app_url, default_study
 from reviewer.config import load_config
 from reviewer.errors import SignoffError
@@ -42,6 +43,7 @@ def render(store: Store) -> None:
     # One report per rerun: the agreement table and the report section both read it.
     report = build_report(store, study_id)
     _agreement(report)
+    judge_section.render(store, study_id)
     _report(store, study_id, report)
     _export(store, study_id)
 

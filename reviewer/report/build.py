@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 
+from judge.consistency import combine_orders, first_position_rate
 from reviewer.config import StudyConfig
 from reviewer.report.model import (
     AgreementOut,
@@ -308,26 +309,15 @@ def _judges(
 ) -> list[JudgeOut]:
     by_judge: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
-        by_judge[row["judge"]].append(row)
+        by_judge[row["judge_id"]].append(row)  # two versions of a judge may share a name
     out = []
-    for name, verdicts in sorted(by_judge.items()):
+    for _, verdicts in sorted(by_judge.items(), key=lambda kv: (kv[1][0]["judge"], kv[0])):
         per_item: dict[str, dict[str, str]] = defaultdict(dict)
         for v in verdicts:
             per_item[v["pair_id"]][v["presented"]] = v["preference"]
-        outcomes, flips, both = {}, 0, 0
-        for item, seen in per_item.items():
-            if {"candidate_first", "baseline_first"} <= seen.keys():
-                both += 1
-                a, b = seen["candidate_first"], seen["baseline_first"]
-                flips += a != b
-                outcomes[item] = a if a == b else "tie"  # a verdict that flips is a tie
-            else:
-                outcomes[item] = next(iter(seen.values()))
-        first = [
-            (v["preference"] == "candidate") == (v["presented"] == "candidate_first")
-            for v in verdicts
-            if v["presented"] != "unknown" and v["preference"] != "tie"
-        ]
+        combined = {item: combine_orders(seen) for item, seen in per_item.items()}
+        outcomes = {item: outcome for item, (outcome, _) in combined.items()}
+        swapped = [flip for _, flip in combined.values() if flip is not None]
         with_ties = judge_vs_humans(outcomes, humans, True, resamples, cfg.seed)
         without = judge_vs_humans(outcomes, humans, False, resamples, cfg.seed)
         decided = {
@@ -350,7 +340,7 @@ def _judges(
         first_row = verdicts[0]
         out.append(
             JudgeOut(
-                name=name,
+                name=first_row["judge"],
                 judge_id=first_row["judge_id"],
                 provider=first_row["provider"],
                 model=first_row["model"],
@@ -371,8 +361,10 @@ def _judges(
                     "split_skipped": split,
                 },
                 confusion=confusion,
-                flip_rate=flips / both if both else None,
-                first_position_rate=sum(first) / len(first) if first else None,
+                flip_rate=sum(swapped) / len(swapped) if swapped else None,
+                first_position_rate=first_position_rate(
+                    (v["presented"], v["preference"]) for v in verdicts
+                ),
             )
         )
     return out

@@ -148,6 +148,37 @@ def m002_views(cur: Any) -> None:
     )
 
 
+@migration
+def m003_judge_calls(cur: Any) -> None:
+    # Every call a judge run makes, like a flight recorder: hits, misses, failures, with tokens,
+    # latency and cost. A successful row's answer is the cache for the same key; API keys are
+    # never part of a request row.
+    cur.execute(
+        """
+        CREATE SEQUENCE judge_call_ids;
+        CREATE TABLE judge_calls (
+            call_id        BIGINT PRIMARY KEY DEFAULT nextval('judge_call_ids'),
+            study_id       VARCHAR NOT NULL,
+            judge_id       VARCHAR NOT NULL,
+            pair_id        VARCHAR NOT NULL,
+            presented      VARCHAR NOT NULL,
+            cache_key      VARCHAR NOT NULL,
+            outcome        VARCHAR NOT NULL,     -- ok | cached | parse_failure | error
+            attempt        INTEGER NOT NULL,
+            request_json   JSON,
+            response_text  VARCHAR,
+            input_tokens   INTEGER NOT NULL,
+            output_tokens  INTEGER NOT NULL,
+            cost_usd       DOUBLE NOT NULL,
+            latency_ms     DOUBLE,
+            error          VARCHAR,
+            created_at     TIMESTAMPTZ NOT NULL
+        );
+        CREATE INDEX judge_calls_key ON judge_calls (cache_key);
+        """
+    )
+
+
 def apply_migrations(conn: Any) -> list[str]:
     """Apply every migration not yet recorded; return the names applied now."""
     conn.execute(

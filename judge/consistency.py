@@ -1,0 +1,33 @@
+"""Both orders of one pair become one outcome; how often the order changed the verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+CANDIDATE_FIRST, BASELINE_FIRST = "candidate_first", "baseline_first"
+ORDERS = (CANDIDATE_FIRST, BASELINE_FIRST)
+
+
+def combine_orders(seen: dict[str, str]) -> tuple[str, bool | None]:
+    """The pair's outcome from its verdicts by order, and whether the two orders disagreed
+    (None when only one order is known). Disagreeing orders make a tie (MT-Bench's rule: a
+    verdict that does not survive swapping the responses is no preference).
+
+    >>> combine_orders({"candidate_first": "candidate", "baseline_first": "baseline"})
+    ('tie', True)
+    """
+    if CANDIDATE_FIRST in seen and BASELINE_FIRST in seen:
+        a, b = seen[CANDIDATE_FIRST], seen[BASELINE_FIRST]
+        return (a if a == b else "tie"), a != b
+    return next(iter(seen.values())), None
+
+
+def first_position_rate(verdicts: Iterable[tuple[str, str]]) -> float | None:
+    """Share of decisive (presented, preference) verdicts that picked the response shown first;
+    0.5 for a judge without position bias."""
+    picks = [
+        (preference == "candidate") == (presented == CANDIDATE_FIRST)
+        for presented, preference in verdicts
+        if presented in ORDERS and preference != "tie"
+    ]
+    return sum(picks) / len(picks) if picks else None

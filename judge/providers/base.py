@@ -1,0 +1,100 @@
+"""What every provider takes and gives, and how its failures are classified.
+
+A provider only translates a request into its SDK's call and the answer back, and says whether
+a failure is worth retrying. Retries, backoff, rate limits and the cache belong to the runner,
+so the SDKs are built with `max_retries=0`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+OutputMode = Literal["json_schema", "json_object", "tools", "plain"]
+
+
+@dataclass(frozen=True)
+class Request:
+    messages: list[dict]  # [system, user] as rendered by judge.prompts
+    schema: dict  # JSON Schema of the answer
+    max_tokens: int
+    temperature: float
+    timeout: float
+
+
+@dataclass(frozen=True)
+class Response:
+    text: str  # the answer: JSON text (tool arguments are serialised back to JSON)
+    input_tokens: int
+    output_tokens: int
+    truncated: bool  # stopped at max_tokens
+
+
+class ProviderError(Exception):
+    """A failed call. `retry` says whether the same call may succeed later; `retry_after` is the
+    server's own hint in seconds; `fatal` means no call of this run can succeed (bad key, unknown
+    model), so the run stops."""
+
+    def __init__(
+        self, message: str, retry: bool, retry_after: float | None = None, fatal: bool = False
+    ):
+        super().__init__(message)
+        self.retry = retry
+        self.retry_after = retry_after
+        self.fatal = fatal
+
+
+def scrub(error: ProviderError, key: str | None) -> ProviderError:
+    """The same error with the key (if an error body echoed it) cut out of its message."""
+    if key and key in str(error):
+        error.args = (str(error).replace(key, "[key]"),)
+    return error
+
+
+class ProviderSetupError(ValueError):
+    """The provider cannot be used as configured (missing key, missing base URL)."""
+
+
+class Provider(Protocol):
+    name: str
+    model: str
+    mode: OutputMode
+
+    async def complete(self, request: Request) -> Response: ...
+
+    async def close(self) -> None: ...
+
+
+def api_key(env_var: str, required: bool) -> str | None:
+    """The key from the environment; never from a file, never stored."""
+    key = os.environ.get(env_var)
+    if required and not key:
+        raise ProviderSetupError(
+            f"no API key: set the environment variable {env_var} (keys are read from the "
+            "environment only and never stored)"
+        )
+    return key
+
+
+def retry_after_seconds(headers: object) -> float | None:
+    """Seconds from a Retry-After (or retry-after-ms) header, if the server sent one."""
+    get = getattr(headers, "get", None)
+    if get is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = get(name)
+        if value:
+            try:
+                return max(0.0, float(value) * scale)
+            except ValueError:
+                continue  # an HTTP date: fall back to our own backoff
+    return None
+
+
+def classify_status(status: int, message: str, headers: object) -> ProviderError:
+    """Rate limits, overload, timeouts and server errors are retried; a bad key, a forbidden
+    or unknown model stop the run; any other 4xx fails this call only."""
+    if status in (408, 409, 429) or status >= 500:
+        return ProviderError(message, retry=True, retry_after=retry_after_seconds(headers))
+    return ProviderError(message, retry=False, fatal=status in (401, 403, 404))

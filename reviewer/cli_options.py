@@ -1,0 +1,45 @@
+"""Options and helpers every `signoff` command shares."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reviewer.errors import SignoffError
+from reviewer.store import Store, default_db_path
+from reviewer.store import studies as study_sql
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="DuckDB file (default: $SIGNOFF_DB or ./signoff.duckdb)."),
+]
+StudyOption = Annotated[
+    str | None,
+    typer.Option("--study", "-s", help="Study name; may be left out if the database has one."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def open_store(db: Path | None) -> Store:
+    return Store(db or default_db_path())
+
+
+def resolve_study(store: Store, name: str | None) -> str:
+    """The named study, or the only study in the database."""
+    if name:
+        return name
+    names = store.read(study_sql.list_studies)
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        raise SignoffError(f"no study in {store.path}; create one with `signoff import`")
+    raise SignoffError(
+        f"several studies in {store.path}, pick one with --study: {', '.join(names)}"
+    )
+
+
+def print_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, sort_keys=False, default=str))

@@ -1,0 +1,329 @@
+"""A scripted LLM server on 127.0.0.1 for tests and benchmarks.
+
+It speaks enough of the OpenAI chat-completions API (`POST /v1/chat/completions`) and the
+Anthropic messages API (`POST /v1/messages`) for the official SDKs, and judges like a
+deterministic model would: it reads the two fenced responses out of the judge prompt and applies
+a policy (prefer the one carrying a marker, always pick the first, ...). Faults are scripted:
+latency, 429 with Retry-After, 500, hanging, malformed JSON, output cut at max_tokens, and a
+random fault rate. It counts what a provider would bill: answers actually delivered to a client
+that was still connected (a client killed mid-call is not answered, as providers abort a
+generation whose client went away).
+
+Run standalone for benchmarks: `python tests/llm_server.py --port 8399 --latency 0.3`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import select
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+FENCE = re.compile(
+    r"<<<BEGIN (?P<label>[A-Z ]+) (?P<nonce>[0-9a-f]{12})>>>\n(?P<body>.*?)\n<<<END ", re.S
+)
+CRITERIA_HINT = re.compile(r"one entry per criterion: ([^)]*)\)")
+MARKER = "[[GOOD]]"
+
+
+def marker_policy(first: str, second: str) -> str:
+    """Prefer the response that carries the marker; a tie if both or neither do."""
+    a, b = MARKER in first, MARKER in second
+    return "first" if a and not b else "second" if b and not a else "tie"
+
+
+def first_policy(first: str, second: str) -> str:
+    """A position-biased judge: always the first response (what a 135M model does)."""
+    return "first"
+
+
+def contrary_policy(first: str, second: str) -> str:
+    """A judge that disagrees with the marker: prefers the response without it."""
+    return {"first": "second", "second": "first", "tie": "tie"}[marker_policy(first, second)]
+
+
+POLICIES = {"marker": marker_policy, "first": first_policy, "contrary": contrary_policy}
+
+
+def table_policy(first: str, second: str, preferred: frozenset[str]) -> str:
+    """Prefer the response listed in `Script.preferred` (what a test decided the humans like)."""
+    a, b = first in preferred, second in preferred
+    return "first" if a and not b else "second" if b and not a else "tie"
+
+
+@dataclass
+class Script:
+    """What the server does. `faults` is consumed one per request, in order, before
+    `fault_rate` applies; each entry is ok | hang | malformed | truncated, or an HTTP status
+    such as 429 (sent with Retry-After), 500 or 401."""
+
+    policy: str = "marker"
+    latency: float = 0.0
+    faults: list[str] = field(default_factory=list)
+    fault_rate: float = 0.0
+    retry_after: float = 0.05
+    hold_after: int | None = None  # requests after this many are held, never answered
+    preferred: frozenset[str] = frozenset()  # for policy "table"
+    seed: int = 0
+
+
+class LLMServer:
+    def __init__(self, script: Script | None = None, port: int = 0):
+        self.script = script or Script()
+        self.billed = 0  # judgements delivered to a live client
+        self.requests = 0
+        self.outcomes: Counter[str] = Counter()
+        self.keys_seen: set[str] = set()
+        self.bodies: list[dict] = []
+        self._lock = threading.Lock()
+        self._rng = random.Random(self.script.seed)
+        self._stop = threading.Event()
+        handler = type("Handler", (_Handler,), {"owner": self})
+        self.httpd = _Server(("127.0.0.1", port), handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def openai_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def anthropic_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LLMServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def reset(self, script: Script | None = None) -> None:
+        with self._lock:
+            self.script = script or Script()
+            self._rng = random.Random(self.script.seed)
+            self.billed = self.requests = 0
+            self.outcomes.clear()
+            self.bodies.clear()
+
+    def next_fault(self) -> str:
+        with self._lock:
+            self.requests += 1
+            hold = self.script.hold_after
+            if hold is not None and self.requests > hold:
+                return "hang"  # held until the client goes away
+            if self.script.faults:
+                return self.script.faults.pop(0)
+            if self._rng.random() < self.script.fault_rate:
+                return self._rng.choice(["429", "500"])
+            return "ok"
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 512  # the default 5 refuses connections when 32 calls open at once
+    daemon_threads = True
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: LLMServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        return
+
+    def setup(self) -> None:
+        super().setup()
+        # Like production servers: headers and body go out at once. Without it, Nagle's
+        # algorithm and the client's delayed ACK added ~45 ms to every call.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_POST(self) -> None:
+        server = self.owner
+        body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
+        key = self.headers.get("authorization", "").removeprefix("Bearer ") or self.headers.get(
+            "x-api-key", ""
+        )
+        with server._lock:
+            server.keys_seen.add(key)
+            server.bodies.append(body)
+        api = "anthropic" if self.path.rstrip("/").endswith("/messages") else "openai"
+        fault = server.next_fault()
+        script = server.script
+        if fault == "hang":
+            self._wait_for_client_to_leave(None)
+            return
+        if not self._wait_for_client_to_leave(script.latency):
+            return
+        if fault.isdigit():
+            status = int(fault)
+            headers = {"retry-after": f"{script.retry_after}"} if status == 429 else {}
+            # Like real APIs, a refused key is echoed back in the message.
+            message = f"Incorrect API key provided: {key}" if status == 401 else "scripted"
+            err = {"error": {"type": f"http_{status}", "message": message}}
+            if api == "anthropic":
+                err["type"] = "error"
+            self._send(status, err, headers)
+            server.outcomes[fault] += 1
+            return
+        text, answer = _judge(body, script)
+        max_tokens = body.get("max_tokens") or body.get("max_completion_tokens") or 4096
+        stop = "stop"
+        if fault == "malformed":
+            text = '{"criteria": [ this is not json'
+        elif fault == "truncated" or len(text) // 4 > max_tokens:
+            text, stop = text[: max(8, len(text) // 3)], "length"
+        usage_in = sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) // 4
+        usage_in += len(str(body.get("system", ""))) // 4
+        usage_out = max(1, len(text) // 4)
+        if api == "openai":
+            payload = _openai_reply(
+                body, text, answer if fault == "ok" else None, stop, usage_in, usage_out
+            )
+        else:
+            payload = _anthropic_reply(
+                body, text, answer if fault == "ok" else None, stop, usage_in, usage_out
+            )
+        if self._send(200, payload, {}):
+            with server._lock:
+                server.billed += 1
+                server.outcomes[fault] += 1
+
+    def _wait_for_client_to_leave(self, seconds: float | None) -> bool:
+        """Sleep `seconds` (forever if None); False as soon as the client has disconnected."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        sock = self.connection
+        while deadline is None or time.monotonic() < deadline:
+            if self.owner._stop.is_set():
+                return False
+            wait = 0.05 if deadline is None else max(0.0, min(0.05, deadline - time.monotonic()))
+            readable, _, _ = select.select([sock], [], [], wait)
+            if readable:
+                try:
+                    if sock.recv(1, socket.MSG_PEEK) == b"":
+                        return False
+                except OSError:
+                    return False
+        return True
+
+    def _send(self, status: int, payload: dict, headers: dict[str, str]) -> bool:
+        data = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+            self.wfile.flush()
+            return True
+        except OSError:
+            return False
+
+
+def _judge(body: dict, script: Script) -> tuple[str, dict]:
+    """The answer a deterministic judge gives to the prompt in `body`."""
+    user = next(
+        str(m.get("content")) for m in reversed(body.get("messages", [])) if m["role"] == "user"
+    )
+    fenced = {m["label"]: m["body"] for m in FENCE.finditer(user)}
+    first, second = fenced.get("FIRST RESPONSE", ""), fenced.get("SECOND RESPONSE", "")
+    if script.policy == "table":
+        overall = table_policy(first, second, script.preferred)
+    else:
+        overall = POLICIES[script.policy](first, second)
+    hint = CRITERIA_HINT.search(user)
+    names = [n.strip() for n in hint.group(1).split(",")] if hint else []
+    better = {"first": "first", "second": "second", "tie": "same"}[overall]
+    answer = {
+        "criteria": [
+            {"criterion": n, "reasoning": f"{n}: {better}", "better": better} for n in names
+        ],
+        "rationale": f"Policy {script.policy} chose {overall}.",
+        "overall": overall,
+    }
+    return "Thinking it over.\n" + json.dumps(answer), answer
+
+
+def _openai_reply(
+    body: dict, text: str, answer: dict | None, stop: str, n_in: int, n_out: int
+) -> dict:
+    message: dict = {"role": "assistant", "content": text}
+    if body.get("tools") and answer is not None:
+        name = body["tools"][0]["function"]["name"]
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": name, "arguments": json.dumps(answer)},
+                }
+            ],
+        }
+        stop = "tool_calls"
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "test"),
+        "choices": [{"index": 0, "message": message, "finish_reason": stop, "logprobs": None}],
+        "usage": {"prompt_tokens": n_in, "completion_tokens": n_out, "total_tokens": n_in + n_out},
+    }
+
+
+def _anthropic_reply(
+    body: dict, text: str, answer: dict | None, stop: str, n_in: int, n_out: int
+) -> dict:
+    content: list[dict] = [{"type": "text", "text": text}]
+    reason = "end_turn" if stop == "stop" else "max_tokens"
+    if body.get("tools") and answer is not None:
+        content = [
+            {"type": "tool_use", "id": "toolu_1", "name": body["tools"][0]["name"], "input": answer}
+        ]
+        reason = "tool_use"
+    return {
+        "id": "msg_test",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", "test"),
+        "content": content,
+        "stop_reason": reason,
+        "stop_sequence": None,
+        "usage": {"input_tokens": n_in, "output_tokens": n_out},
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--policy", default="marker", choices=sorted(POLICIES))
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    srv = LLMServer(
+        Script(
+            policy=args.policy, latency=args.latency, fault_rate=args.fault_rate, seed=args.seed
+        ),
+        port=args.port,
+    ).start()
+    print(f"listening on {srv.port}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        srv.stop()
