@@ -1,6 +1,7 @@
 # The two commands the README opens with. Both work on a fresh machine with only Python 3.11:
 # they create .venv and install signoff into it on first use.
 PYTHON ?= python3
+EXTRAS ?= dev
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -10,7 +11,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -26,6 +27,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/judge_throughput.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache signoff-demo.duckdb

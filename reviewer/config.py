@@ -89,6 +89,14 @@ class CalibrationConfig(_Model):
     annotators_per_pair: int | None = Field(
         None, ge=1, description="How many annotators label each calibration pair; empty = all."
     )
+    holdout_fraction: float = Field(
+        0.30,
+        ge=0,
+        lt=1,
+        description="Share of the calibration pairs held out from rubric tuning: the judge "
+        "scores them only in the final check (`signoff judge calibrate --final`), and the gate "
+        "is decided on them. 0 = decide the gate on the whole calibration set.",
+    )
 
 
 class AssignmentConfig(_Model):
@@ -111,6 +119,24 @@ class GateConfig(_Model):
     )
     position_consistency_floor: float = Field(
         0.80, ge=0, le=1, description="Share of pairs whose verdict survives swapping the order."
+    )
+    min_majority_agreement: float = Field(
+        0.80,
+        ge=0,
+        le=1,
+        description="On pairs where the human majority picked a side, the judge must pick the "
+        "same side at least this often.",
+    )
+    min_usable_pairs: int = Field(
+        15,
+        ge=1,
+        description="Pairs with human labels and a judge verdict in both orders needed to decide "
+        "(15 = the held-out part of the default 50-pair calibration set).",
+    )
+    criterion_agreement_floor: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per criterion, the judge's agreement with the human majority on it; a "
+        "criterion below its floor stays human-only in the report.",
     )
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from pydantic import BaseModel
+
 from judge import JudgeIdentity, load_rubric, template_hash
 from judge.pricing import DEFAULT_PRICES, Price, PricesError, load_prices
 from judge.prompts import DEFAULT_TEMPLATE, SYSTEM
@@ -30,13 +32,22 @@ from judge.runner import (
     estimate,
     run_judge,
 )
+from reviewer.calibration import CalibrationOut, GateOut, decide_gate
+from reviewer.calibration import calibrate as calibrate_metrics
+from reviewer.config import StudyConfig
 from reviewer.errors import NotFound, SignoffError
-from reviewer.store import Store
+from reviewer.outcomes import judge_outcomes
+from reviewer.report.model import Interval
+from reviewer.sampling import holdout_sample
+from reviewer.store import Store, report_data
+from reviewer.store import calibrations as calibration_sql
 from reviewer.store import judge_calls as judge_sql
 from reviewer.store import studies as study_sql
 from reviewer.store.connection import Cursor, fetch_dicts
 
-PairScope = Literal["calibration", "all"]
+# development: the calibration pairs open to rubric tuning; held-out: the rest of the calibration
+# set, scored only by the final check; calibration: both; all: every pair (behind the gate).
+Scope = Literal["development", "held-out", "calibration", "all"]
 
 
 @dataclass(frozen=True)
@@ -114,12 +125,26 @@ def prompt_text(prompt_json: str) -> str:
     return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in prompt)
 
 
-def study_pairs(cur: Cursor, study_id: str, scope: PairScope) -> list[PairInput]:
+def calibration_parts(cur: Cursor, study_id: str, cfg: StudyConfig) -> tuple[set[str], set[str]]:
+    """(development, held-out) pair ids of the calibration set; held-out is empty when the
+    config holds nothing out. Derived from the seed, so it never changes for a study."""
+    rows = fetch_dicts(
+        cur,
+        "SELECT pair_id, stratum FROM pairs WHERE study_id = ? AND in_calibration",
+        [study_id],
+    )
+    pairs = [(r["pair_id"], r["stratum"] or "unspecified") for r in rows]
+    held_out = holdout_sample(pairs, cfg.calibration.holdout_fraction, cfg.seed)
+    return {p for p, _ in pairs} - held_out, held_out
+
+
+def study_pairs(cur: Cursor, study_id: str, ids: set[str] | None) -> list[PairInput]:
+    """The pairs to judge: `ids`, or every pair of the study when None."""
     rows = fetch_dicts(
         cur,
         "SELECT pair_id, prompt_json, candidate, baseline, reference FROM pairs "
-        "WHERE study_id = ? AND (? OR in_calibration) ORDER BY pair_id",
-        [study_id, scope == "all"],
+        "WHERE study_id = ? ORDER BY pair_id",
+        [study_id],
     )
     return [
         PairInput(
@@ -127,25 +152,36 @@ def study_pairs(cur: Cursor, study_id: str, scope: PairScope) -> list[PairInput]
             r["reference"],
         )
         for r in rows
+        if ids is None or r["pair_id"] in ids
     ]  # fmt: skip
 
 
-def _load(store: Store, study_id: str, scope: PairScope) -> list[PairInput]:
-    def work(cur: Cursor) -> list[PairInput]:
-        if study_sql.get_study(cur, study_id) is None:
-            raise NotFound(f"no study named {study_id!r} in {store.path}")
-        return study_pairs(cur, study_id, scope)
+def _scope_ids(cur: Cursor, study_id: str, cfg: StudyConfig, scope: Scope) -> set[str] | None:
+    if scope == "all":
+        return None
+    development, held_out = calibration_parts(cur, study_id, cfg)
+    return {"development": development, "held-out": held_out}.get(scope, development | held_out)
 
-    pairs = store.read(work)
+
+def _load(store: Store, study_id: str, scope: Scope) -> tuple[StudyConfig, list[PairInput]]:
+    def work(cur: Cursor) -> tuple[StudyConfig, list[PairInput]]:
+        study = study_sql.get_study(cur, study_id)
+        if study is None:
+            raise NotFound(f"no study named {study_id!r} in {store.path}")
+        return study.config, study_pairs(
+            cur, study_id, _scope_ids(cur, study_id, study.config, scope)
+        )
+
+    cfg, pairs = store.read(work)
     if not pairs:
         raise SignoffError(f"study {study_id!r} has no {scope} pairs to judge")
-    return pairs
+    return cfg, pairs
 
 
-def dry_run(store: Store, study_id: str, choice: JudgeChoice, scope: PairScope) -> Estimate:
+def dry_run(store: Store, study_id: str, choice: JudgeChoice, scope: Scope) -> Estimate:
     """What a run would do and cost, counting what the cache already holds."""
     judge = prepare(choice)
-    pairs = _load(store, study_id, scope)
+    _, pairs = _load(store, study_id, scope)
     log = StoreCallLog(store, study_id, judge.judge_id)
     return estimate(pairs, judge.spec, choice.settings, judge.price, log)
 
@@ -154,13 +190,17 @@ def run(
     store: Store,
     study_id: str,
     choice: JudgeChoice,
-    scope: PairScope,
+    scope: Scope,
     actor: str,
     on_progress: Callable[[Progress], None] | None = None,
+    override: str | None = None,
 ) -> tuple[PreparedJudge, Summary]:
-    """Judge the study's pairs in both orders; resumable, cached, logged."""
+    """Judge the study's pairs in both orders; resumable, cached, logged. Judging all pairs
+    needs this exact judge version to have passed the study's gate, or an override reason."""
     judge = prepare(choice)
-    pairs = _load(store, study_id, scope)
+    cfg, pairs = _load(store, study_id, scope)
+    if scope == "all":
+        _check_gate(store, study_id, cfg, judge, override, actor)
     try:
         provider = make_provider(
             choice.provider, choice.model, choice.base_url, choice.mode, choice.key_env
@@ -208,6 +248,197 @@ def run(
         )
     )
     return judge, summary
+
+
+class GateRefused(SignoffError):
+    """The judge may not score the full set: its calibration has not passed the gate."""
+
+    exit_code = 5
+
+
+def gate_part(held_out: set[str]) -> str:
+    return "held-out" if held_out else "all"
+
+
+def latest_gate(cur: Cursor, study_id: str, judge_id: str) -> GateOut | None:
+    """The gate decided on this judge version's latest calibration of the deciding part."""
+    study = study_sql.get_study(cur, study_id)
+    assert study is not None
+    part = gate_part(calibration_parts(cur, study_id, study.config)[1])
+    for row in calibration_sql.latest(cur, study_id):
+        if row["judge_id"] == judge_id and row["part"] == part and row["gate"]:
+            return GateOut.model_validate(row["gate"])
+    return None
+
+
+def _check_gate(
+    store: Store,
+    study_id: str,
+    cfg: StudyConfig,
+    judge: PreparedJudge,
+    override: str | None,
+    actor: str,
+) -> None:
+    gate = store.read(lambda cur: latest_gate(cur, study_id, judge.judge_id))
+    if gate is not None and gate.passed:
+        return
+    if gate is None:
+        why = (
+            f"judge {judge.name} ({judge.judge_id}) has no calibration on study {study_id!r}: "
+            "run `signoff judge calibrate` with the same options"
+            + (" and --final" if cfg.calibration.holdout_fraction else "")
+            + " first"
+        )
+        failed: list[str] = []
+    else:
+        failed = gate.failures()
+        why = (
+            f"judge {judge.name} ({judge.judge_id}) failed the gate on the {gate.part} "
+            "calibration pairs:\n  " + "\n  ".join(failed)
+        )
+    if not override:
+        raise GateRefused(
+            why + '\nfix the rubric and calibrate again, or pass --override "reason" '
+            "(logged, and stamped on the report)"
+        )
+    store.write(
+        lambda cur: study_sql.record_event(
+            cur, study_id, actor, "gate.override", judge_id=judge.judge_id, reason=override,
+            failed=failed or ["no calibration"],
+        )
+    )  # fmt: skip
+
+
+class CalibrationResult(BaseModel):
+    judge_id: str
+    name: str
+    development: CalibrationOut | None
+    deciding: CalibrationOut | None = None  # held-out (final check) or all
+    gate: GateOut | None = None
+
+
+def calibrate(
+    store: Store,
+    study_id: str,
+    choice: JudgeChoice,
+    actor: str,
+    final: bool = False,
+    on_progress: Callable[[Progress], None] | None = None,
+    resamples: int = 1000,
+) -> tuple[CalibrationResult, Summary]:
+    """Judge the calibration pairs (development part; with `final`, the held-out part too),
+    measure the judge against the humans and, where the gate is decided, decide it."""
+    development, held_out = store.read(
+        lambda cur: calibration_parts(cur, study_id, _config(cur, study_id))
+    )
+    deciding = not held_out or final
+    scope: Scope = "calibration" if deciding else "development"
+    judge, summary = run(store, study_id, choice, scope, actor, on_progress)
+
+    def measure(cur: Cursor) -> CalibrationResult:
+        study = study_sql.get_study(cur, study_id)
+        assert study is not None
+        cfg = study.config
+        labels = report_data.latest_labels(cur, study_id)
+        rows = [v for v in report_data.verdicts(cur, study_id) if v["judge_id"] == judge.judge_id]
+        judged = judge_outcomes(rows)
+        pairs = report_data.pairs(cur, study_id)
+        lengths = {i: (len(p["candidate"]), len(p["baseline"])) for i, p in pairs.items()}
+        strata = {i: p["stratum"] or "unspecified" for i, p in pairs.items()}
+
+        def metrics(part: str, ids: set[str]) -> CalibrationOut:
+            return calibrate_metrics(part, ids, labels, judged, lengths, strata, cfg, resamples)
+
+        result = CalibrationResult(judge_id=judge.judge_id, name=judge.name, development=None)
+        if held_out:
+            result.development = metrics("development", development)
+            calibration_sql.insert(
+                cur, study_id, judge.judge_id, "development",
+                result.development.model_dump(mode="json"), None, study.config_hash,
+            )  # fmt: skip
+        if deciding:
+            part = gate_part(held_out)
+            result.deciding = metrics(part, held_out or development)
+            result.gate = decide_gate(result.deciding, cfg)
+            calibration_sql.insert(
+                cur, study_id, judge.judge_id, part, result.deciding.model_dump(mode="json"),
+                result.gate.model_dump(mode="json"), study.config_hash,
+            )  # fmt: skip
+        # The gate is read from the config: from the first calibration on, neither may change.
+        study_sql.freeze(cur, study_id, actor, reason="first judge calibration")
+        study_sql.record_event(
+            cur, study_id, actor, "judge.calibrate", judge_id=judge.judge_id, final=deciding,
+            passed=None if result.gate is None else result.gate.passed,
+        )  # fmt: skip
+        return result
+
+    return store.write(measure), summary
+
+
+def _config(cur: Cursor, study_id: str) -> StudyConfig:
+    study = study_sql.get_study(cur, study_id)
+    if study is None:
+        raise NotFound(f"no study named {study_id!r}")
+    return study.config
+
+
+def describe_calibration(result: CalibrationResult) -> str:
+    """The calibration as text for the terminal."""
+    lines = [f"calibration of judge {result.name} ({result.judge_id})"]
+    for m in (result.development, result.deciding):
+        if m is None:
+            continue
+        lines += _describe_part(m)
+    if result.gate is None:
+        lines.append(
+            "gate: not decided yet: the held-out pairs are scored only by the final check; "
+            "tune the rubric on the development part, then run with --final"
+        )
+    else:
+        lines.append(
+            f"gate ({result.gate.part} pairs): {'PASSED' if result.gate.passed else 'FAILED'}"
+        )
+        lines += [f"  {'ok  ' if r.passed else 'FAIL'} {r.text}" for r in result.gate.rules]
+        if result.gate.human_only_criteria:
+            lines.append(
+                "  human-only criteria (below their floor): "
+                + ", ".join(result.gate.human_only_criteria)
+            )
+    return "\n".join(lines)
+
+
+def _fmt(i: Interval | None) -> str:
+    if i is None or i.value is None:
+        return "n/a"
+    if i.low is None or i.high is None:
+        return f"{i.value:.2f}"
+    return f"{i.value:.2f} [{i.low:.2f}, {i.high:.2f}]"
+
+
+def _describe_part(m: CalibrationOut) -> list[str]:
+    rate = lambda x: "n/a" if x is None else f"{x:.0%}"  # noqa: E731
+    lines = [
+        f"{m.part} part: {m.pairs} pairs, {m.usable} usable ({m.without_labels} without human "
+        f"labels, {m.without_verdict} without a verdict in both orders)",
+        f"  agreement with the human majority on decisive pairs: {_fmt(m.decisive_agreement)}",
+        f"  judge vs each human label: agreement {_fmt(m.vs_humans_with_ties['agreement'])}, "
+        f"kappa {_fmt(m.vs_humans_with_ties['kappa'])}; without ties: agreement "
+        f"{_fmt(m.vs_humans_without_ties['agreement'])}",
+        f"  humans among themselves (the ceiling): agreement {_fmt(m.humans.get('agreement'))}, "
+        f"kappa {_fmt(m.humans.get('kappa'))}",
+        f"  flip rate under order swap {rate(m.flip_rate)}; first response picked "
+        f"{rate(m.first_position_rate)}; picks the longer response: judge "
+        f"{rate(m.judge_picks_longer)}, humans {rate(m.humans_pick_longer)}",
+    ]
+    if m.by_criterion:
+        lines.append(
+            "  by criterion: " + ", ".join(f"{k} {_fmt(v)}" for k, v in m.by_criterion.items())
+        )
+    if m.by_stratum:
+        lines.append(
+            "  by stratum: " + ", ".join(f"{k} {_fmt(v)}" for k, v in m.by_stratum.items())
+        )
+    return lines
 
 
 def describe_estimate(est: Estimate, model: str) -> str:

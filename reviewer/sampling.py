@@ -14,6 +14,7 @@ import numpy as np
 
 # Independent random streams per purpose, so adding a draw to one never shifts another.
 SAMPLE_STREAM = 1
+HOLDOUT_STREAM = 2
 
 
 def allocate(size: int, counts: dict[str, int]) -> dict[str, int]:
@@ -43,10 +44,15 @@ def allocate(size: int, counts: dict[str, int]) -> dict[str, int]:
 
 
 def calibration_sample(
-    pairs: Sequence[tuple[str, str]], size: int, seed: int, stratified: bool = True
+    pairs: Sequence[tuple[str, str]],
+    size: int,
+    seed: int,
+    stratified: bool = True,
+    stream: int = SAMPLE_STREAM,
 ) -> set[str]:
-    """Pick the calibration pair ids from (pair_id, stratum) tuples."""
-    rng = np.random.default_rng([seed, SAMPLE_STREAM])
+    """Pick the calibration pair ids from (pair_id, stratum) tuples (or, with HOLDOUT_STREAM,
+    the held-out part of the calibration set)."""
+    rng = np.random.default_rng([seed, stream])
     if not stratified:
         ids = sorted(pid for pid, _ in pairs)
         take = min(size, len(ids))
@@ -61,3 +67,13 @@ def calibration_sample(
         picks = rng.choice(len(ids), size=quotas[stratum], replace=False)
         chosen.update(ids[i] for i in picks)
     return chosen
+
+
+def holdout_sample(pairs: Sequence[tuple[str, str]], fraction: float, seed: int) -> set[str]:
+    """The calibration pairs held out from rubric tuning: a stratified share of them.
+
+    >>> len(holdout_sample([(f"p{i}", "s") for i in range(50)], 0.3, seed=1))
+    15
+    """
+    size = round(fraction * len(pairs))
+    return calibration_sample(pairs, size, seed, stream=HOLDOUT_STREAM) if size else set()

@@ -52,10 +52,10 @@ def contrary_policy(first: str, second: str) -> str:
 POLICIES = {"marker": marker_policy, "first": first_policy, "contrary": contrary_policy}
 
 
-def table_policy(first: str, second: str, preferred: frozenset[str]) -> str:
-    """Prefer the response listed in `Script.preferred` (what a test decided the humans like)."""
-    a, b = first in preferred, second in preferred
-    return "first" if a and not b else "second" if b and not a else "tie"
+def rank_policy(first: str, second: str, ranking: dict[str, float]) -> str:
+    """Prefer the response ranked higher in `Script.ranking` (a test's model of its experts)."""
+    a, b = ranking.get(first, 0.0), ranking.get(second, 0.0)
+    return "first" if a > b else "second" if b > a else "tie"
 
 
 @dataclass
@@ -70,7 +70,7 @@ class Script:
     fault_rate: float = 0.0
     retry_after: float = 0.05
     hold_after: int | None = None  # requests after this many are held, never answered
-    preferred: frozenset[str] = frozenset()  # for policy "table"
+    ranking: dict[str, float] = field(default_factory=dict)  # for policy "rank"
     seed: int = 0
 
 
@@ -240,8 +240,8 @@ def _judge(body: dict, script: Script) -> tuple[str, dict]:
     )
     fenced = {m["label"]: m["body"] for m in FENCE.finditer(user)}
     first, second = fenced.get("FIRST RESPONSE", ""), fenced.get("SECOND RESPONSE", "")
-    if script.policy == "table":
-        overall = table_policy(first, second, script.preferred)
+    if script.policy == "rank":
+        overall = rank_policy(first, second, script.ranking)
     else:
         overall = POLICIES[script.policy](first, second)
     hint = CRITERIA_HINT.search(user)

@@ -194,21 +194,36 @@ def test_admin_report_section_and_blinding(cli, tmp_path, monkeypatch, store):
     assert "only 21 decisive pairs" in texts(at)
 
 
-def test_admin_runs_the_judge_with_a_progress_bar(tokens, store, monkeypatch, llm, rubric_file):
+def test_admin_calibrates_the_judge_and_the_gate_guards_the_full_run(
+    tokens, store, monkeypatch, llm, rubric_file
+):
     monkeypatch.setenv("SIGNOFF_ADMIN_SECRET", "s3cret")
     rubric_file.write_text((DATA / "support_rubric.toml").read_text())
     at = page({"admin": "s3cret"})
     at.text_input(key="judge_rubric_path").input(str(rubric_file))
     at.text_input(key="judge_model").input("m")
     at.text_input(key="judge_base_url").input(llm.openai_url)
-    button(at, "Estimate cost").click().run()
-    assert "80 verdicts wanted, 0 already cached" in at.code[-1].value
+    button(at, "Estimate cost (development pairs)").click().run()
+    # 40 calibration pairs, 30% held out: 28 in the development part, judged in both orders.
+    assert "56 verdicts wanted, 0 already cached" in at.code[-1].value
     assert llm.requests == 0
-    button(at, "Run judge").click().run()
+    button(at, "Calibrate (development pairs)").click().run()
+    assert "56/56 verdicts stored for m." in texts(at)
+    summary = at.code[-1].value
+    assert f"from cache: 0; calls made: {llm.billed} (0 retries)" in summary
+    assert "gate: not decided yet" in summary
+    button(at, "Final check (held-out pairs)").click().run()
     assert "80/80 verdicts stored for m." in texts(at)
-    assert f"from cache: 0; calls made: {llm.billed} (0 retries)" in at.code[-1].value
+    assert "gate (held-out pairs): FAILED" in at.code[-1].value
+    versions = next(d.value for d in at.dataframe if "part" in d.value.columns)
+    assert list(versions["part"]) == ["development", "held-out"]
+    assert list(versions["gate"]) == ["—", "failed"]
+    assert any(e.label.startswith("ldg-") for e in at.expander)  # the disagreement browser
+    # The full run is refused without an override, and goes with one.
+    button(at, "Run on all pairs").click().run()
+    assert "failed the gate on the held-out calibration pairs" in texts(at)
+    at.text_input(key="judge_override").input("demo only")
+    button(at, "Run on all pairs").click().run()
+    assert "256/256 verdicts stored for m." in texts(at)
     n = store.read(lambda cur: cur.execute("SELECT count(*) FROM verdicts").fetchone()[0])
-    assert n == 80 and 0 < llm.billed <= 80  # identical prompts share one call
-    # Running again is free: every answer comes from the cache.
-    button(at, "Run judge").click().run()
-    assert "from cache: 80; calls made: 0" in at.code[-1].value
+    assert n == 256

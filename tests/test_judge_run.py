@@ -43,7 +43,7 @@ def judge_args(llm, rubric_file, *extra: str) -> list[str]:
     return [
         "judge", "run", "--study", "s", "--rubric", str(rubric_file),
         "--provider", "openai-compatible", "--base-url", llm.openai_url, "--model", "m",
-        "--pairs", "all", *extra,
+        "--pairs", "all", "--override", "testing the runner, not the gate", *extra,
     ]  # fmt: skip
 
 
@@ -264,3 +264,44 @@ def test_killed_run_resumes_without_paying_twice(study, llm, rubric_file, db_pat
     assert summary["cached"] == half and summary["calls"] == 2 * N - half
     assert llm.billed == 2 * N - half  # total paid: exactly 2N, none twice
     assert len(verdicts(db_path)) == 2 * N
+
+
+def test_anthropic_run_and_the_report_reads_the_judge(
+    cli, study, llm, rubric_file, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    args = judge_args(llm, rubric_file, "--json")
+    args[args.index("openai-compatible")] = "anthropic"
+    args[args.index(llm.openai_url)] = llm.anthropic_url
+    r = cli(*args)
+    assert r.code == 0 and r.json()["verdicts"] == 2 * N
+    assert all(b["tools"][0]["name"] == "submit_verdict" for b in llm.bodies)
+    report = cli("report", "--study", "s", "--format", "json").json()
+    (judge,) = report["judges"]
+    assert judge["name"] == "m" and judge["provider"] == "anthropic"
+    assert judge["flip_rate"] == 0 and judge["first_position_rate"] == 0.5
+    win = judge["result"]["win_rate"]
+    assert (win["candidate"], win["baseline"], win["tie"]) == (N // 3, N // 3, N // 3)
+
+
+def test_requests_per_minute_limit_holds_in_every_window(monkeypatch):
+    import asyncio
+
+    from judge.limits import MinuteBudget
+
+    monkeypatch.setattr(MinuteBudget, "WINDOW", 0.4)  # a "minute" of 0.4 s keeps the test short
+    budget = MinuteBudget(per_minute=5)
+    stamps: list[float] = []
+
+    async def call():
+        await budget.acquire(1)
+        stamps.append(time.monotonic())
+
+    async def main():
+        await asyncio.wait_for(asyncio.gather(*(call() for _ in range(12))), 10)
+
+    asyncio.run(main())
+    assert len(stamps) == 12
+    for t in stamps:  # no window of that length ever holds more than the limit
+        assert sum(t <= s < t + 0.4 for s in stamps) <= 5
+    assert stamps[-1] - stamps[0] >= 0.8  # 12 calls at 5 per window need 3 windows

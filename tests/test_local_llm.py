@@ -72,15 +72,24 @@ def test_smollm2_through_the_openai_compatible_provider(cli, tmp_path, db_path, 
         pair(3, prompt="Is water wet?", candidate="Yes.", baseline="No idea."),
     ]
     assert cli("import", write_jsonl(tmp_path / "p.jsonl", rows), "--study", "local").code == 0
+    labels = tmp_path / "labels.csv"
+    labels.write_text("pair_id,annotator,preference\n" + "".join(
+        f"p00{i},{who},candidate\n" for i in (1, 2, 3) for who in ("ana", "bo")
+    ))  # fmt: skip
+    assert cli("labels", "import", labels, "--study", "local").code == 0
     rubric = tmp_path / "rubric.toml"
     rubric.write_text('[[criteria]]\nname = "correctness"\ndescription = "Right facts."\n')
     r = cli(
-        "judge", "run", "--study", "local", "--rubric", rubric, "--provider",
-        "openai-compatible", "--base-url", llama_server, "--model", "smollm2", "--pairs", "all",
+        "judge", "calibrate", "--study", "local", "--rubric", rubric, "--provider",
+        "openai-compatible", "--base-url", llama_server, "--model", "smollm2", "--final",
         "--concurrency", "1", "--max-tokens", "400", "--json",
     )  # fmt: skip
-    assert r.code == 0, r.err
-    summary = r.json()
+    # Three pairs are too few for any gate (it needs 15 usable): the calibration runs, the
+    # gate says no. Quality is not the point here; the path is.
+    assert r.code == 5, r.err
+    result = r.json()
+    assert not result["gate"]["passed"] and result["deciding"]["part"] == "held-out"
+    summary = result["run"]
     assert summary["needed"] == 6
     assert summary["verdicts"] + summary["parse_failures"] + summary["errors"] == 6
     assert summary["errors"] == 0 and summary["verdicts"] >= 3, summary["failures"]

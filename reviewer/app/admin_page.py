@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from reviewer import export, study
-from reviewer.app import judge_section
+from reviewer.app import calibration_section, judge_section
 from reviewer.app.context import app_url, default_study
 from reviewer.config import load_config
 from reviewer.errors import SignoffError
@@ -44,6 +44,7 @@ def render(store: Store) -> None:
     report = build_report(store, study_id)
     _agreement(report)
     judge_section.render(store, study_id)
+    calibration_section.render(store, study_id)
     _report(store, study_id, report)
     _export(store, study_id)
 
@@ -108,7 +109,7 @@ def _annotators(store: Store, study_id: str, status) -> None:
                 for a in status.annotators
             ]
         )
-        st.dataframe(table, hide_index=True, use_container_width=True)
+        st.dataframe(table, hide_index=True, width="stretch")
         st.caption("Rows with role *sample* are the demo's simulated labels, not real people.")
     with st.form("add_annotators"):
         text = st.text_area("Add annotators (one name per line)")
@@ -145,7 +146,7 @@ def _strata(status) -> None:
         {"stratum": s, "pairs": n, "labeled pairs": status.stratum_labeled.get(s, 0)}
         for s, n in status.strata.items()
     ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
 def _agreement(report: Report) -> None:
@@ -165,7 +166,7 @@ def _agreement(report: Report) -> None:
             for r in report.agreement.pairwise
         ]
     )
-    st.dataframe(table.round(3), hide_index=True, use_container_width=True)
+    st.dataframe(table.round(3), hide_index=True, width="stretch")
     st.caption("Cohen's kappa on candidate / baseline / tie, latest label per pair.")
 
 
@@ -193,7 +194,7 @@ def _report(store: Store, study_id: str, report: Report) -> None:
         }
         for name, r in {"overall": w, **report.humans.by_stratum}.items()
     ]
-    st.dataframe(pd.DataFrame(rows).round(3), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(rows).round(3), hide_index=True, width="stretch")
     left, mid, right = st.columns(3)
     left.download_button(
         "Report (HTML)", to_html(report), f"{study_id}-report.html", mime="text/html"

@@ -98,7 +98,7 @@ def _controls(store: Store, who: Annotator, brief: labeling.StudyBrief, view: Bl
             f"{label}",
             key=f"pick-{vid}-{value}",
             shortcut=key,
-            use_container_width=True,
+            width="stretch",
             type="primary" if chosen == value else "secondary",
             on_click=_choose,
             args=(vid, value),
@@ -116,7 +116,7 @@ def _controls(store: Store, who: Annotator, brief: labeling.StudyBrief, view: Bl
         key=f"submit-{vid}",
         type="primary",
         shortcut="Enter",
-        use_container_width=True,
+        width="stretch",
         on_click=_submit,
         args=(store, who, brief, vid),
     )
@@ -124,7 +124,7 @@ def _controls(store: Store, who: Annotator, brief: labeling.StudyBrief, view: Bl
         "Skip for now",
         key=f"skip-{vid}",
         shortcut="S",
-        use_container_width=True,
+        width="stretch",
         on_click=_skip,
         args=(vid,),
     )
@@ -132,7 +132,7 @@ def _controls(store: Store, who: Annotator, brief: labeling.StudyBrief, view: Bl
         "Previous pair",
         key=f"back-{vid}",
         shortcut="P",
-        use_container_width=True,
+        width="stretch",
         on_click=_previous,
         args=(store, who, vid),
     )

@@ -39,14 +39,21 @@ def render(store: Store, study_id: str) -> None:
             placeholder="http://localhost:11434/v1",
         )
         mode = right.selectbox("Structured output", ["auto", *MODES], key="judge_mode")
-        scope = left.radio("Pairs", ["calibration", "all"], horizontal=True, key="judge_scope")
-        concurrency = right.number_input("Calls at once", 1, 256, 16, key="judge_concurrency")
-        max_cost = left.number_input(
+        concurrency = left.number_input("Calls at once", 1, 256, 16, key="judge_concurrency")
+        max_cost = right.number_input(
             "Budget in USD (0 = none)", 0.0, 100000.0, 0.0, key="judge_max_cost"
         )
-        estimate = st.form_submit_button("Estimate cost")
-        run = st.form_submit_button("Run judge", type="primary")
-    if not (estimate or run):
+        override = st.text_input(
+            "Override reason: only to score all pairs without a passing gate (logged, and "
+            "stamped in red on the report)",
+            key="judge_override",
+        )
+        buttons = st.columns(4)
+        estimate = buttons[0].form_submit_button("Estimate cost (development pairs)")
+        calibrate = buttons[1].form_submit_button("Calibrate (development pairs)")
+        final = buttons[2].form_submit_button("Final check (held-out pairs)")
+        run_all = buttons[3].form_submit_button("Run on all pairs", type="primary")
+    if not (estimate or calibrate or final or run_all):
         return
     if not model or not (rubric_upload or rubric_path):
         st.error("Give a rubric and a model.")
@@ -67,7 +74,7 @@ def render(store: Store, study_id: str) -> None:
         )
         try:
             if estimate:
-                est = judging.dry_run(store, study_id, choice, scope)
+                est = judging.dry_run(store, study_id, choice, "development")
                 st.code(judging.describe_estimate(est, model), language=None)
                 return
             bar = st.progress(0.0, text="starting the judge...")
@@ -78,15 +85,23 @@ def render(store: Store, study_id: str) -> None:
                     text=f"{p.done}/{p.total} verdicts · {p.calls} calls · ${p.cost_usd:,.4f}",
                 )
 
-            judge, summary = judging.run(store, study_id, choice, scope, ACTOR, show)
+            if run_all:
+                judge, summary = judging.run(
+                    store, study_id, choice, "all", ACTOR, show, override or None
+                )
+                name, judge_id, details = judge.name, judge.judge_id, ""
+            else:
+                result, summary = judging.calibrate(store, study_id, choice, ACTOR, final, show)
+                name, judge_id = result.name, result.judge_id
+                details = "\n" + judging.describe_calibration(result)
         except SignoffError as exc:
             st.error(str(exc).replace(tmp + "/", ""))
             return
-    # Rerun so that the report below includes the new verdicts; the summary survives it.
+    # Rerun so that the sections below include the new verdicts; the summary survives it.
     st.session_state["judge_last_run"] = (
         not (summary.stopped or summary.missing),
-        f"{summary.verdicts}/{summary.needed} verdicts stored for {judge.name}.",
-        judging.describe_summary(judge.name, judge.judge_id, summary),
+        f"{summary.verdicts}/{summary.needed} verdicts stored for {name}.",
+        judging.describe_summary(name, judge_id, summary) + details,
     )
     st.rerun()
 

@@ -10,19 +10,24 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 
-from judge.consistency import combine_orders, first_position_rate
+import numpy as np
+
 from reviewer.config import StudyConfig
+from reviewer.judging import calibration_parts
+from reviewer.outcomes import has_majority, human_criteria_outcomes, judge_outcomes
 from reviewer.report.model import (
     AgreementOut,
     AnnotatorOut,
     Appendix,
+    BiasCorrected,
     CriterionAgreement,
     Example,
     Interval,
+    JudgeGate,
     JudgeOut,
     PairOut,
     Report,
@@ -45,7 +50,9 @@ from reviewer.stats import (
     pairwise,
     win_rate,
 )
+from reviewer.stats.ppi import SCORE, ppi_mean
 from reviewer.store import Store
+from reviewer.store import calibrations as calibration_sql
 from reviewer.store import report_data as data
 from reviewer.store.connection import Cursor
 from reviewer.study import require_study
@@ -72,8 +79,9 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     for r in ratings:
         human_items[r.item].append(r.value)
     human_outcomes = {item: item_outcome(values) for item, values in human_items.items()}
-    humans = _side(human_outcomes, _criteria_outcomes(labels, cfg), strata, cfg)
-    judges = _judges(verdict_rows, ratings, human_items, strata, cfg, resamples)
+    humans = _side(human_outcomes, human_criteria_outcomes(labels, cfg), strata, cfg)
+    gates = _gates(cur, study_id)
+    judges = _judges(verdict_rows, ratings, human_items, strata, cfg, resamples, gates)
     verdict = decide(humans.win_rate, humans.by_stratum, cfg.signoff, "humans")
     unblinded = data.unblinding(cur, study_id)
     any_pair = next(iter(pairs.values()), {})
@@ -164,27 +172,6 @@ def _side(
         },
         worst_stratum=worst,
     )
-
-
-def _criteria_outcomes(labels: list[dict], cfg: StudyConfig) -> dict[str, dict[str, str]]:
-    """Criterion -> item -> outcome. Pairwise 'same' is a tie; a likert criterion compares the
-    two responses' scores within each label; then each item's labels go by majority."""
-    per: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for row in labels:
-        for name, value in json.loads(row["criteria_json"]).items():
-            if isinstance(value, dict):
-                if {"candidate", "baseline"} <= value.keys():
-                    c, b = float(value["candidate"]), float(value["baseline"])
-                    per[name][row["pair_id"]].append(
-                        "candidate" if c > b else "baseline" if b > c else "tie"
-                    )
-            else:
-                per[name][row["pair_id"]].append("tie" if value == "same" else value)
-    return {
-        c.name: {item: item_outcome(v) for item, v in per[c.name].items()}
-        for c in cfg.criteria
-        if c.name in per
-    }
 
 
 def _pairs_out(pairs: list[PairAgreement], names: dict[str, str]) -> list[PairOut]:
@@ -299,6 +286,58 @@ def _annotators(
     return out
 
 
+def _gates(cur: Cursor, study_id: str) -> dict[str, JudgeGate]:
+    """Each judge version's standing with the gate, from its calibrations and overrides."""
+    study = require_study(cur, study_id)
+    held_out = calibration_parts(cur, study_id, study.config)[1]
+    part = "held-out" if held_out else "all"
+    out: dict[str, JudgeGate] = {}
+    for row in calibration_sql.latest(cur, study_id):
+        if row["part"] == part and row["gate"]:
+            gate = row["gate"]
+            out[row["judge_id"]] = JudgeGate(
+                status="passed" if gate["passed"] else "failed",
+                part=part,
+                failures=[r["text"] for r in gate["rules"] if not r["passed"]],
+                human_only_criteria=gate["human_only_criteria"],
+            )
+    for judge_id, o in calibration_sql.overrides(cur, study_id).items():
+        base = out.get(judge_id) or JudgeGate(status="not calibrated", part=None)
+        if base.status != "passed":
+            out[judge_id] = base.model_copy(
+                update={"status": "overridden", "override_reason": o["reason"],
+                        "override_by": o["actor"]}
+            )  # fmt: skip
+    return out
+
+
+def _bias_corrected(
+    outcomes: dict[str, str], human_items: dict[str, list[str]]
+) -> BiasCorrected | None:
+    labeled = sorted(i for i in outcomes if i in human_items)
+    unlabeled = sorted(i for i in outcomes if i not in human_items)
+    if len(labeled) < 2 or len(unlabeled) < 2:
+        return None
+    est = ppi_mean(
+        np.array([SCORE[item_outcome(human_items[i])] for i in labeled]),
+        np.array([SCORE[outcomes[i]] for i in labeled]),
+        np.array([SCORE[outcomes[i]] for i in unlabeled]),
+    )
+    return BiasCorrected(
+        method="prediction-powered inference (PPI++, Angelopoulos, Duchi & Zrnic 2023): human "
+        "majority on labeled pairs corrects the judge on all pairs; candidate = 1, baseline = 0, "
+        "tie = 0.5 (ties count half); 95% normal interval",
+        value=est.value,
+        low=est.low,
+        high=est.high,
+        labeled=est.labeled,
+        unlabeled=est.unlabeled,
+        judge_weight=est.lam,
+        human_only_low=est.human_only_low,
+        human_only_high=est.human_only_high,
+    )
+
+
 def _judges(
     rows: list[dict],
     humans: list[Rating],
@@ -306,22 +345,30 @@ def _judges(
     strata: dict[str, str],
     cfg: StudyConfig,
     resamples: int,
+    gates: dict[str, JudgeGate],
 ) -> list[JudgeOut]:
     by_judge: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_judge[row["judge_id"]].append(row)  # two versions of a judge may share a name
     out = []
     for _, verdicts in sorted(by_judge.items(), key=lambda kv: (kv[1][0]["judge"], kv[0])):
-        per_item: dict[str, dict[str, str]] = defaultdict(dict)
-        for v in verdicts:
-            per_item[v["pair_id"]][v["presented"]] = v["preference"]
-        combined = {item: combine_orders(seen) for item, seen in per_item.items()}
-        outcomes = {item: outcome for item, (outcome, _) in combined.items()}
-        swapped = [flip for _, flip in combined.values() if flip is not None]
+        judged = judge_outcomes(verdicts)
+        outcomes = judged.overall
+        first_row = verdicts[0]
+        external = first_row["provider"] == "external"
+        gate = gates.get(first_row["judge_id"]) or JudgeGate(
+            status="external" if external else "not calibrated", part=None
+        )
+        study_criteria = {c.name for c in cfg.criteria}
+        criteria = {
+            name: items
+            for name, items in judged.criteria.items()
+            if name in study_criteria and name not in gate.human_only_criteria
+        }
         with_ties = judge_vs_humans(outcomes, humans, True, resamples, cfg.seed)
         without = judge_vs_humans(outcomes, humans, False, resamples, cfg.seed)
         decided = {
-            i: item_outcome(v) for i, v in human_items.items() if i in outcomes and _has_majority(v)
+            i: item_outcome(v) for i, v in human_items.items() if i in outcomes and has_majority(v)
         }
         split = sum(1 for i in human_items if i in outcomes and i not in decided)
         majority = judge_vs_humans(
@@ -337,7 +384,6 @@ def _judges(
         }
         for item, h in decided.items():
             confusion[h][outcomes[item]] += 1
-        first_row = verdicts[0]
         out.append(
             JudgeOut(
                 name=first_row["judge"],
@@ -345,7 +391,7 @@ def _judges(
                 provider=first_row["provider"],
                 model=first_row["model"],
                 version_hash=first_row["version_hash"],
-                result=_side(outcomes, {}, strata, cfg),
+                result=_side(outcomes, criteria, strata, cfg),
                 vs_humans_with_ties={
                     "agreement": _interval(with_ties[0]),
                     "kappa": _interval(with_ties[1]),
@@ -361,19 +407,13 @@ def _judges(
                     "split_skipped": split,
                 },
                 confusion=confusion,
-                flip_rate=sum(swapped) / len(swapped) if swapped else None,
-                first_position_rate=first_position_rate(
-                    (v["presented"], v["preference"]) for v in verdicts
-                ),
+                flip_rate=judged.flip_rate,
+                first_position_rate=judged.first_position_rate,
+                gate=gate,
+                bias_corrected=_bias_corrected(outcomes, human_items),
             )
         )
     return out
-
-
-def _has_majority(values: list[str]) -> bool:
-    """Whether an item's human labels have a strict majority (a split is skipped, not a tie)."""
-    counts = Counter(values).most_common()
-    return bool(counts) and (len(counts) == 1 or counts[0][1] > counts[1][1])
 
 
 def _examples(

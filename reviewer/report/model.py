@@ -87,6 +87,37 @@ class AnnotatorOut(BaseModel):
     agreement_with_others: float | None
 
 
+class JudgeGate(BaseModel):
+    status: str = Field(
+        description="passed | failed | not calibrated | overridden | external (verdicts "
+        "imported from another tool: not calibrated here)"
+    )
+    part: str | None = Field(description="Calibration pairs the gate was decided on.")
+    failures: list[str] = Field(default_factory=list, description="Rules missed, and by how much.")
+    override_reason: str | None = None
+    override_by: str | None = None
+    human_only_criteria: list[str] = Field(
+        default_factory=list,
+        description="Criteria whose judge calibration fell below their floor: the judge's "
+        "results on them are left out.",
+    )
+
+
+class BiasCorrected(BaseModel):
+    """The candidate's human-preference rate on all pairs, from human labels on some and the
+    judge on all, with an interval that accounts for the judge's measured errors."""
+
+    method: str
+    value: float
+    low: float
+    high: float
+    labeled: int = Field(description="Pairs with human labels (and a judge verdict).")
+    unlabeled: int = Field(description="Pairs with a judge verdict only.")
+    judge_weight: float = Field(description="PPI++ power-tuning lambda in [0, 1].")
+    human_only_low: float
+    human_only_high: float
+
+
 class JudgeOut(BaseModel):
     name: str
     judge_id: str
@@ -107,6 +138,10 @@ class JudgeOut(BaseModel):
     )
     first_position_rate: float | None = Field(
         description="Share of decisive verdicts that preferred the response shown first."
+    )
+    gate: JudgeGate
+    bias_corrected: BiasCorrected | None = Field(
+        None, description="Null without enough labeled and judge-only pairs (2 each)."
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-from reviewer.report.model import Interval, Report, WinRateOut
+from reviewer.report.model import Interval, JudgeGate, Report, WinRateOut
 
 COLORS = {"SIGN-OFF": "#1a7f37", "BLOCKED": "#cf222e", "NOT ENOUGH EVIDENCE": "#9a6700"}
 
@@ -113,6 +113,27 @@ def _sections(r: Report) -> list[tuple[str, list[str], list[list[str]]]]:
                     ["items skipped (humans split)", str(j.vs_majority["split_skipped"])],
                     ["verdicts that flip with the order", pct(j.flip_rate)],
                     ["decisive verdicts for the first position", pct(j.first_position_rate)],
+                    ["calibration gate", gate_text(j.gate)],
+                    *(
+                        [
+                            [
+                                "bias-corrected human-preference rate (all pairs)",
+                                f"{pct(j.bias_corrected.value)} ({pct(j.bias_corrected.low)}-"
+                                f"{pct(j.bias_corrected.high)}); humans alone "
+                                f"{pct(j.bias_corrected.human_only_low)}-"
+                                f"{pct(j.bias_corrected.human_only_high)}; "
+                                f"{j.bias_corrected.labeled} labeled + "
+                                f"{j.bias_corrected.unlabeled} judge-only pairs; "
+                                f"{j.bias_corrected.method}",
+                            ]
+                        ]
+                        if j.bias_corrected
+                        else []
+                    ),
+                    *(
+                        [f"win rate: {name}", winrate_text(w)]
+                        for name, w in j.result.by_criterion.items()
+                    ),
                 ],
             )
         )
@@ -170,6 +191,35 @@ def _headline(r: Report) -> str:
     )
 
 
+def gate_text(g: JudgeGate) -> str:
+    text = {
+        "passed": f"passed on the {g.part} calibration pairs",
+        "failed": f"FAILED on the {g.part} calibration pairs",
+        "not calibrated": "not calibrated",
+        "overridden": f"OVERRIDDEN by {g.override_by}: {g.override_reason}",
+        "external": "verdicts imported from another tool; not calibrated here",
+    }[g.status]
+    if g.failures:
+        text += " (" + "; ".join(g.failures) + ")"
+    if g.human_only_criteria:
+        text += "; human-only criteria: " + ", ".join(g.human_only_criteria)
+    return text
+
+
+def winrate_text(w: WinRateOut) -> str:
+    return f"{pct(w.rate)} ({pct(w.low)}-{pct(w.high)}) of {w.decisive} decisive"
+
+
+def gate_warnings(r: Report) -> list[str]:
+    """Judges whose results stand without a passing gate: the report says so in red."""
+    return [
+        f"Judge {j.name}: calibration gate {gate_text(j.gate)}. Its results below are not "
+        "validated against the experts."
+        for j in r.judges
+        if j.gate.status in ("overridden", "failed", "not calibrated")
+    ]
+
+
 def to_markdown(r: Report) -> str:
     out = [
         f"# Sign-off report: {r.title or r.study}",
@@ -179,6 +229,7 @@ def to_markdown(r: Report) -> str:
         _headline(r),
         "",
     ]
+    out += [f"> **WARNING:** {w}\n" for w in gate_warnings(r)]
     if r.agreement.note:
         out += [f"> {r.agreement.note}", ""]
     for title, head, rows in _sections(r):
@@ -256,6 +307,7 @@ text-align:left;vertical-align:top}th{background:#f6f8fa}.verdict{font-size:1.4e
 padding:.6em 1em;border-radius:6px;color:#fff}.note{border-left:4px solid #9a6700;padding:.4em 1em;
 background:#fff8c5}pre{white-space:pre-wrap;background:#f6f8fa;padding:.6em;border-radius:4px;
 max-height:24em;overflow:auto}.ex{display:grid;grid-template-columns:1fr 1fr;gap:1em}
+.stamp{border:3px solid #cf222e;color:#cf222e;font-weight:700;padding:.5em 1em;border-radius:6px}
 @media print{pre{max-height:none}}
 """
 
@@ -268,6 +320,7 @@ def to_html(r: Report) -> str:
         f"{e(r.verdict.decision)}</div>",
         f"<p><b>Why:</b> {e(r.verdict.reason)} (decided by {e(r.verdict.source)})</p>",
         f"<p>{e(_headline(r))}</p>",
+        *(f'<p class="stamp">{e(w)}</p>' for w in gate_warnings(r)),
         "<h2>Win rate (humans)</h2>",
         _bars(
             [("overall", r.humans.win_rate), *r.humans.by_stratum.items()],

@@ -179,6 +179,28 @@ def m003_judge_calls(cur: Any) -> None:
     )
 
 
+@migration
+def m004_calibrations(cur: Any) -> None:
+    # One row per calibration of one judge version on one part of the calibration set, with the
+    # metrics, the gate's rule-by-rule result, and the config hash the gate was read from.
+    cur.execute(
+        """
+        CREATE SEQUENCE calibration_ids;
+        CREATE TABLE calibrations (
+            calibration_id  BIGINT PRIMARY KEY DEFAULT nextval('calibration_ids'),
+            study_id        VARCHAR NOT NULL,
+            judge_id        VARCHAR NOT NULL,
+            part            VARCHAR NOT NULL,   -- development | held-out | all
+            metrics_json    JSON NOT NULL,
+            gate_json       JSON,               -- null: the gate is not decided on this part
+            passed          BOOLEAN,
+            config_hash     VARCHAR NOT NULL,
+            created_at      TIMESTAMPTZ NOT NULL
+        );
+        """
+    )
+
+
 def apply_migrations(conn: Any) -> list[str]:
     """Apply every migration not yet recorded; return the names applied now."""
     conn.execute(

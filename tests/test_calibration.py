@@ -1,0 +1,192 @@
+"""Judge calibration and the gate, end to end on the sample study: simulated experts, the
+scripted server as a judge that agrees with them and one that does not."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from conftest import DATA
+from llm_server import FENCE, Script
+
+from reviewer import judging
+from reviewer.store.connection import fetch_dicts
+
+CONFIG = """
+seed = 7
+[[criteria]]
+name = "correctness"
+description = "Right facts."
+[[criteria]]
+name = "format"
+description = "Fits a support chat."
+[calibration]
+size = 40
+holdout_fraction = 0.30
+[gate]
+min_majority_agreement = 0.80
+agreement_margin = 0.10
+kappa_lower_bound_floor = 0.20
+position_consistency_floor = 0.80
+min_usable_pairs = 12
+criterion_agreement_floor = { format = 0.9 }
+"""
+
+
+def rank(text: str) -> float:
+    """How much the experts like a response: fixed per text (the sample reuses some texts)."""
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) / 16**8
+
+
+def expert_view(pair: dict) -> str:
+    c, b = rank(pair["candidate"]), rank(pair["baseline"])
+    return "candidate" if c > b else "baseline" if b > c else "tie"
+
+
+@pytest.fixture
+def study(cli, tmp_path, store):
+    config = tmp_path / "study.toml"
+    config.write_text(CONFIG)
+    assert cli("import", DATA / "support_pairs.jsonl", "-s", "cal", "--config", config).code == 0
+    pairs = store.read(
+        lambda cur: fetch_dicts(
+            cur,
+            "SELECT pair_id, prompt_json, candidate, baseline, in_calibration FROM pairs "
+            "ORDER BY pair_id",
+        )
+    )
+    rows = ["pair_id,annotator,preference,correctness,format"]
+    for k, p in enumerate(pairs):
+        p["truth"] = expert_view(p)
+        if not p["in_calibration"]:
+            continue
+        for who in ("ana", "bo"):
+            pref = p["truth"]
+            if who == "bo" and k % 13 == 0:  # the experts disagree now and then
+                pref = {"candidate": "baseline", "baseline": "candidate", "tie": "candidate"}[pref]
+            same = {"tie": "same"}.get(pref, pref)
+            # On format the experts prefer the other side: the judge will not follow them.
+            fmt = {"candidate": "baseline", "baseline": "candidate", "tie": "same"}[pref]
+            rows.append(f"{p['pair_id']},{who},{pref},{same},{fmt}")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("\n".join(rows) + "\n")
+    assert cli("labels", "import", labels, "-s", "cal").code == 0
+    return pairs
+
+
+def ranking(pairs, agree: bool) -> dict[str, float]:
+    """The judge's taste: the experts' (agree) or its opposite."""
+    sign = 1 if agree else -1
+    return {t: sign * rank(t) for p in pairs for t in (p["candidate"], p["baseline"])}
+
+
+def judge_args(llm, model: str, *extra: str) -> list[str]:
+    rubric = DATA / "support_rubric.toml"
+    return [
+        "--study", "cal", "--rubric", str(rubric), "--provider", "openai-compatible",
+        "--base-url", llm.openai_url, "--model", model, *extra,
+    ]  # fmt: skip
+
+
+def prompt_of(body: dict) -> str:
+    user = body["messages"][-1]["content"]
+    return next(m["body"] for m in FENCE.finditer(user) if m["label"] == "PROMPT")
+
+
+def held_out_ids(store) -> set[str]:
+    def work(cur):
+        study = judging.study_sql.get_study(cur, "cal")
+        return judging.calibration_parts(cur, "cal", study.config)
+
+    development, held_out = store.read(work)
+    assert len(development) == 28 and len(held_out) == 12
+    return held_out
+
+
+def test_an_agreeing_judge_passes_the_gate_and_scores_the_full_set(cli, study, llm, store):
+    llm.reset(Script(policy="rank", ranking=ranking(study, agree=True)))
+    held_out = held_out_ids(store)
+    prompts = {p["pair_id"]: judging.prompt_text(p["prompt_json"]) for p in study}
+
+    r = cli("judge", "calibrate", *judge_args(llm, "good"))
+    assert r.code == 0, r.err
+    assert "gate: not decided yet" in r.out and "development part: 28 pairs, 28 usable" in r.out
+    shown = {prompt_of(body) for body in llm.bodies}
+    judged = {i for i, text in prompts.items() if text in shown}
+    assert len(judged) == 28 and not judged & held_out  # the held-out part is never shown
+
+    refused = cli("judge", "run", *judge_args(llm, "good", "--pairs", "all"))
+    assert refused.code == 5 and "has no calibration on study 'cal'" in refused.err
+
+    final = cli("judge", "calibrate", *judge_args(llm, "good", "--final", "--json"))
+    assert final.code == 0, json.dumps(final.json()["gate"], indent=1)
+    result = final.json()
+    assert result["gate"]["passed"] and result["gate"]["part"] == "held-out"
+    deciding = result["deciding"]
+    assert deciding["usable"] == 12 and deciding["decisive_agreement"]["value"] == 1.0
+    assert deciding["flip_rate"] == 0 and deciding["without_verdict"] == 0
+    assert result["gate"]["human_only_criteria"] == ["format"]
+    assert deciding["by_criterion"]["correctness"]["value"] == 1.0
+    assert deciding["by_criterion"]["format"]["value"] == 0.0
+
+    assert cli("judge", "run", *judge_args(llm, "good", "--pairs", "all")).code == 0
+    report = cli("report", "-s", "cal", "--format", "json").json()
+    (judge,) = report["judges"]
+    assert judge["gate"]["status"] == "passed"
+    assert judge["result"]["win_rate"]["items"] == 128
+    assert set(judge["result"]["by_criterion"]) == {"correctness"}  # format stays human-only
+    bc = judge["bias_corrected"]
+    assert (bc["labeled"], bc["unlabeled"]) == (40, 88)
+    assert bc["low"] <= bc["value"] <= bc["high"]
+    assert bc["high"] - bc["low"] < bc["human_only_high"] - bc["human_only_low"]
+
+
+def test_a_disagreeing_judge_is_refused_with_the_reason_and_an_override_is_logged(
+    cli, study, llm, store, tmp_path
+):
+    llm.reset(Script(policy="rank", ranking=ranking(study, agree=False)))
+    final = cli("judge", "calibrate", *judge_args(llm, "bad", "--final"))
+    assert final.code == 5
+    assert "gate (held-out pairs): FAILED" in final.out
+    assert (
+        "FAIL agreement with the human majority on decisive pairs = 0.000, needs >= 0.800 "
+        "(short by 0.800)" in final.out
+    )
+    refused = cli("judge", "run", *judge_args(llm, "bad", "--pairs", "all"))
+    assert refused.code == 5
+    assert "failed the gate on the held-out calibration pairs" in refused.err
+    assert "short by 0.800" in refused.err
+    n_before = store.read(lambda cur: cur.execute("SELECT count(*) FROM verdicts").fetchone()[0])
+    assert n_before == 80  # the calibration set only: nothing scored beyond it
+
+    r = cli("judge", "run", *judge_args(llm, "bad", "--pairs", "all", "--override", "deadline"))
+    assert r.code == 0, r.err
+    events = store.read(
+        lambda cur: fetch_dicts(
+            cur, "SELECT actor, payload_json FROM events WHERE kind = 'gate.override'"
+        )
+    )
+    assert len(events) == 1 and events[0]["actor"] == "tester"
+    payload = json.loads(events[0]["payload_json"])
+    assert payload["reason"] == "deadline" and any("short by 0.800" in f for f in payload["failed"])
+    html = tmp_path / "r.html"
+    assert cli("report", "-s", "cal", "--format", "html", "--out", html).code == 0
+    assert '<p class="stamp">Judge bad: calibration gate OVERRIDDEN by tester: deadline' in (
+        html.read_text()
+    )
+    report = cli("report", "-s", "cal", "--format", "json").json()
+    assert report["judges"][0]["gate"]["status"] == "overridden"
+
+
+def test_the_gate_cannot_change_after_the_first_calibration(cli, tmp_path, llm):
+    config = tmp_path / "study.toml"
+    config.write_text(CONFIG)
+    assert cli("import", DATA / "support_pairs.jsonl", "-s", "g", "--config", config).code == 0
+    args = [a if a != "cal" else "g" for a in judge_args(llm, "m")]
+    assert cli("judge", "calibrate", *args).code == 0  # no labels yet: nothing usable
+    config.write_text(
+        CONFIG.replace("min_majority_agreement = 0.80", "min_majority_agreement = 0.5")
+    )
+    r = cli("import", DATA / "support_pairs.jsonl", "-s", "g", "--config", config)
+    assert r.code == 2 and "frozen" in r.err
