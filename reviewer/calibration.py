@@ -52,6 +52,7 @@ class CalibrationOut(BaseModel):
     vs_humans_with_ties: dict[str, Interval]
     vs_humans_without_ties: dict[str, Interval]
     vs_majority: dict[str, Interval]
+    vs_majority_without_ties: dict[str, Interval]
     decisive_agreement: Interval = Field(
         description="On pairs where the human majority picked a side: share where the judge "
         "picked the same side (Wilson interval)."
@@ -115,13 +116,10 @@ def calibrate(
     with_ties = judge_vs_humans(judge, ratings, True, resamples, seed)
     without = judge_vs_humans(judge, ratings, False, resamples, seed)
     decided = {i: item_outcome(human[i]) for i in usable if has_majority(human[i])}
-    majority = judge_vs_humans(
-        {i: judge[i] for i in decided},
-        [Rating(i, "majority", o) for i, o in decided.items()],
-        True,
-        resamples,
-        seed,
-    )
+    majority_ratings = [Rating(i, "majority", o) for i, o in decided.items()]
+    on_decided = {i: judge[i] for i in decided}
+    majority = judge_vs_humans(on_decided, majority_ratings, True, resamples, seed)
+    majority_decisive = judge_vs_humans(on_decided, majority_ratings, False, resamples, seed)
     decisive = [i for i, o in decided.items() if o in DECISIVE]
     by_stratum_items: dict[str, list[bool]] = defaultdict(list)
     for i in decisive:
@@ -139,6 +137,10 @@ def calibrate(
         vs_humans_with_ties={"agreement": _iv(with_ties[0]), "kappa": _iv(with_ties[1])},
         vs_humans_without_ties={"agreement": _iv(without[0]), "kappa": _iv(without[1])},
         vs_majority={"agreement": _iv(majority[0]), "kappa": _iv(majority[1])},
+        vs_majority_without_ties={
+            "agreement": _iv(majority_decisive[0]),
+            "kappa": _iv(majority_decisive[1]),
+        },
         decisive_agreement=_wilson(sum(judge[i] == decided[i] for i in decisive), len(decisive)),
         split_skipped=len(usable) - len(decided),
         humans={"agreement": _iv(humans_ceiling[0]), "kappa": _iv(humans_ceiling[1])}

@@ -421,6 +421,10 @@ def _describe_part(m: CalibrationOut) -> list[str]:
         f"{m.part} part: {m.pairs} pairs, {m.usable} usable ({m.without_labels} without human "
         f"labels, {m.without_verdict} without a verdict in both orders)",
         f"  agreement with the human majority on decisive pairs: {_fmt(m.decisive_agreement)}",
+        f"  judge vs the human majority: agreement {_fmt(m.vs_majority['agreement'])}, kappa "
+        f"{_fmt(m.vs_majority['kappa'])}; without ties: agreement "
+        f"{_fmt(m.vs_majority_without_ties['agreement'])}, kappa "
+        f"{_fmt(m.vs_majority_without_ties['kappa'])}",
         f"  judge vs each human label: agreement {_fmt(m.vs_humans_with_ties['agreement'])}, "
         f"kappa {_fmt(m.vs_humans_with_ties['kappa'])}; without ties: agreement "
         f"{_fmt(m.vs_humans_without_ties['agreement'])}",

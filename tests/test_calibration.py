@@ -9,6 +9,7 @@ import json
 import pytest
 from conftest import DATA
 from llm_server import FENCE, Script
+from sklearn.metrics import cohen_kappa_score
 
 from reviewer import judging
 from reviewer.store.connection import fetch_dicts
@@ -69,6 +70,7 @@ def study(cli, tmp_path, store):
             # On format the experts prefer the other side: the judge will not follow them.
             fmt = {"candidate": "baseline", "baseline": "candidate", "tie": "same"}[pref]
             rows.append(f"{p['pair_id']},{who},{pref},{same},{fmt}")
+            p.setdefault("labels", []).append(pref)
     labels = tmp_path / "labels.csv"
     labels.write_text("\n".join(rows) + "\n")
     assert cli("labels", "import", labels, "-s", "cal").code == 0
@@ -125,6 +127,14 @@ def test_an_agreeing_judge_passes_the_gate_and_scores_the_full_set(cli, study, l
     assert result["gate"]["passed"] and result["gate"]["part"] == "held-out"
     deciding = result["deciding"]
     assert deciding["usable"] == 12 and deciding["decisive_agreement"]["value"] == 1.0
+    # Judge vs each human label, recomputed with scikit-learn on the expanded label pairs.
+    by_id = {p["pair_id"]: p for p in study}
+    pairs = [(by_id[i]["truth"], h) for i in sorted(held_out) for h in by_id[i]["labels"]]
+    kappa = cohen_kappa_score([j for j, _ in pairs], [h for _, h in pairs])
+    assert deciding["vs_humans_with_ties"]["kappa"]["value"] == pytest.approx(kappa)
+    agreement = sum(j == h for j, h in pairs) / len(pairs)
+    assert deciding["vs_humans_with_ties"]["agreement"]["value"] == pytest.approx(agreement)
+    assert deciding["vs_majority_without_ties"]["agreement"]["value"] == 1.0
     assert deciding["flip_rate"] == 0 and deciding["without_verdict"] == 0
     assert result["gate"]["human_only_criteria"] == ["format"]
     assert deciding["by_criterion"]["correctness"]["value"] == 1.0
