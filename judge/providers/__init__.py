@@ -64,10 +64,10 @@ def make_provider(
     if provider == "anthropic":
         from judge.providers.anthropic_messages import AnthropicMessages
 
-        return AnthropicMessages(model, chosen, key, base_url)  # type: ignore[arg-type]
+        return AnthropicMessages("anthropic", model, chosen, key, base_url)
     from judge.providers.openai_chat import OpenAIChat
 
-    return OpenAIChat(provider, model, chosen, key, base_url)  # type: ignore[arg-type]
+    return OpenAIChat(provider, model, chosen, key, base_url)
 
 
 __all__ = [

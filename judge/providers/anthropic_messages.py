@@ -9,38 +9,21 @@ import json
 from typing import Any
 
 from judge.providers.base import (
-    OutputMode,
     ProviderError,
     Request,
     Response,
+    SdkProvider,
     classify_status,
-    scrub,
 )
 from judge.providers.openai_chat import TOOL, _message
 
 
-class AnthropicMessages:
-    def __init__(self, model: str, mode: OutputMode, api_key: str | None, base_url: str | None):
-        self.name, self.model, self.mode = "anthropic", model, mode
-        self._key, self._base_url = api_key, base_url
-        self._client: Any = None
+class AnthropicMessages(SdkProvider):
+    def _make_client(self) -> Any:
+        import anthropic
 
-    def _sdk(self) -> Any:
-        """The SDK client, made at the first call (importing `anthropic` takes ~2.4 s)."""
-        if self._client is None:
-            import anthropic
-
-            self._anthropic = anthropic
-            self._client = anthropic.AsyncAnthropic(
-                api_key=self._key, base_url=self._base_url, max_retries=0
-            )
-        return self._client
-
-    async def complete(self, request: Request) -> Response:
-        try:
-            return await self._complete(request)
-        except ProviderError as exc:
-            raise scrub(exc, self._key) from None
+        self._anthropic = anthropic
+        return anthropic.AsyncAnthropic(api_key=self._key, base_url=self._base_url, max_retries=0)
 
     async def _complete(self, request: Request) -> Response:
         system = "\n\n".join(m["content"] for m in request.messages if m["role"] == "system")
@@ -77,7 +60,3 @@ class AnthropicMessages:
             output_tokens=reply.usage.output_tokens,
             truncated=reply.stop_reason == "max_tokens",
         )
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()

@@ -7,48 +7,25 @@ import json
 from typing import Any
 
 from judge.providers.base import (
-    OutputMode,
     ProviderError,
     Request,
     Response,
+    SdkProvider,
     classify_status,
-    scrub,
 )
 
 TOOL = "submit_verdict"
 
 
-class OpenAIChat:
-    def __init__(
-        self,
-        name: str,
-        model: str,
-        mode: OutputMode,
-        api_key: str | None,
-        base_url: str | None,
-    ):
-        self.name, self.model, self.mode = name, model, mode
-        self._key, self._base_url = api_key, base_url
-        self._client: Any = None
+class OpenAIChat(SdkProvider):
+    def _make_client(self) -> Any:
+        import openai
 
-    def _sdk(self) -> Any:
-        """The SDK client, made at the first call: importing `openai` takes ~1 s, which a run
-        served entirely from the cache should not pay."""
-        if self._client is None:
-            import openai
-
-            self._openai = openai
-            # Local servers ignore the key, but the SDK insists on one.
-            self._client = openai.AsyncOpenAI(
-                api_key=self._key or "not-needed", base_url=self._base_url, max_retries=0
-            )
-        return self._client
-
-    async def complete(self, request: Request) -> Response:
-        try:
-            return await self._complete(request)
-        except ProviderError as exc:
-            raise scrub(exc, self._key) from None
+        self._openai = openai
+        # Local servers ignore the key, but the SDK insists on one.
+        return openai.AsyncOpenAI(
+            api_key=self._key or "not-needed", base_url=self._base_url, max_retries=0
+        )
 
     async def _complete(self, request: Request) -> Response:
         kwargs: dict = {}
@@ -101,10 +78,6 @@ class OpenAIChat:
             output_tokens=usage.completion_tokens if usage else 0,
             truncated=choice.finish_reason == "length",
         )
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
 
 
 def _message(exc: Exception) -> str:
