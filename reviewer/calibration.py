@@ -16,10 +16,11 @@ from statsmodels.stats.proportion import proportion_confint
 
 from reviewer.config import StudyConfig
 from reviewer.outcomes import JudgeOutcomes, has_majority, human_criteria
-from reviewer.report.model import Interval
-from reviewer.stats import Estimate, Rating, item_outcome, judge_vs_humans, mtbench
+from reviewer.report.model import Interval, agreement_kappa
+from reviewer.stats import Rating, item_outcome, judge_vs_humans, mtbench
 
 DECISIVE = ("candidate", "baseline")
+SIDES = ("candidate", "baseline", "tie")
 
 
 class RuleOut(BaseModel):
@@ -67,16 +68,6 @@ class CalibrationOut(BaseModel):
     judge_picks_longer: float | None = Field(description="Of decisive judge outcomes.")
     humans_pick_longer: float | None = Field(description="Of decisive human labels.")
     disagreements: list[str] = Field(description="Usable pairs where judge and majority differ.")
-
-
-def _iv(e: Estimate) -> Interval:
-    nan = e.value != e.value
-    return Interval(
-        value=None if nan else e.value,
-        low=None if e.low != e.low else e.low,
-        high=None if e.high != e.high else e.high,
-        n=e.n,
-    )
 
 
 def _wilson(hits: int, n: int) -> Interval:
@@ -134,18 +125,13 @@ def calibrate(
         usable=len(usable),
         without_labels=sum(1 for i in pair_ids if i not in human),
         without_verdict=len(pair_ids) - len(both_orders),
-        vs_humans_with_ties={"agreement": _iv(with_ties[0]), "kappa": _iv(with_ties[1])},
-        vs_humans_without_ties={"agreement": _iv(without[0]), "kappa": _iv(without[1])},
-        vs_majority={"agreement": _iv(majority[0]), "kappa": _iv(majority[1])},
-        vs_majority_without_ties={
-            "agreement": _iv(majority_decisive[0]),
-            "kappa": _iv(majority_decisive[1]),
-        },
+        vs_humans_with_ties=agreement_kappa(with_ties),
+        vs_humans_without_ties=agreement_kappa(without),
+        vs_majority=agreement_kappa(majority),
+        vs_majority_without_ties=agreement_kappa(majority_decisive),
         decisive_agreement=_wilson(sum(judge[i] == decided[i] for i in decisive), len(decisive)),
         split_skipped=len(usable) - len(decided),
-        humans={"agreement": _iv(humans_ceiling[0]), "kappa": _iv(humans_ceiling[1])}
-        if humans_ceiling
-        else {},
+        humans=agreement_kappa(humans_ceiling) if humans_ceiling else {},
         by_criterion=_criteria(labels, judged, set(usable), cfg),
         by_stratum={s: _wilson(sum(v), len(v)) for s, v in sorted(by_stratum_items.items())},
         confusion=confusion,
@@ -163,9 +149,6 @@ def calibrate(
         ),
         disagreements=[i for i in usable if judge[i] != item_outcome(human[i])],
     )
-
-
-SIDES = ("candidate", "baseline", "tie")
 
 
 def _rate(values: list[bool]) -> float | None:

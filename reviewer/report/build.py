@@ -8,7 +8,6 @@ item labeled five times counts once.
 from __future__ import annotations
 
 import json
-import math
 import statistics
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -33,10 +32,11 @@ from reviewer.report.model import (
     Report,
     SideResult,
     WinRateOut,
+    agreement_kappa,
+    finite,
 )
 from reviewer.report.verdict import decide
 from reviewer.stats import (
-    Estimate,
     ItemTable,
     PairAgreement,
     Rating,
@@ -125,10 +125,6 @@ def _version() -> str:
         return "unknown"
 
 
-def _num(x: float | None) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
-
-
 def _win_out(w: WinRate) -> WinRateOut:
     return WinRateOut(
         items=w.items,
@@ -136,12 +132,12 @@ def _win_out(w: WinRate) -> WinRateOut:
         baseline=w.baseline,
         tie=w.tie,
         decisive=w.decisive,
-        rate=_num(w.rate),
-        low=_num(w.low),
-        high=_num(w.high),
+        rate=finite(w.rate),
+        low=finite(w.low),
+        high=finite(w.high),
         threshold=w.threshold,
-        p_value=_num(w.p_value),
-        p_value_half=_num(w.p_value_half),
+        p_value=finite(w.p_value),
+        p_value_half=finite(w.p_value_half),
         more_pairs_needed=w.more_pairs_needed,
     )
 
@@ -182,14 +178,10 @@ def _pairs_out(pairs: list[PairAgreement], names: dict[str, str]) -> list[PairOu
             rater_b=names.get(p.rater_b, p.rater_b),
             shared=p.shared,
             agreement=p.agreement,
-            kappa=_num(p.kappa),
+            kappa=finite(p.kappa),
         )
         for p in pairs
     ]
-
-
-def _interval(e: Estimate) -> Interval:
-    return Interval(value=_num(e.value), low=_num(e.low), high=_num(e.high), n=e.n)
 
 
 def _agreement(
@@ -209,11 +201,11 @@ def _agreement(
         )
     return AgreementOut(
         pairwise=_pairs_out(pairwise(ratings, min_shared=10), names),
-        mtbench_with_ties={"agreement": _interval(with_ties[0]), "kappa": _interval(with_ties[1])},
-        mtbench_without_ties={"agreement": _interval(without[0]), "kappa": _interval(without[1])},
-        fleiss_kappa=_num(fleiss(ratings)),
-        krippendorff_alpha=_num(alpha(ratings, "nominal")) if ratings else None,
-        gwet_ac1=_interval(ac1),
+        mtbench_with_ties=agreement_kappa(with_ties),
+        mtbench_without_ties=agreement_kappa(without),
+        fleiss_kappa=finite(fleiss(ratings)),
+        krippendorff_alpha=finite(alpha(ratings, "nominal")) if ratings else None,
+        gwet_ac1=Interval.of(ac1),
         note=note,
     )
 
@@ -243,9 +235,9 @@ def _criteria_agreement(
         agree, _ = mtbench(ratings, True, resamples, cfg.seed, table)
         out[c.name] = CriterionAgreement(
             scale=c.scale.kind,
-            mtbench_agreement=_interval(agree),
-            krippendorff_alpha=_num(alpha(ratings, "ordinal" if likert else "nominal", values)),
-            gwet_ac1=_num(gwet_ac1(ratings, 0, cfg.seed, table).value),
+            mtbench_agreement=Interval.of(agree),
+            krippendorff_alpha=finite(alpha(ratings, "ordinal" if likert else "nominal", values)),
+            gwet_ac1=finite(gwet_ac1(ratings, 0, cfg.seed, table).value),
             pairwise=_pairs_out(pairwise(ratings, 10, "linear" if likert else None, values), names),
         )
     return out
@@ -392,17 +384,11 @@ def _judges(
                 model=first_row["model"],
                 version_hash=first_row["version_hash"],
                 result=_side(outcomes, criteria, strata, cfg),
-                vs_humans_with_ties={
-                    "agreement": _interval(with_ties[0]),
-                    "kappa": _interval(with_ties[1]),
-                },
-                vs_humans_without_ties={
-                    "agreement": _interval(without[0]),
-                    "kappa": _interval(without[1]),
-                },
+                vs_humans_with_ties=agreement_kappa(with_ties),
+                vs_humans_without_ties=agreement_kappa(without),
                 vs_majority={
-                    "agreement": _num(majority[0].value),
-                    "kappa": _num(majority[1].value),
+                    "agreement": finite(majority[0].value),
+                    "kappa": finite(majority[1].value),
                     "items": majority[0].n,
                     "split_skipped": split,
                 },
