@@ -35,7 +35,7 @@ from judge.runner import (
 from reviewer.calibration import CalibrationOut, GateOut, decide_gate
 from reviewer.calibration import calibrate as calibrate_metrics
 from reviewer.config import StudyConfig
-from reviewer.errors import NotFound, SignoffError
+from reviewer.errors import SignoffError
 from reviewer.outcomes import judge_outcomes
 from reviewer.report.model import Interval
 from reviewer.sampling import holdout_sample
@@ -44,6 +44,7 @@ from reviewer.store import calibrations as calibration_sql
 from reviewer.store import judge_calls as judge_sql
 from reviewer.store import studies as study_sql
 from reviewer.store.connection import Cursor, fetch_dicts
+from reviewer.study import require_study
 
 # development: the calibration pairs open to rubric tuning; held-out: the rest of the calibration
 # set, scored only by the final check; calibration: both; all: every pair (behind the gate).
@@ -165,9 +166,7 @@ def _scope_ids(cur: Cursor, study_id: str, cfg: StudyConfig, scope: Scope) -> se
 
 def _load(store: Store, study_id: str, scope: Scope) -> tuple[StudyConfig, list[PairInput]]:
     def work(cur: Cursor) -> tuple[StudyConfig, list[PairInput]]:
-        study = study_sql.get_study(cur, study_id)
-        if study is None:
-            raise NotFound(f"no study named {study_id!r} in {store.path}")
+        study = require_study(cur, study_id)
         return study.config, study_pairs(
             cur, study_id, _scope_ids(cur, study_id, study.config, scope)
         )
@@ -260,15 +259,16 @@ def gate_part(held_out: set[str]) -> str:
     return "held-out" if held_out else "all"
 
 
-def latest_gate(cur: Cursor, study_id: str, judge_id: str) -> GateOut | None:
-    """The gate decided on this judge version's latest calibration of the deciding part."""
-    study = study_sql.get_study(cur, study_id)
-    assert study is not None
+def deciding_gates(cur: Cursor, study_id: str) -> dict[str, GateOut]:
+    """By judge version: the gate decided on its latest calibration of the deciding part
+    (held-out when the config holds pairs out, else all calibration pairs)."""
+    study = require_study(cur, study_id)
     part = gate_part(calibration_parts(cur, study_id, study.config)[1])
-    for row in calibration_sql.latest(cur, study_id):
-        if row["judge_id"] == judge_id and row["part"] == part and row["gate"]:
-            return GateOut.model_validate(row["gate"])
-    return None
+    return {
+        row["judge_id"]: GateOut.model_validate(row["gate"])
+        for row in calibration_sql.latest(cur, study_id)
+        if row["part"] == part and row["gate"]
+    }
 
 
 def _check_gate(
@@ -279,7 +279,7 @@ def _check_gate(
     override: str | None,
     actor: str,
 ) -> None:
-    gate = store.read(lambda cur: latest_gate(cur, study_id, judge.judge_id))
+    gate = store.read(lambda cur: deciding_gates(cur, study_id).get(judge.judge_id))
     if gate is not None and gate.passed:
         return
     if gate is None:
@@ -329,15 +329,14 @@ def calibrate(
     """Judge the calibration pairs (development part; with `final`, the held-out part too),
     measure the judge against the humans and, where the gate is decided, decide it."""
     development, held_out = store.read(
-        lambda cur: calibration_parts(cur, study_id, _config(cur, study_id))
+        lambda cur: calibration_parts(cur, study_id, require_study(cur, study_id).config)
     )
     deciding = not held_out or final
     scope: Scope = "calibration" if deciding else "development"
     judge, summary = run(store, study_id, choice, scope, actor, on_progress)
 
     def measure(cur: Cursor) -> CalibrationResult:
-        study = study_sql.get_study(cur, study_id)
-        assert study is not None
+        study = require_study(cur, study_id)
         cfg = study.config
         labels = report_data.latest_labels(cur, study_id)
         rows = [v for v in report_data.verdicts(cur, study_id) if v["judge_id"] == judge.judge_id]
@@ -373,13 +372,6 @@ def calibrate(
         return result
 
     return store.write(measure), summary
-
-
-def _config(cur: Cursor, study_id: str) -> StudyConfig:
-    study = study_sql.get_study(cur, study_id)
-    if study is None:
-        raise NotFound(f"no study named {study_id!r}")
-    return study.config
 
 
 def describe_calibration(result: CalibrationResult) -> str:

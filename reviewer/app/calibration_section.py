@@ -10,7 +10,7 @@ import streamlit as st
 from reviewer.judging import prompt_text
 from reviewer.store import Store, report_data
 from reviewer.store import calibrations as calibration_sql
-from reviewer.store import studies as study_sql
+from reviewer.study import require_study
 
 
 def render(store: Store, study_id: str) -> None:
@@ -88,25 +88,17 @@ def _disagreements(store: Store, study_id: str, judge_id: str, rows: list[dict])
         return
 
     def load(cur):
-        study = study_sql.get_study(cur, study_id)
+        study = require_study(cur, study_id)
         labels = [r for r in report_data.latest_labels(cur, study_id) if r["pair_id"] in ids]
         verdicts = [
             v
             for v in report_data.verdicts(cur, study_id)
             if v["judge_id"] == judge_id and v["pair_id"] in ids
         ]
-        rationales = {
-            (p, o): r
-            for p, o, r in cur.execute(
-                "SELECT pair_id, presented, rationale FROM verdicts WHERE study_id = ? "
-                "AND judge_id = ?",
-                [study_id, judge_id],
-            ).fetchall()
-        }
         blind = study.config.signoff.blind_admin_until_unblinded and study.unblinded_at is None
-        return labels, verdicts, rationales, report_data.pairs(cur, study_id), blind
+        return labels, verdicts, report_data.pairs(cur, study_id), blind
 
-    labels, verdicts, rationales, pairs, blind = store.read(load)
+    labels, verdicts, pairs, blind = store.read(load)
     if blind:
         st.info(
             "The disagreements show which output each side preferred, so they stay hidden "
@@ -115,7 +107,8 @@ def _disagreements(store: Store, study_id: str, judge_id: str, rows: list[dict])
         return
     for pair_id in ids:
         pair = pairs[pair_id]
-        judge = {v["presented"]: v["preference"] for v in verdicts if v["pair_id"] == pair_id}
+        mine = {v["presented"]: v for v in verdicts if v["pair_id"] == pair_id}
+        judge = {order: v["preference"] for order, v in mine.items()}
         humans = [r for r in labels if r["pair_id"] == pair_id]
         title = (
             f"{pair_id} · humans: {', '.join(r['preference'] for r in humans)} · judge: "
@@ -137,5 +130,5 @@ def _disagreements(store: Store, study_id: str, judge_id: str, rows: list[dict])
                 ))  # fmt: skip
             st.markdown("**Judge rationale**")
             for order in ("candidate_first", "baseline_first"):
-                if (pair_id, order) in rationales:
-                    st.text(f"{order}: {judge.get(order)}: {rationales[(pair_id, order)]}")
+                if order in mine:
+                    st.text(f"{order}: {judge[order]}: {mine[order]['rationale']}")

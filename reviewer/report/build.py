@@ -16,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 
 from reviewer.config import StudyConfig
-from reviewer.judging import calibration_parts
+from reviewer.judging import deciding_gates
 from reviewer.outcomes import has_majority, human_criteria_outcomes, judge_outcomes
 from reviewer.report.model import (
     AgreementOut,
@@ -280,19 +280,15 @@ def _annotators(
 
 def _gates(cur: Cursor, study_id: str) -> dict[str, JudgeGate]:
     """Each judge version's standing with the gate, from its calibrations and overrides."""
-    study = require_study(cur, study_id)
-    held_out = calibration_parts(cur, study_id, study.config)[1]
-    part = "held-out" if held_out else "all"
-    out: dict[str, JudgeGate] = {}
-    for row in calibration_sql.latest(cur, study_id):
-        if row["part"] == part and row["gate"]:
-            gate = row["gate"]
-            out[row["judge_id"]] = JudgeGate(
-                status="passed" if gate["passed"] else "failed",
-                part=part,
-                failures=[r["text"] for r in gate["rules"] if not r["passed"]],
-                human_only_criteria=gate["human_only_criteria"],
-            )
+    out = {
+        judge_id: JudgeGate(
+            status="passed" if gate.passed else "failed",
+            part=gate.part,
+            failures=gate.failures(),
+            human_only_criteria=gate.human_only_criteria,
+        )
+        for judge_id, gate in deciding_gates(cur, study_id).items()
+    }
     for judge_id, o in calibration_sql.overrides(cur, study_id).items():
         base = out.get(judge_id) or JudgeGate(status="not calibrated", part=None)
         if base.status != "passed":

@@ -33,7 +33,7 @@ def verdicts(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
         cur,
         """
         SELECT v.pair_id, j.name AS judge, j.judge_id, j.provider, j.model, j.version_hash,
-               v.presented, v.preference, v.criteria_json, p.stratum
+               v.presented, v.preference, v.criteria_json, v.rationale, p.stratum
         FROM verdicts v JOIN judges j USING (judge_id) JOIN pairs p USING (study_id, pair_id)
         WHERE v.study_id = ?
         """,
