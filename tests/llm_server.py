@@ -3,7 +3,7 @@
 It speaks enough of the OpenAI chat-completions API (`POST /v1/chat/completions`) and the
 Anthropic messages API (`POST /v1/messages`) for the official SDKs, and judges like a
 deterministic model would: it reads the two fenced responses out of the judge prompt and applies
-a policy (prefer the one carrying a marker, always pick the first, ...). Faults are scripted:
+a policy (prefer the one carrying a marker, or follow a ranking of the texts). Faults are scripted:
 latency, 429 with Retry-After, 500, hanging, malformed JSON, output cut at max_tokens, and a
 random fault rate. It counts what a provider would bill: answers actually delivered to a client
 that was still connected (a client killed mid-call is not answered, as providers abort a
@@ -22,7 +22,6 @@ import select
 import socket
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -39,17 +38,7 @@ def marker_policy(first: str, second: str) -> str:
     return "first" if a and not b else "second" if b and not a else "tie"
 
 
-def first_policy(first: str, second: str) -> str:
-    """A position-biased judge: always the first response (what a 135M model does)."""
-    return "first"
-
-
-def contrary_policy(first: str, second: str) -> str:
-    """A judge that disagrees with the marker: prefers the response without it."""
-    return {"first": "second", "second": "first", "tie": "tie"}[marker_policy(first, second)]
-
-
-POLICIES = {"marker": marker_policy, "first": first_policy, "contrary": contrary_policy}
+POLICIES = {"marker": marker_policy}
 
 
 def rank_policy(first: str, second: str, ranking: dict[str, float]) -> str:
@@ -79,7 +68,6 @@ class LLMServer:
         self.script = script or Script()
         self.billed = 0  # judgements delivered to a live client
         self.requests = 0
-        self.outcomes: Counter[str] = Counter()
         self.keys_seen: set[str] = set()
         self.bodies: list[dict] = []
         self._lock = threading.Lock()
@@ -115,7 +103,6 @@ class LLMServer:
             self.script = script or Script()
             self._rng = random.Random(self.script.seed)
             self.billed = self.requests = 0
-            self.outcomes.clear()
             self.bodies.clear()
 
     def next_fault(self) -> str:
@@ -175,7 +162,6 @@ class _Handler(BaseHTTPRequestHandler):
             if api == "anthropic":
                 err["type"] = "error"
             self._send(status, err, headers)
-            server.outcomes[fault] += 1
             return
         text, answer = _judge(body, script)
         max_tokens = body.get("max_tokens") or body.get("max_completion_tokens") or 4096
@@ -198,7 +184,6 @@ class _Handler(BaseHTTPRequestHandler):
         if self._send(200, payload, {}):
             with server._lock:
                 server.billed += 1
-                server.outcomes[fault] += 1
 
     def _wait_for_client_to_leave(self, seconds: float | None) -> bool:
         """Sleep `seconds` (forever if None); False as soon as the client has disconnected."""

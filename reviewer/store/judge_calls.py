@@ -9,7 +9,7 @@ from typing import Any
 import pyarrow as pa
 
 from judge.runner import Call, OrderVerdict
-from reviewer.store.connection import Cursor, fetch_dicts
+from reviewer.store.connection import Cursor
 
 
 def ensure_judge(cur: Cursor, judge_id: str, row: dict[str, Any]) -> None:
@@ -100,15 +100,3 @@ def add_verdicts(cur: Cursor, study_id: str, judge_id: str, verdicts: list[Order
         [study_id, judge_id],
     )
     cur.unregister("new_verdicts")
-
-
-def call_totals(cur: Cursor, study_id: str, judge_id: str) -> dict[str, Any]:
-    """Calls by outcome, tokens and dollars spent by one judge on one study."""
-    rows = fetch_dicts(
-        cur,
-        "SELECT outcome, count(*) AS calls, sum(input_tokens) AS input_tokens,"
-        " sum(output_tokens) AS output_tokens, sum(cost_usd) AS cost_usd FROM judge_calls"
-        " WHERE study_id = ? AND judge_id = ? GROUP BY outcome ORDER BY outcome",
-        [study_id, judge_id],
-    )
-    return {r.pop("outcome"): r for r in rows}
