@@ -15,12 +15,11 @@ from pydantic import BaseModel, Field
 from statsmodels.stats.proportion import proportion_confint
 
 from reviewer.config import StudyConfig
-from reviewer.outcomes import JudgeOutcomes, has_majority, human_criteria
+from reviewer.outcomes import JudgeOutcomes, confusion, has_majority, human_criteria, majorities
 from reviewer.report.model import Interval, agreement_kappa
 from reviewer.stats import Rating, item_outcome, judge_vs_humans, mtbench
 
 DECISIVE = ("candidate", "baseline")
-SIDES = ("candidate", "baseline", "tie")
 
 
 class RuleOut(BaseModel):
@@ -106,7 +105,7 @@ def calibrate(
     seed = cfg.seed
     with_ties = judge_vs_humans(judge, ratings, True, resamples, seed)
     without = judge_vs_humans(judge, ratings, False, resamples, seed)
-    decided = {i: item_outcome(human[i]) for i in usable if has_majority(human[i])}
+    decided = majorities(human, usable)
     majority_ratings = [Rating(i, "majority", o) for i, o in decided.items()]
     on_decided = {i: judge[i] for i in decided}
     majority = judge_vs_humans(on_decided, majority_ratings, True, resamples, seed)
@@ -115,9 +114,6 @@ def calibrate(
     by_stratum_items: dict[str, list[bool]] = defaultdict(list)
     for i in decisive:
         by_stratum_items[strata.get(i, "unspecified")].append(judge[i] == decided[i])
-    confusion = {h: dict.fromkeys(("candidate", "baseline", "tie"), 0) for h in SIDES}
-    for i, h in decided.items():
-        confusion[h][judge[i]] += 1
     humans_ceiling = mtbench(ratings, True, resamples, seed) if ratings else None
     return CalibrationOut(
         part=part,
@@ -134,7 +130,7 @@ def calibrate(
         humans=agreement_kappa(humans_ceiling) if humans_ceiling else {},
         by_criterion=_criteria(labels, judged, set(usable), cfg),
         by_stratum={s: _wilson(sum(v), len(v)) for s, v in sorted(by_stratum_items.items())},
-        confusion=confusion,
+        confusion=confusion(decided, judge),
         flip_rate=_rate([judged.flips[i] for i in both_orders]),
         first_position_rate=judged.first_position_rate,
         judge_picks_longer=_rate(

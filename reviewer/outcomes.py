@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from judge.consistency import combine_orders, first_position_rate
@@ -24,6 +25,23 @@ def has_majority(values: list[str]) -> bool:
     """
     counts = Counter(values).most_common(2)
     return bool(counts) and (len(counts) == 1 or counts[0][1] > counts[1][1])
+
+
+SIDES = ("candidate", "baseline", "tie")
+
+
+def majorities(human_items: dict[str, list[str]], among: Iterable[str]) -> dict[str, str]:
+    """The items of `among` whose human labels have a strict majority -> that majority (items
+    where the humans split evenly are left out)."""
+    return {i: item_outcome(human_items[i]) for i in among if has_majority(human_items[i])}
+
+
+def confusion(majority: dict[str, str], judge: dict[str, str]) -> dict[str, dict[str, int]]:
+    """Human majority -> judge outcome -> items."""
+    table = {h: dict.fromkeys(SIDES, 0) for h in SIDES}
+    for item, h in majority.items():
+        table[h][judge[item]] += 1
+    return table
 
 
 def _value(value: object) -> str | None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from reviewer.config import StudyConfig
 from reviewer.judging import deciding_gates
-from reviewer.outcomes import has_majority, human_criteria_outcomes, judge_outcomes
+from reviewer.outcomes import confusion, human_criteria_outcomes, judge_outcomes, majorities
 from reviewer.report.model import (
     AgreementOut,
     AnnotatorOut,
@@ -355,9 +355,7 @@ def _judges(
         }
         with_ties = judge_vs_humans(outcomes, humans, True, resamples, cfg.seed)
         without = judge_vs_humans(outcomes, humans, False, resamples, cfg.seed)
-        decided = {
-            i: item_outcome(v) for i, v in human_items.items() if i in outcomes and has_majority(v)
-        }
+        decided = majorities(human_items, (i for i in human_items if i in outcomes))
         split = sum(1 for i in human_items if i in outcomes and i not in decided)
         majority = judge_vs_humans(
             {i: outcomes[i] for i in decided},
@@ -366,12 +364,6 @@ def _judges(
             0,
             cfg.seed,
         )
-        confusion: dict[str, dict[str, int]] = {
-            h: dict.fromkeys(("candidate", "baseline", "tie"), 0)
-            for h in ("candidate", "baseline", "tie")
-        }
-        for item, h in decided.items():
-            confusion[h][outcomes[item]] += 1
         out.append(
             JudgeOut(
                 name=first_row["judge"],
@@ -388,7 +380,7 @@ def _judges(
                     "items": majority[0].n,
                     "split_skipped": split,
                 },
-                confusion=confusion,
+                confusion=confusion(decided, outcomes),
                 flip_rate=judged.flip_rate,
                 first_position_rate=judged.first_position_rate,
                 gate=gate,
