@@ -3,7 +3,7 @@
 Targets: server side p95 <= 50 ms, in the browser p95 <= 300 ms, submit to next pair rendered.
 
 - server: 20 threads, one per annotator, each repeating what the page does on submit: store the
-  label, draw the next pair, read the progress (labeling.submit + open_next + progress), timed
+  label, draw the next pair, read the progress (session.submit + open_next + progress), timed
   per cycle, against one Store configured as in the app process. Each annotator then reads the
   next pair for a think time drawn uniformly from 2-6 s (about 15 labels a minute, faster than
   a careful expert). A second run with no think time at all (20 bots clicking flat out) is
@@ -36,11 +36,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import AppServer, browser, choose, wait_for_pair  # noqa: E402
 
-from reviewer import labeling, study  # noqa: E402
 from reviewer.app.context import APP_LINGER_SECONDS  # noqa: E402
 from reviewer.config import StudyConfig  # noqa: E402
-from reviewer.pairs import load_pairs  # noqa: E402
+from reviewer.ingest.pairs import load_pairs  # noqa: E402
+from reviewer.labeling import session  # noqa: E402
 from reviewer.store import Store  # noqa: E402
+from reviewer.study.annotators import add_annotators  # noqa: E402
+from reviewer.study.lifecycle import import_study  # noqa: E402
 
 
 def build(db: Path, pairs: int, annotators: int) -> dict[str, str]:
@@ -75,8 +77,8 @@ def build(db: Path, pairs: int, annotators: int) -> dict[str, str]:
             )
     store = Store(db)
     pairset = load_pairs(src, 100_000)
-    study.import_study(store, "latency", pairset, StudyConfig(), "bench")
-    made = study.add_annotators(store, "latency", [f"A{i}" for i in range(annotators)], "bench")
+    import_study(store, "latency", pairset, StudyConfig(), "bench")
+    made = add_annotators(store, "latency", [f"A{i}" for i in range(annotators)], "bench")
     return {a.display_name: a.token for a in made}
 
 
@@ -95,17 +97,17 @@ def server_side(
     lock = threading.Lock()
 
     def annotate(token: str) -> None:
-        who = labeling.login(store, token)
+        who = session.login(store, token)
         rng = random.Random(token)
         time.sleep(rng.uniform(0, think[1]))  # annotators do not start in lockstep
-        view = labeling.open_next(store, who)
+        view = session.open_next(store, who)
         n = 0
         while view is not None and n < rounds:
             time.sleep(rng.uniform(*think))
             start = time.perf_counter()
-            labeling.submit(store, who, view.view_id, rng.choice(["1", "2", "tie"]))
-            view = labeling.open_next(store, who)
-            labeling.progress(store, who)
+            session.submit(store, who, view.view_id, rng.choice(["1", "2", "tie"]))
+            view = session.open_next(store, who)
+            session.progress(store, who)
             with lock:
                 times.append((time.perf_counter() - start) * 1000)
             n += 1

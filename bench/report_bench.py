@@ -17,11 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from reviewer import study
 from reviewer.config import StudyConfig
-from reviewer.pairs import load_pairs
+from reviewer.ingest.pairs import load_pairs
 from reviewer.report.build import build_report
 from reviewer.store import Store
+from reviewer.study.imported import import_labels, import_verdicts
+from reviewer.study.lifecycle import import_study
 
 STRATA = ["routine", "hard", "edge", "refusal"]
 
@@ -44,9 +45,7 @@ def build(db: Path, items: int, annotators: int) -> None:
                 + "\n"
             )
     store = Store(db)
-    study.import_study(
-        store, "bench", load_pairs(work / "pairs.jsonl", 1000), StudyConfig(), "bench"
-    )
+    import_study(store, "bench", load_pairs(work / "pairs.jsonl", 1000), StudyConfig(), "bench")
     labels = ["pair_id,annotator,preference,correctness"]
     verdicts = ["pair_id,judge,preference,presented"]
     for i in range(items):
@@ -60,8 +59,8 @@ def build(db: Path, items: int, annotators: int) -> None:
             verdicts.append(f"i{i:05d},bench-judge,{pref},{order}")
     (work / "labels.csv").write_text("\n".join(labels) + "\n")
     (work / "verdicts.csv").write_text("\n".join(verdicts) + "\n")
-    study.import_labels(store, "bench", work / "labels.csv", "bench")
-    study.import_verdicts(store, "bench", work / "verdicts.csv", "bench")
+    import_labels(store, "bench", work / "labels.csv", "bench")
+    import_verdicts(store, "bench", work / "verdicts.csv", "bench")
 
 
 def main() -> None:

@@ -181,7 +181,7 @@ def main() -> None:
 
     sys.path.insert(0, str(HERE.parent))
     from reviewer.config import load_config
-    from reviewer.sampling import calibration_sample
+    from reviewer.study.sampling import calibration_sample
 
     rows = build()
     with open(HERE / "support_pairs.jsonl", "w", encoding="utf-8") as f:

@@ -15,10 +15,10 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from browser import ADMIN, AppServer, browser, choose, settle, wait_for_pair  # noqa: E402
 
-from reviewer.demo import STUDY, create_demo  # noqa: E402
 from reviewer.report.build import build_report  # noqa: E402
 from reviewer.report.render import to_html  # noqa: E402
 from reviewer.store import Store  # noqa: E402
+from reviewer.study.demo import STUDY, create_demo  # noqa: E402
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ class RubricCriterion(_Model):
     )
 
 
-class Example(_Model):
+class FewShotExample(_Model):
     """A worked example shown to the judge before the real pair (few-shot)."""
 
     prompt: str
@@ -47,7 +47,9 @@ class Rubric(_Model):
     )
     criteria: tuple[RubricCriterion, ...] = Field(default=(), description="Judged one by one.")
     use_reference: bool = Field(True, description="Show the reference answer when a pair has one.")
-    examples: tuple[Example, ...] = Field(default=(), description="Optional few-shot examples.")
+    examples: tuple[FewShotExample, ...] = Field(
+        default=(), description="Optional few-shot examples."
+    )
 
     def content_hash(self) -> str:
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))

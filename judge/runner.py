@@ -116,7 +116,7 @@ class CallLog(Protocol):
 
 
 @dataclass(frozen=True)
-class Progress:
+class RunProgress:
     total: int  # (pair, order) verdicts wanted
     done: int  # settled: judged, cached or given up
     calls: int  # requests sent so far
@@ -152,7 +152,7 @@ class Summary:
 
 
 @dataclass(frozen=True)
-class Estimate:
+class CostEstimate:
     """What a run would cost before it starts; tokens counted at ~4 characters each."""
 
     needed: int
@@ -204,14 +204,14 @@ def estimate(
     settings: Settings,
     price: Price | None,
     log: CallLog,
-) -> Estimate:
+) -> CostEstimate:
     items = _plan(pairs, spec)
     hits = log.cached([i.key for i in items])
     todo = [i for i in items if i.key not in hits]
     tokens_in = sum(_input_tokens(i.messages) for i in todo)
     out_expected = len(todo) * min(settings.max_tokens, expected_output_tokens(spec.rubric))
     out_max = len(todo) * settings.max_tokens
-    return Estimate(
+    return CostEstimate(
         needed=2 * len(pairs),
         cached=sum(len(i.targets) for i in items if i.key in hits),
         calls=len(todo),
@@ -231,7 +231,7 @@ class Runner:
         log: CallLog,
         settings: Settings,
         price: Price | None,
-        on_progress: Callable[[Progress], None] | None = None,
+        on_progress: Callable[[RunProgress], None] | None = None,
     ):
         if settings.max_cost is not None and price is None:
             raise BudgetError(
@@ -329,7 +329,7 @@ class Runner:
     def _report(self) -> None:
         if self.on_progress:
             s = self.summary
-            self.on_progress(Progress(s.needed, self._done, s.calls, s.cost_usd))
+            self.on_progress(RunProgress(s.needed, self._done, s.calls, s.cost_usd))
 
     async def _writer(self) -> None:
         while True:
@@ -474,7 +474,7 @@ def run_judge(
     log: CallLog,
     settings: Settings,
     price: Price | None,
-    on_progress: Callable[[Progress], None] | None = None,
+    on_progress: Callable[[RunProgress], None] | None = None,
 ) -> Summary:
     """Judge `pairs` in both orders and return what happened; blocking."""
 

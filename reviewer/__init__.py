@@ -1,0 +1,1 @@
+"""signoff's application: studies, blind labeling, agreement, judge calibration, the report."""

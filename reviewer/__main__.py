@@ -1,3 +1,5 @@
+"""`python -m reviewer` runs the `signoff` command."""
+
 from reviewer.cli import main
 
 main()

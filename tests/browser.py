@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewer.server import app_command, app_env
+from reviewer.app.launch import app_command, app_env
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [

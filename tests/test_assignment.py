@@ -8,9 +8,10 @@ from collections import Counter, defaultdict
 import pytest
 from scipy.stats import binomtest, chisquare
 
-from reviewer.assignment import PairSlot, plan_assignments
 from reviewer.config import StudyConfig
-from reviewer.sampling import allocate, calibration_sample
+from reviewer.models import PairSlot
+from reviewer.study.assignment import plan_assignments
+from reviewer.study.sampling import allocate, calibration_sample
 
 
 def config(k=None, r=1, size=50) -> StudyConfig:

@@ -11,7 +11,8 @@ from conftest import DATA
 from llm_server import FENCE, Script
 from sklearn.metrics import cohen_kappa_score
 
-from reviewer import judging
+from reviewer.judging.scope import calibration_parts, prompt_text
+from reviewer.store import studies as study_sql
 from reviewer.store.connection import fetch_dicts
 
 CONFIG = """
@@ -98,8 +99,8 @@ def prompt_of(body: dict) -> str:
 
 def held_out_ids(store) -> set[str]:
     def work(cur):
-        study = judging.study_sql.get_study(cur, "cal")
-        return judging.calibration_parts(cur, "cal", study.config)
+        study = study_sql.get_study(cur, "cal")
+        return calibration_parts(cur, "cal", study.config)
 
     development, held_out = store.read(work)
     assert len(development) == 28 and len(held_out) == 12
@@ -109,7 +110,7 @@ def held_out_ids(store) -> set[str]:
 def test_an_agreeing_judge_passes_the_gate_and_scores_the_full_set(cli, study, llm, store):
     llm.reset(Script(policy="rank", ranking=ranking(study, agree=True)))
     held_out = held_out_ids(store)
-    prompts = {p["pair_id"]: judging.prompt_text(p["prompt_json"]) for p in study}
+    prompts = {p["pair_id"]: prompt_text(p["prompt_json"]) for p in study}
 
     r = cli("judge", "calibrate", *judge_args(llm, "good"))
     assert r.code == 0, r.err

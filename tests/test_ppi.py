@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reviewer.stats.ppi import ppi_mean
+from reviewer.analysis.stats.ppi import ppi_mean
 
 OUTCOMES = np.array([1.0, 0.0, 0.5])  # candidate, baseline, tie
 

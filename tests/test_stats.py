@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
-from reviewer.stats import (
+from reviewer.analysis.stats import (
     Rating,
     alpha,
     cohen,
@@ -156,7 +156,7 @@ def test_mtbench_and_ac1_intervals_bracket_their_estimates():
 def test_krippendorff_nominal_equals_library_on_coincidences():
     # Nominal alpha from the coincidence matrix (Krippendorff 2011, eq. for D_o and D_e):
     # o_ck = sum over items of ordered pairs (c, k) / (m_i - 1); alpha = 1 - D_o / D_e.
-    from reviewer.stats import ItemTable
+    from reviewer.analysis.stats import ItemTable
 
     ratings = krippendorff_2011()
     t = ItemTable(ratings)
@@ -262,7 +262,7 @@ def test_intervals_cover_the_truth_about_95_percent():
 
 
 def test_judge_vs_humans_matches_cohen_on_expanded_pairs():
-    from reviewer.stats import judge_vs_humans
+    from reviewer.analysis.stats import judge_vs_humans
 
     judge = {"1": "candidate", "2": "baseline", "3": "tie", "4": "candidate"}
     humans = [

@@ -57,8 +57,8 @@ def test_file_is_released_between_operations(db_path):
 
 
 def test_twenty_threads_write_at_once(cli, db_path):
-    from reviewer import study as ops
     from reviewer.store.labels import NewLabel, insert_labels
+    from reviewer.study import lifecycle as ops
 
     cli("import", DATA / "support_pairs.jsonl", "-s", "s")
     store = Store(db_path)

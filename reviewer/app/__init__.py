@@ -1,0 +1,1 @@
+"""The Streamlit app: the only place that imports Streamlit; pages render, services decide."""

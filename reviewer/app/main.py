@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from reviewer import labeling
-from reviewer.app import admin_page, annotate_page
 from reviewer.app.context import get_store, is_admin
+from reviewer.app.screens import admin, annotate
+from reviewer.labeling.session import login
 
 st.set_page_config(page_title="signoff", page_icon="⚖️", layout="wide")
 
@@ -18,18 +18,18 @@ store = get_store()
 params = st.query_params
 if "admin" in params:
     if is_admin(params.get("admin")):
-        admin_page.render(store)
+        admin.render(store)
     else:
         st.error("This admin link is not valid. Ask for the link printed by `signoff app`.")
 elif "token" in params:
-    who = labeling.login(store, params.get("token"))
+    who = login(store, params.get("token"))
     if who is None:
         st.error(
             "Sorry, this link is not valid (it may have been replaced). Please ask the "
             "study organiser for your personal link."
         )
     else:
-        annotate_page.render(store, who)
+        annotate.render(store, who)
 else:
     st.title("signoff")
     st.info("Open the personal link you were sent to start labeling.")

@@ -1,0 +1,1 @@
+"""The sign-off report: its data model, how it is built, the verdict rule, how it is rendered."""

@@ -3,34 +3,12 @@ new ones may be added, none renamed or removed without raising `schema_version`.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from reviewer.stats import Estimate
-
-
-def finite(x: float | None) -> float | None:
-    """A statistic for JSON: None where it is undefined (NaN)."""
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
-
-
-class Interval(BaseModel):
-    value: float | None = Field(description="Point estimate; null when undefined.")
-    low: float | None = Field(description="Lower bound of the 95% bootstrap interval over items.")
-    high: float | None
-    n: int = Field(description="How many comparisons (or items) it rests on.")
-
-    @classmethod
-    def of(cls, e: Estimate) -> Interval:
-        return cls(value=finite(e.value), low=finite(e.low), high=finite(e.high), n=e.n)
-
-
-def agreement_kappa(estimates: tuple[Estimate, Estimate]) -> dict[str, Interval]:
-    """(agreement, kappa) estimates as the report's {"agreement": .., "kappa": ..}."""
-    return {"agreement": Interval.of(estimates[0]), "kappa": Interval.of(estimates[1])}
+from reviewer.analysis.intervals import Interval
 
 
 class WinRateOut(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from reviewer.store.connection import Cursor
 
@@ -60,9 +61,17 @@ def insert_labels(cur: Cursor, study_id: str, labels: list[NewLabel]) -> None:
     )
 
 
-def sources_seen(cur: Cursor, study_id: str, table: str) -> set[str]:
-    assert table in ("labels", "verdicts")
-    cur.execute(f"SELECT DISTINCT source FROM {table} WHERE study_id = ?", [study_id])
+_SOURCES = {
+    "labels": "SELECT DISTINCT source FROM labels WHERE study_id = ?",
+    "verdicts": "SELECT DISTINCT source FROM verdicts WHERE study_id = ?",
+}
+
+
+def sources_seen(cur: Cursor, study_id: str, table: Literal["labels", "verdicts"]) -> set[str]:
+    """Sources (file hashes) already imported into `table` for this study."""
+    if table not in _SOURCES:
+        raise ValueError(f"no source column in {table!r}")
+    cur.execute(_SOURCES[table], [study_id])
     return {r[0] for r in cur.fetchall()}
 
 

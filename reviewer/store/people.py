@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
-from reviewer.assignment import Assignment
+from reviewer.models import Assignment
 from reviewer.store.connection import Cursor, fetch_dicts
 
 # Roles whose holders open the labeling page and so receive a queue.
@@ -14,12 +14,12 @@ QUEUE_ROLES = ("annotator",)
 
 
 def annotator_ids(cur: Cursor, study_id: str, roles: Sequence[str] | None = None) -> list[str]:
-    sql = "SELECT annotator_id FROM annotators WHERE study_id = ? AND revoked_at IS NULL"
-    params: list = [study_id]
-    if roles:
-        sql += f" AND role IN ({', '.join('?' for _ in roles)})"
-        params += list(roles)
-    cur.execute(sql + " ORDER BY created_at, annotator_id", params)
+    """Active annotators of a study, oldest first; only those with one of `roles` if given."""
+    cur.execute(
+        "SELECT annotator_id FROM annotators WHERE study_id = ? AND revoked_at IS NULL "
+        "AND (? OR list_contains(?::VARCHAR[], role)) ORDER BY created_at, annotator_id",
+        [study_id, not roles, list(roles or [])],
+    )
     return [r[0] for r in cur.fetchall()]
 
 

@@ -68,3 +68,20 @@ def unblinding(cur: Cursor, study_id: str) -> dict[str, Any] | None:
         [study_id],
     )
     return rows[0] if rows else None
+
+
+def inputs_version(cur: Cursor, study_id: str) -> tuple:
+    """What a report on this study is built from, in a few numbers: the study's last event,
+    its last label and how many verdicts and calibrations it holds. A report built when these
+    were the same is the same report (the admin page caches on it)."""
+    cur.execute(
+        """
+        SELECT (SELECT max(event_id) FROM events WHERE study_id = $study),
+               (SELECT max(label_id) FROM labels WHERE study_id = $study),
+               (SELECT count(*) FROM verdicts WHERE study_id = $study),
+               (SELECT count(*) FROM calibrations WHERE study_id = $study),
+               (SELECT config_hash FROM studies WHERE study_id = $study)
+        """,
+        {"study": study_id},
+    )
+    return tuple(cur.fetchone())

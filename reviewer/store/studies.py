@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from reviewer.config import StudyConfig
-from reviewer.pairs import PairSet
+from reviewer.ingest.pairs import PairSet
 from reviewer.store.connection import Cursor, fetch_dicts
 
 
@@ -138,3 +138,31 @@ def pair_slots(cur: Cursor, study_id: str) -> list[tuple[str, bool]]:
         [study_id],
     )
     return cur.fetchall()
+
+
+def calibration_strata(cur: Cursor, study_id: str) -> list[tuple[str, str | None]]:
+    """(pair id, stratum) of every calibration pair."""
+    cur.execute(
+        "SELECT pair_id, stratum FROM pairs WHERE study_id = ? AND in_calibration", [study_id]
+    )
+    return cur.fetchall()
+
+
+def pair_texts(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
+    """What a judge reads of each pair, in pair-id order."""
+    return fetch_dicts(
+        cur,
+        "SELECT pair_id, prompt_json, candidate, baseline, reference FROM pairs "
+        "WHERE study_id = ? ORDER BY pair_id",
+        [study_id],
+    )
+
+
+def model_names(cur: Cursor, study_id: str) -> list[str]:
+    """Every model name the study's pairs carry (to redact them from annotators' pages)."""
+    cur.execute(
+        "SELECT DISTINCT m FROM (SELECT candidate_model AS m FROM pairs WHERE study_id = ? "
+        "UNION SELECT baseline_model FROM pairs WHERE study_id = ?) WHERE m IS NOT NULL",
+        [study_id, study_id],
+    )
+    return [r[0] for r in cur.fetchall()]

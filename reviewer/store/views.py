@@ -41,15 +41,15 @@ def next_unlabeled(
     unless nothing else is left."""
     done, args = _done(study_id, annotator_id)
     for avoid in (skipped, []):
-        exclude = f"AND a.pair_id NOT IN ({', '.join('?' for _ in avoid)})" if avoid else ""
         rows = fetch_dicts(
             cur,
             f"""
             SELECT a.pair_id, a.candidate_left FROM assignments a
-            WHERE a.study_id = ? AND a.annotator_id = ? AND a.pair_id NOT IN {done} {exclude}
+            WHERE a.study_id = ? AND a.annotator_id = ? AND a.pair_id NOT IN {done}
+              AND NOT list_contains(?::VARCHAR[], a.pair_id)
             ORDER BY a.position LIMIT 1
             """,
-            [study_id, annotator_id, *args, *avoid],
+            [study_id, annotator_id, *args, list(avoid)],
         )
         if rows:
             return rows[0]

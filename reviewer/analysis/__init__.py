@@ -1,0 +1,1 @@
+"""From labels and verdicts to numbers: statistics, item outcomes, judge calibration."""

@@ -1,0 +1,108 @@
+"""From labels and verdicts to one outcome per item: overall and per criterion.
+
+The report and the judge calibration read items the same way: an item's human labels go by
+strict majority (a split is a tie), and a judge's two orders go by `combine_orders` (a verdict
+that flips with the order is a tie).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from judge.consistency import combine_orders, first_position_rate
+from reviewer.analysis.stats import item_outcome
+from reviewer.config import StudyConfig
+
+
+def has_majority(values: list[str]) -> bool:
+    """Whether one label is more common than every other (a 1-1 split has none).
+
+    >>> has_majority(["candidate", "candidate", "tie"]), has_majority(["candidate", "baseline"])
+    (True, False)
+    """
+    counts = Counter(values).most_common(2)
+    return bool(counts) and (len(counts) == 1 or counts[0][1] > counts[1][1])
+
+
+SIDES = ("candidate", "baseline", "tie")
+
+
+def majorities(human_items: dict[str, list[str]], among: Iterable[str]) -> dict[str, str]:
+    """The items of `among` whose human labels have a strict majority -> that majority (items
+    where the humans split evenly are left out)."""
+    return {i: item_outcome(human_items[i]) for i in among if has_majority(human_items[i])}
+
+
+def confusion(majority: dict[str, str], judge: dict[str, str]) -> dict[str, dict[str, int]]:
+    """Human majority -> judge outcome -> items."""
+    table = {h: dict.fromkeys(SIDES, 0) for h in SIDES}
+    for item, h in majority.items():
+        table[h][judge[item]] += 1
+    return table
+
+
+def _value(value: object) -> str | None:
+    """A criterion's value in one label or verdict as candidate / baseline / tie. Pairwise
+    'same' is a tie; a likert criterion ({'candidate': 4, 'baseline': 3}) compares the scores."""
+    if isinstance(value, dict):
+        if not {"candidate", "baseline"} <= value.keys():
+            return None
+        c, b = float(value["candidate"]), float(value["baseline"])
+        return "candidate" if c > b else "baseline" if b > c else "tie"
+    return "tie" if value == "same" else str(value)
+
+
+def human_criteria(labels: list[dict], cfg: StudyConfig) -> dict[str, dict[str, list[str]]]:
+    """Criterion -> item -> every label's value on it."""
+    per: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for row in labels:
+        for name, value in json.loads(row["criteria_json"]).items():
+            if (v := _value(value)) is not None:
+                per[name][row["pair_id"]].append(v)
+    return {c.name: dict(per[c.name]) for c in cfg.criteria if c.name in per}
+
+
+def human_criteria_outcomes(labels: list[dict], cfg: StudyConfig) -> dict[str, dict[str, str]]:
+    """Criterion -> item -> majority outcome."""
+    return {
+        name: {item: item_outcome(v) for item, v in items.items()}
+        for name, items in human_criteria(labels, cfg).items()
+    }
+
+
+@dataclass(frozen=True)
+class JudgeOutcomes:
+    overall: dict[str, str]  # item -> outcome over both orders
+    criteria: dict[str, dict[str, str]]  # criterion -> item -> outcome over both orders
+    flips: dict[str, bool]  # items judged in both orders -> did the order change the verdict
+    first_position_rate: float | None
+
+    @property
+    def flip_rate(self) -> float | None:
+        return sum(self.flips.values()) / len(self.flips) if self.flips else None
+
+
+def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
+    """One judge's verdict rows (pair_id, presented, preference, criteria_json) by item."""
+    overall: dict[str, dict[str, str]] = defaultdict(dict)
+    criteria: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
+    for v in verdicts:
+        overall[v["pair_id"]][v["presented"]] = v["preference"]
+        for name, value in json.loads(v["criteria_json"] or "{}").items():
+            if (c := _value(value)) is not None:
+                criteria[name][v["pair_id"]][v["presented"]] = c
+    combined = {item: combine_orders(seen) for item, seen in overall.items()}
+    return JudgeOutcomes(
+        overall={item: outcome for item, (outcome, _) in combined.items()},
+        criteria={
+            name: {item: combine_orders(seen)[0] for item, seen in items.items()}
+            for name, items in criteria.items()
+        },
+        flips={item: flip for item, (_, flip) in combined.items() if flip is not None},
+        first_position_rate=first_position_rate(
+            (v["presented"], v["preference"]) for v in verdicts
+        ),
+    )

@@ -1,0 +1,37 @@
+"""Pure statistics for signoff: agreement between raters, win rates, bootstrap intervals."""
+
+from reviewer.analysis.stats.agreement import (
+    Estimate,
+    ItemTable,
+    PairAgreement,
+    Rating,
+    alpha,
+    cohen,
+    fleiss,
+    gwet_ac1,
+    judge_vs_humans,
+    mtbench,
+    pairwise,
+)
+from reviewer.analysis.stats.bootstrap import item_weights, percentile_interval
+from reviewer.analysis.stats.winrate import WinRate, item_outcome, more_pairs_needed, win_rate
+
+__all__ = [
+    "Estimate",
+    "ItemTable",
+    "PairAgreement",
+    "Rating",
+    "WinRate",
+    "alpha",
+    "cohen",
+    "fleiss",
+    "gwet_ac1",
+    "item_outcome",
+    "item_weights",
+    "judge_vs_humans",
+    "more_pairs_needed",
+    "mtbench",
+    "pairwise",
+    "percentile_interval",
+    "win_rate",
+]

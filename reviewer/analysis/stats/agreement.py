@@ -1,0 +1,272 @@
+"""Agreement between raters on the same items: humans with humans, a judge with humans.
+
+Input everywhere: a list of `Rating(item, rater, value)`, one (latest) rating per item and rater.
+Libraries compute the statistics: scikit-learn (Cohen), statsmodels (Fleiss), krippendorff
+(alpha). Gwet's AC1 has no dependable library here (irrCAC pins old scipy/pandas), so it is the
+formula of Gwet (2008), written out below.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import krippendorff
+import numpy as np
+from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+
+from reviewer.analysis.stats.bootstrap import item_weights, percentile_interval
+
+
+@dataclass(frozen=True)
+class Rating:
+    item: str
+    rater: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A statistic, its bootstrap interval over items, and how much data it rests on."""
+
+    value: float
+    low: float
+    high: float
+    n: int
+
+
+def by_item(ratings: Sequence[Rating]) -> dict[str, dict[str, str]]:
+    items: dict[str, dict[str, str]] = defaultdict(dict)
+    for r in ratings:
+        items[r.item][r.rater] = r.value
+    return dict(items)
+
+
+def cohen(
+    a: Sequence[str],
+    b: Sequence[str],
+    weights: str | None = None,
+    labels: Sequence[str] | None = None,
+) -> float:
+    """Cohen's kappa; NaN where it is undefined (both raters constant)."""
+    if len(a) == 0 or (len(set(a)) == 1 and len(set(b)) == 1):
+        return math.nan
+    return float(cohen_kappa_score(a, b, weights=weights, labels=labels))
+
+
+@dataclass(frozen=True)
+class PairAgreement:
+    rater_a: str
+    rater_b: str
+    shared: int
+    agreement: float
+    kappa: float
+
+
+def pairwise(
+    ratings: Sequence[Rating],
+    min_shared: int = 10,
+    weights: str | None = None,
+    labels: Sequence[str] | None = None,
+) -> list[PairAgreement]:
+    """Percent agreement and Cohen's kappa for every rater pair sharing >= min_shared items."""
+    items = by_item(ratings)
+    raters = sorted({r.rater for r in ratings})
+    out = []
+    for a, b in itertools.combinations(raters, 2):
+        shared = [(v[a], v[b]) for v in items.values() if a in v and b in v]
+        if len(shared) < min_shared:
+            continue
+        xa, xb = [s[0] for s in shared], [s[1] for s in shared]
+        agreement = float(np.mean([x == y for x, y in shared]))
+        out.append(PairAgreement(a, b, len(shared), agreement, cohen(xa, xb, weights, labels)))
+    return out
+
+
+class ItemTable:
+    """Per-item sufficient statistics of a set of ratings over categories `categories`.
+
+    pairs[i] is the q x q matrix of ordered pairs of ratings by different raters on item i
+    (both orders), counts[i] the number of raters per category. MT-Bench agreement, Scott's pi
+    over label pairs, Krippendorff's nominal alpha and Gwet's AC1 are all ratios of sums of
+    these, so a bootstrap resample is a weighted sum (see bootstrap.py).
+    """
+
+    def __init__(self, ratings: Sequence[Rating], categories: Sequence[str] | None = None):
+        items = by_item(ratings)
+        self.keys = sorted(items)
+        self.categories = list(categories or sorted({r.value for r in ratings}))
+        index = {c: k for k, c in enumerate(self.categories)}
+        q = len(self.categories)
+        self.counts = np.zeros((len(self.keys), q))
+        for i, key in enumerate(self.keys):
+            for value in items[key].values():
+                self.counts[i, index[value]] += 1
+        c = self.counts
+        # Ordered pairs of different raters: n_c n_k off the diagonal, n_c (n_c - 1) on it.
+        self.pairs = c[:, :, None] * c[:, None, :] - np.einsum("ij,jk->ijk", c, np.eye(q))
+
+    def without(self, category: str) -> ItemTable:
+        """The same items with every pair involving `category` dropped (MT-Bench "no ties")."""
+        out = object.__new__(ItemTable)
+        out.keys, out.categories, out.counts = self.keys, self.categories, self.counts
+        out.pairs = self.pairs.copy()
+        if category in self.categories:
+            k = self.categories.index(category)
+            out.pairs[:, k, :] = 0
+            out.pairs[:, :, k] = 0
+        return out
+
+
+def _table_stats(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Agreement, Cohen's kappa and count from contingency tables of shape (..., q, q):
+    p_o = trace / total, p_e = sum_k row_k col_k / total^2. On a symmetric table of ordered
+    pairs this is Scott's pi."""
+    total = table.sum(axis=(-2, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        agree = np.trace(table, axis1=-2, axis2=-1) / total
+        rows = table.sum(axis=-1) / total[..., None]
+        cols = table.sum(axis=-2) / total[..., None]
+        expected = (rows * cols).sum(axis=-1)
+        kappa = (agree - expected) / (1 - expected)
+    return agree, kappa, total
+
+
+def _pair_stats(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As `_table_stats`, for ordered pair tables: n counts unordered pairs."""
+    agree, kappa, total = _table_stats(pairs)
+    return agree, kappa, total / 2
+
+
+def judge_vs_humans(
+    judge: dict[str, str],
+    humans: Sequence[Rating],
+    ties: bool = True,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[Estimate, Estimate]:
+    """A judge against every human label on the same item (MT-Bench protocol): agreement and
+    Cohen's kappa over (judge, human) label pairs, bootstrapped over items."""
+    categories = ["candidate", "baseline", "tie"]
+    index = {c: k for k, c in enumerate(categories)}
+    items = by_item(humans)
+    keys = sorted(k for k in items if k in judge)
+    tables = np.zeros((len(keys), 3, 3))
+    for i, key in enumerate(keys):
+        for value in items[key].values():
+            tables[i, index[judge[key]], index[value]] += 1
+    if not ties:
+        tables[:, 2, :] = 0
+        tables[:, :, 2] = 0
+    agree, kappa, n = _table_stats(tables.sum(axis=0))
+    weights = item_weights(len(keys), resamples, seed)
+    b_agree, b_kappa, _ = _table_stats(np.einsum("ri,ijk->rjk", weights, tables))
+    return (
+        Estimate(float(agree), *percentile_interval(b_agree), int(n)),
+        Estimate(float(kappa), *percentile_interval(b_kappa), int(n)),
+    )
+
+
+def mtbench(
+    ratings: Sequence[Rating],
+    ties: bool = True,
+    resamples: int = 1000,
+    seed: int = 0,
+    table: ItemTable | None = None,
+) -> tuple[Estimate, Estimate]:
+    """MT-Bench protocol (Zheng et al. 2023, sec. 4.2): agreement over all pairs of labels on the
+    same item by different raters; `ties=False` drops a pair if either side is a tie.
+
+    Returns (agreement, kappa). The pairs are unordered, so kappa is Cohen's kappa over both
+    orders at once, which is Scott's pi over label pairs.
+    """
+    table = table or ItemTable(ratings)
+    if not ties:
+        table = table.without("tie")
+    agree, kappa, n = _pair_stats(table.pairs.sum(axis=0))
+    weights = item_weights(len(table.keys), resamples, seed)
+    b_agree, b_kappa, _ = _pair_stats(np.einsum("ri,ijk->rjk", weights, table.pairs))
+    return (
+        Estimate(float(agree), *percentile_interval(b_agree), int(n)),
+        Estimate(float(kappa), *percentile_interval(b_kappa), int(n)),
+    )
+
+
+def fleiss(ratings: Sequence[Rating]) -> float | None:
+    """Fleiss' kappa, or None unless every item has the same number of raters (>= 2)."""
+    items = by_item(ratings)
+    counts = {len(v) for v in items.values()}
+    if len(counts) != 1 or counts.pop() < 2:
+        return None
+    table = np.array([list(v.values()) for v in items.values()], dtype=object)
+    codes = {c: i for i, c in enumerate(sorted({x for row in table for x in row}))}
+    coded = np.vectorize(codes.get)(table)
+    counts_table, _ = aggregate_raters(coded, n_cat=len(codes))
+    with np.errstate(invalid="ignore", divide="ignore"):  # one label throughout: 0/0, NaN
+        return float(fleiss_kappa(counts_table, method="fleiss"))
+
+
+def alpha(
+    ratings: Sequence[Rating], level: str = "nominal", order: Sequence[str] | None = None
+) -> float:
+    """Krippendorff's alpha; missing ratings allowed. `order` maps ordinal values to ranks."""
+    items = by_item(ratings)
+    raters = sorted({r.rater for r in ratings})
+    values = order or sorted({r.value for r in ratings})
+    code = {v: float(i) for i, v in enumerate(values)}
+    data = np.full((len(raters), len(items)), np.nan)
+    for j, ratings_of in enumerate(items.values()):
+        for i, rater in enumerate(raters):
+            if rater in ratings_of:
+                data[i, j] = code[ratings_of[rater]]
+    # Alpha needs an item with two ratings and two values in use; otherwise it is undefined.
+    if not (np.sum(~np.isnan(data), axis=0) >= 2).any() or len(code) < 2:
+        return math.nan
+    return float(
+        krippendorff.alpha(
+            reliability_data=data, level_of_measurement=level, value_domain=list(code.values())
+        )
+    )
+
+
+def gwet_ac1(
+    ratings: Sequence[Rating], resamples: int = 0, seed: int = 0, table: ItemTable | None = None
+) -> Estimate:
+    """Gwet's AC1 for any number of raters, missing ratings allowed (Gwet 2008, eq. 14-15):
+
+        pa = mean over items with r_i >= 2 of  sum_k r_ik (r_ik - 1) / (r_i (r_i - 1))
+        pi_k = mean over items of r_ik / r_i
+        pe = sum_k pi_k (1 - pi_k) / (q - 1)
+        AC1 = (pa - pe) / (1 - pe)
+
+    where r_ik counts raters who put item i in category k and q is the number of categories.
+    Unlike kappa it stays high when raters agree on a skewed label (the "kappa paradox").
+    """
+    table = table or ItemTable(ratings)
+    q = len(table.categories)
+    r = table.counts.sum(axis=1)
+    if q < 2 or not (r >= 2).any():
+        nan = math.nan
+        return Estimate(nan, nan, nan, 0)
+    multi = r >= 2
+    pa_i = np.where(
+        multi,
+        (table.counts * (table.counts - 1)).sum(axis=1) / np.where(multi, r * (r - 1), 1),
+        0.0,
+    )
+    share = table.counts / r[:, None]
+
+    def ac1(w: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pa = (w * pa_i * multi).sum(axis=-1) / (w * multi).sum(axis=-1)
+            pi = (w[..., None] * share).sum(axis=-2) / w.sum(axis=-1)[..., None]
+            pe = (pi * (1 - pi)).sum(axis=-1) / (q - 1)
+            return (pa - pe) / (1 - pe)
+
+    value = float(ac1(np.ones(len(r))))
+    replicates = ac1(item_weights(len(r), resamples, seed)) if resamples else np.array([])
+    return Estimate(value, *percentile_interval(replicates), int(multi.sum()))

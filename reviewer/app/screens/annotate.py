@@ -1,0 +1,216 @@
+"""The annotator's page: one blind pair at a time, keyboard first.
+
+Handlers are keyed by the view on screen, never by "the next pair": Streamlit may merge quick
+presses into fewer reruns, and a press meant for a pair already submitted must do nothing.
+Widget keys carry the random view id only, so nothing in the page names a pair or a model.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from reviewer.app.components.pair_view import show_prompt, show_responses
+from reviewer.config import Criterion
+from reviewer.errors import SignoffError
+from reviewer.labeling import session
+from reviewer.labeling.session import Annotator, BlindPair, StudyBrief
+from reviewer.store import Store
+
+CHOICES = (
+    ("1", "Response 1", "1"),
+    ("2", "Response 2", "2"),
+    ("tie", "Tie", "T"),
+    ("both_bad", "Both bad", "B"),
+)
+PAIRWISE = {"1": "Response 1", "same": "Same", "2": "Response 2"}
+KEYS_HELP = (
+    "Keys: **1** / **2** pick a response, **T** tie, **B** both bad, **Enter** submit, "
+    "**S** skip, **P** previous pair"
+)
+
+
+def render(store: Store, who: Annotator) -> None:
+    if "brief" not in st.session_state:
+        st.session_state["brief"] = session.brief(store, who)
+    brief: StudyBrief = st.session_state["brief"]
+    st.title(brief.title or "Which response is better?")
+    st.caption(f"Signed in as {who.display_name}")
+    _progress(store, who)
+    if brief.guidelines:
+        with st.expander("Guidelines"):
+            st.markdown(brief.guidelines)
+    notice = st.session_state.pop("notice", None)
+    if notice:
+        (st.success if notice.startswith("Saved") else st.warning)(notice)
+    view = _current_view(store, who)
+    if view is None:
+        st.success("All done: every pair in your queue has a label. Thank you!")
+        st.button("Revise the last pair", on_click=_previous, args=(store, who, None), shortcut="P")
+        return
+    show_prompt(view)
+    show_responses(view)
+    _controls(store, who, brief, view)
+
+
+def _progress(store: Store, who: Annotator) -> None:
+    p = session.progress(store, who)
+    text = f"{p.done} of {p.total} labeled"
+    if p.calibration_total:
+        text += f" · calibration set {p.calibration_done} of {p.calibration_total} (comes first)"
+    st.progress(p.done / p.total if p.total else 1.0, text=text)
+
+
+def _current_view(store: Store, who: Annotator) -> BlindPair | None:
+    if st.session_state.get("view") is None:
+        view = session.open_next(store, who, st.session_state.get("skipped", []))
+        _open(view)
+    return st.session_state["view"]
+
+
+def _open(view: BlindPair | None) -> None:
+    """Make `view` the pair on screen, with the annotator's earlier label filled in."""
+    st.session_state["view"] = view
+    if view is None or view.prior is None:
+        return
+    vid, prior = view.view_id, view.prior
+    st.session_state[f"choice-{vid}"] = prior.choice
+    st.session_state[f"why-{vid}"] = prior.rationale
+    st.session_state[f"flag-{vid}"] = bool(prior.flag_reason)
+    st.session_state[f"flagwhy-{vid}"] = prior.flag_reason
+    for name, value in prior.criteria.items():
+        if isinstance(value, dict):
+            for side, score in value.items():
+                st.session_state[f"crit-{vid}-{name}-{side}"] = score
+        else:
+            st.session_state[f"crit-{vid}-{name}"] = value
+
+
+def _controls(store: Store, who: Annotator, brief: StudyBrief, view: BlindPair) -> None:
+    vid = view.view_id
+    if view.prior is not None:
+        st.info(
+            "You labeled this pair before. Submitting again records a revision; the latest counts."
+        )
+    st.markdown(f"**{brief.question}**")
+    chosen = st.session_state.get(f"choice-{vid}")
+    for column, (value, label, key) in zip(st.columns(4), CHOICES, strict=True):
+        column.button(
+            f"{label}",
+            key=f"pick-{vid}-{value}",
+            shortcut=key,
+            width="stretch",
+            type="primary" if chosen == value else "secondary",
+            on_click=_choose,
+            args=(vid, value),
+        )
+    columns = st.columns(2)
+    for i, criterion in enumerate(brief.config.criteria):
+        with columns[i % 2]:
+            _criterion_input(vid, criterion)
+    st.text_area("Why? (optional)", key=f"why-{vid}", height=80)
+    if st.checkbox("Flag this pair (broken, off-topic, needs discussion)", key=f"flag-{vid}"):
+        st.text_input("What is wrong with it?", key=f"flagwhy-{vid}")
+    submit, skip, back = st.columns([2, 1, 1])
+    submit.button(
+        "Submit",
+        key=f"submit-{vid}",
+        type="primary",
+        shortcut="Enter",
+        width="stretch",
+        on_click=_submit,
+        args=(store, who, brief, vid),
+    )
+    skip.button(
+        "Skip for now",
+        key=f"skip-{vid}",
+        shortcut="S",
+        width="stretch",
+        on_click=_skip,
+        args=(vid,),
+    )
+    back.button(
+        "Previous pair",
+        key=f"back-{vid}",
+        shortcut="P",
+        width="stretch",
+        on_click=_previous,
+        args=(store, who, vid),
+    )
+    st.caption(KEYS_HELP)
+
+
+def _criterion_input(vid: str, criterion: Criterion) -> None:
+    label = f"{criterion.name.capitalize()}: {criterion.description}"
+    if criterion.scale.kind == "pairwise":
+        st.segmented_control(
+            label,
+            list(PAIRWISE),
+            format_func=PAIRWISE.__getitem__,
+            key=f"crit-{vid}-{criterion.name}",
+        )
+        return
+    st.markdown(label)
+    values = criterion.scale.values()
+    for side, column in zip(("1", "2"), st.columns(2), strict=True):
+        with column:
+            st.segmented_control(
+                f"Response {side}", values, key=f"crit-{vid}-{criterion.name}-{side}"
+            )
+
+
+def _on_screen(vid: str) -> bool:
+    view = st.session_state.get("view")
+    return view is not None and view.view_id == vid
+
+
+def _choose(vid: str, value: str) -> None:
+    if _on_screen(vid):
+        st.session_state[f"choice-{vid}"] = value
+
+
+def _submit(store: Store, who: Annotator, brief: StudyBrief, vid: str) -> None:
+    if not _on_screen(vid):
+        return  # a late press for a pair already submitted
+    choice = st.session_state.get(f"choice-{vid}")
+    if choice is None:
+        st.session_state["notice"] = (
+            "Pick Response 1, Response 2, Tie or Both bad first (keys 1, 2, T, B)."
+        )
+        return
+    criteria: dict = {}
+    for c in brief.config.criteria:
+        if c.scale.kind == "pairwise":
+            criteria[c.name] = st.session_state.get(f"crit-{vid}-{c.name}")
+        else:
+            criteria[c.name] = {
+                s: st.session_state.get(f"crit-{vid}-{c.name}-{s}") for s in ("1", "2")
+            }
+    flag = ""
+    if st.session_state.get(f"flag-{vid}"):
+        flag = (st.session_state.get(f"flagwhy-{vid}") or "").strip() or "flagged"
+    try:
+        session.submit(
+            store, who, vid, choice, criteria, st.session_state.get(f"why-{vid}") or "", flag
+        )
+    except SignoffError as exc:
+        st.session_state["notice"] = f"Not saved: {exc}"
+        return
+    st.session_state["skipped"] = [s for s in st.session_state.get("skipped", []) if s != vid]
+    st.session_state["view"] = None
+    st.session_state["notice"] = "Saved."
+
+
+def _skip(vid: str) -> None:
+    if _on_screen(vid):
+        st.session_state.setdefault("skipped", []).append(vid)
+        st.session_state["view"] = None
+
+
+def _previous(store: Store, who: Annotator, vid: str | None) -> None:
+    if vid is not None and not _on_screen(vid):
+        return
+    view = session.open_previous(store, who, vid)
+    if view is None:
+        st.session_state["notice"] = "There is no earlier label to revise."
+        return
+    _open(view)

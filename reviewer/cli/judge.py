@@ -1,0 +1,293 @@
+"""`signoff judge ...`: run an LLM judge on a study, or import another tool's verdicts."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, get_type_hints
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+from rich.progress import Progress as RichProgress
+
+from judge.runner import RunProgress, Settings, Summary
+from reviewer.cli.common import (
+    DbOption,
+    JsonOption,
+    StudyOption,
+    open_store,
+    print_json,
+    resolve_study,
+)
+from reviewer.judging import service
+from reviewer.judging.describe import describe_calibration, describe_estimate, describe_summary
+from reviewer.judging.options import JudgeOptions
+from reviewer.judging.scope import JudgeScope
+from reviewer.study.imported import import_verdicts
+from reviewer.study.lifecycle import current_actor
+
+judge_app = typer.Typer(help="LLM judges and their verdicts.", no_args_is_help=True)
+
+
+@judge_app.command("import")
+def judge_import(
+    file: Annotated[Path, typer.Argument(help="pair_id, judge, preference[, presented, criteria]")],
+    study: StudyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Import verdicts produced by another tool's judge."""
+    store = open_store(db)
+    study_id = resolve_study(store, study)
+    n = import_verdicts(store, study_id, file, current_actor())
+    if n == 0:
+        typer.echo(f"{file} was already imported into {study_id!r}; nothing to do")
+    else:
+        typer.echo(f"imported {n} judge verdicts into {study_id!r}")
+
+
+class PairsChoice(StrEnum):
+    """What `judge run --pairs` accepts. The CLI's "calibration" is the development part of the
+    calibration set (the held-out part is scored only by `judge calibrate --final`)."""
+
+    calibration = "calibration"
+    all = "all"
+
+
+SCOPE_OF_CHOICE: dict[PairsChoice, JudgeScope] = {
+    PairsChoice.calibration: "development",
+    PairsChoice.all: "all",
+}
+
+RubricOpt = Annotated[Path, typer.Option(help="Rubric file (TOML or YAML).")]
+ProviderOpt = Annotated[str, typer.Option(help="openai | openai-compatible | anthropic")]
+ModelOpt = Annotated[str, typer.Option(help="Model name as the provider knows it.")]
+BaseUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Server URL, e.g. http://localhost:11434/v1 (Ollama), http://localhost:8000/v1 "
+        "(vLLM); required for openai-compatible."
+    ),
+]
+ConcurrencyOpt = Annotated[int, typer.Option(min=1, help="Calls in flight at once.")]
+RpmOpt = Annotated[float | None, typer.Option(help="Requests per minute, at most.")]
+TpmOpt = Annotated[float | None, typer.Option(help="Tokens per minute, at most.")]
+TimeoutOpt = Annotated[float, typer.Option(help="Seconds per call before it is retried.")]
+RetriesOpt = Annotated[int, typer.Option(help="Retries per call on 429/5xx/timeout.")]
+MaxTokensOpt = Annotated[int, typer.Option(help="Answer length cap per call.")]
+TemperatureOpt = Annotated[float, typer.Option()]
+ModeOpt = Annotated[
+    str, typer.Option(help="Structured output: auto | json_schema | json_object | tools | plain.")
+]
+KeyEnvOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Environment variable holding the key (default: OPENAI_API_KEY or ANTHROPIC_API_KEY)."
+    ),
+]
+NameOpt = Annotated[str | None, typer.Option(help="Name in reports (default: the model).")]
+PricesOpt = Annotated[
+    Path | None, typer.Option(help="TOML/YAML of model = {input = USD/Mtok, output = USD/Mtok}.")
+]
+MaxCostOpt = Annotated[
+    float | None, typer.Option(help="Stop cleanly before spending more than this (USD).")
+]
+
+
+def judge_options(
+    rubric: RubricOpt,
+    provider: ProviderOpt,
+    model: ModelOpt,
+    base_url: BaseUrlOpt = None,
+    concurrency: ConcurrencyOpt = 16,
+    rpm: RpmOpt = None,
+    tpm: TpmOpt = None,
+    timeout: TimeoutOpt = 60,
+    max_retries: RetriesOpt = 6,
+    max_tokens: MaxTokensOpt = 1024,
+    temperature: TemperatureOpt = 0.0,
+    output_mode: ModeOpt = "auto",
+    api_key_env: KeyEnvOpt = None,
+    name: NameOpt = None,
+    prices: PricesOpt = None,
+    max_cost: MaxCostOpt = None,
+) -> JudgeOptions:
+    """The options every judge command takes, as the one `JudgeOptions` they make."""
+    settings = Settings(
+        concurrency=concurrency,
+        requests_per_minute=rpm,
+        tokens_per_minute=tpm,
+        timeout=timeout,
+        max_retries=max_retries,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        max_cost=max_cost,
+    )
+    return JudgeOptions(
+        provider=provider,
+        model=model,
+        rubric_path=rubric,
+        base_url=base_url,
+        mode=output_mode,
+        key_env=api_key_env,
+        name=name,
+        prices_path=prices,
+        settings=settings,
+    )
+
+
+def with_judge_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give `command` the options of `judge_options` on the command line, and one built
+    `JudgeOptions` as its `options` argument: the options are declared once for every command.
+    """
+    hints = {
+        **get_type_hints(judge_options, include_extras=True),
+        **get_type_hints(command, include_extras=True),
+    }
+    shared = [
+        p.replace(annotation=hints[p.name])
+        for p in inspect.signature(judge_options).parameters.values()
+    ]
+    own = [
+        p.replace(annotation=hints[p.name], kind=inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        for p in inspect.signature(command).parameters.values()
+        if p.name != "options"
+    ]
+    names = {p.name for p in shared}
+
+    @functools.wraps(command)
+    def wrapper(**kw: Any) -> None:
+        options = judge_options(**{k: kw.pop(k) for k in names})
+        command(options=options, **kw)
+
+    # The three required options first, then the study and database, then the rest.
+    wrapper.__signature__ = inspect.Signature(shared[:3] + own[:2] + shared[3:] + own[2:])  # type: ignore[attr-defined]
+    return wrapper
+
+
+@judge_app.command("run")
+@with_judge_options
+def judge_run(
+    study: StudyOption = None,
+    db: DbOption = None,
+    pairs: Annotated[
+        PairsChoice,
+        typer.Option(
+            help="calibration: the calibration pairs open to rubric tuning (the held-out part "
+            "is scored only by `judge calibrate --final`); all: every pair, once this judge "
+            "has passed the gate."
+        ),
+    ] = PairsChoice.calibration,
+    override: Annotated[
+        str | None,
+        typer.Option(
+            help="Judge all pairs without a passing gate; the reason is logged and "
+            "stamped on the report in red."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Estimate calls, tokens and cost; call nothing.")
+    ] = False,
+    as_json: JsonOption = False,
+    *,
+    options: JudgeOptions,
+) -> None:
+    """Judge pairs in both orders with an LLM; cached, resumable, within limits and budget."""
+    store = open_store(db)
+    study_id = resolve_study(store, study)
+    scope = SCOPE_OF_CHOICE[pairs]
+    if dry_run:
+        est = service.dry_run(store, study_id, options, scope)
+        if as_json:
+            print_json(asdict(est))
+        else:
+            typer.echo(describe_estimate(est, options.model))
+        return
+    with progress_bar(quiet=as_json) as on_progress:
+        judge, summary = service.run(
+            store,
+            study_id,
+            options,
+            scope,
+            current_actor(),
+            on_progress=on_progress,
+            override=override,
+        )
+    if as_json:
+        print_json(_summary_json(judge.judge_id, summary))
+    else:
+        typer.echo(describe_summary(judge.name, judge.judge_id, summary))
+    if summary.stopped is not None:
+        raise typer.Exit(4)
+
+
+@judge_app.command("calibrate")
+@with_judge_options
+def judge_calibrate(
+    study: StudyOption = None,
+    db: DbOption = None,
+    final: Annotated[
+        bool,
+        typer.Option(
+            "--final",
+            help="Also score the held-out calibration pairs and decide the "
+            "gate on them. Do it once the rubric is settled.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+    *,
+    options: JudgeOptions,
+) -> None:
+    """Judge the calibration pairs and measure the judge against the humans; decide the gate.
+
+    Exit code 0 when the gate passed or is not decided yet, 5 when it failed."""
+    store = open_store(db)
+    study_id = resolve_study(store, study)
+    with progress_bar(quiet=as_json) as on_progress:
+        result, summary = service.calibrate(
+            store, study_id, options, current_actor(), final=final, on_progress=on_progress
+        )
+    if as_json:
+        run = _summary_json(result.judge_id, summary)
+        print_json({**result.model_dump(mode="json"), "run": run})
+    else:
+        typer.echo(describe_summary(result.name, result.judge_id, summary))
+        typer.echo(describe_calibration(result))
+    if summary.stopped is not None:
+        raise typer.Exit(4)
+    if result.gate is not None and not result.gate.passed:
+        raise typer.Exit(5)
+
+
+def _summary_json(judge_id: str, summary: Summary) -> dict:
+    return {
+        "judge_id": judge_id,
+        **asdict(summary),
+        "missing": summary.missing,
+        "flip_rate": summary.flip_rate,
+    }
+
+
+@contextmanager
+def progress_bar(*, quiet: bool) -> Iterator[Callable[[RunProgress], None] | None]:
+    """A progress bar with ETA and spend on stderr, unless output is JSON or not a terminal."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    columns = (
+        TextColumn("judging"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        TextColumn("{task.fields[cost]}"),
+    )  # fmt: skip
+    with RichProgress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("judge", total=None, cost="")
+
+        def update(p: RunProgress) -> None:
+            bar.update(task, total=p.total, completed=p.done, cost=f"${p.cost_usd:,.4f}")
+
+        yield update

@@ -1,0 +1,1 @@
+"""Files in: pairs, and labels and verdicts made elsewhere, each validated whole first."""

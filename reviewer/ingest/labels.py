@@ -1,0 +1,172 @@
+"""Labels and judge verdicts made elsewhere (a spreadsheet round, another tool's judge).
+
+Same rules as pairs files: every row validated, every problem reported with its line, nothing
+stored unless the whole file is valid. Criterion columns are named after the study's criteria.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from reviewer.config import Criterion, StudyConfig
+from reviewer.errors import InvalidInput, Problem
+from reviewer.ingest.pairs import MAX_PROBLEMS, problems_from
+from reviewer.ingest.tabular import Record, RecordFile, check_columns, read_records
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value.strip() if isinstance(value, str) else value
+
+
+def _lower(value: Any) -> Any:
+    value = _clean(value)
+    return value.lower() if isinstance(value, str) else value
+
+
+Text = Annotated[str, BeforeValidator(_clean), Field(min_length=1, max_length=200)]
+Preference = Annotated[Literal["candidate", "baseline", "tie"], BeforeValidator(_lower)]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    pair_id: Text = Field(description="Id of a pair in the study.")
+    preference: Preference = Field(description="candidate, baseline or tie.")
+    rationale: str | None = Field(None, description="Why, in the rater's words.")
+    criteria: dict[str, str | dict[str, str]] = Field(
+        default_factory=dict,
+        description="Criterion -> rating (pairwise) or {candidate: score, baseline: score}.",
+    )
+
+
+class LabelRow(_Row):
+    """One human label from a file."""
+
+    annotator: Text = Field(description="Who gave the label; created if new.")
+    both_bad: bool = Field(False, description="Tie because neither response is acceptable.")
+    flag_reason: str | None = Field(None, description="Why the pair was flagged, if it was.")
+    submitted_at: datetime | None = Field(None, description="When; defaults to import time.")
+
+
+class VerdictRow(_Row):
+    """One judge verdict from a file."""
+
+    judge: Text = Field(description="Name of the judge that produced it.")
+    presented: Literal["candidate_first", "baseline_first", "unknown"] = Field(
+        "unknown", description="Which output the judge saw first."
+    )
+
+
+LABEL_FIELDS = (
+    "pair_id",
+    "annotator",
+    "preference",
+    "both_bad",
+    "rationale",
+    "flag_reason",
+    "submitted_at",
+)
+VERDICT_FIELDS = ("pair_id", "judge", "preference", "presented", "rationale")
+
+
+def rating(criterion: Criterion, value: Any) -> str:
+    """Normalise one criterion rating to its stored text, or raise ValueError."""
+    allowed = criterion.scale.values()
+    text = _lower(value)
+    if criterion.scale.kind == "likert" and isinstance(text, str):
+        try:
+            number = float(text)
+        except ValueError:
+            number = None
+        if number is not None and number.is_integer():
+            text = str(int(number))
+    if text not in allowed:
+        raise ValueError(f"{value!r} is not on the scale ({', '.join(allowed)})")
+    return text
+
+
+def _load(
+    path: Path,
+    config: StudyConfig,
+    pair_ids: set[str],
+    model: type[_Row],
+    fields: tuple[str, ...],
+    key: tuple[str, ...],
+    what: str,
+) -> list[tuple[int, _Row]]:
+    rf: RecordFile = read_records(path)
+    criteria = config.criterion_columns()
+    required = [f for f, info in model.model_fields.items() if info.is_required()]
+    hint = f" (criterion columns: {', '.join(criteria) or 'none configured'})"
+    problems = rf.problems + check_columns(rf, required, [*fields, *criteria], hint)
+    rows: list[tuple[int, _Row]] = []
+    first: dict[tuple, int] = {}
+    if not problems:
+        for rec in rf.records:
+            problems += _validate(rf, rec, model, criteria, pair_ids, rows, first, key)
+    if not rows and not problems:
+        problems.append(Problem(rf.name, None, "file", "has no rows"))
+    if problems:
+        raise InvalidInput(problems[:MAX_PROBLEMS], total=len(problems), what=f"{what} {path}")
+    return rows
+
+
+def _validate(rf, rec: Record, model, criteria, pair_ids, rows, first, key) -> list[Problem]:
+    data = {k: v for k, v in rec.data.items() if k not in criteria and v is not None}
+    problems: list[Problem] = []
+    ratings: dict[str, str | dict[str, str]] = {}
+    for column, (criterion, side) in criteria.items():
+        value = rec.data.get(column)
+        if value is None or value == "":
+            continue
+        try:
+            value = rating(criterion, value)
+        except ValueError as exc:
+            problems.append(Problem(rf.name, rec.line, column, str(exc)))
+            continue
+        if side is None:
+            ratings[criterion.name] = value
+        else:
+            ratings.setdefault(criterion.name, {})[side] = value
+    try:
+        row = model.model_validate({**data, "criteria": ratings})
+    except ValidationError as exc:
+        return problems + problems_from(exc, rf.name, rec.line)
+    if row.pair_id not in pair_ids:
+        problems.append(
+            Problem(rf.name, rec.line, "pair_id", f"'{row.pair_id}' is not in the study")
+        )
+    ident = tuple(getattr(row, k) for k in key)
+    if ident in first:
+        problems.append(Problem(rf.name, rec.line, ", ".join(key), f"repeats line {first[ident]}"))
+    first.setdefault(ident, rec.line)
+    if not problems:
+        rows.append((rec.line, row))
+    return problems
+
+
+def load_labels(path: Path, config: StudyConfig, pair_ids: set[str]) -> list[tuple[int, LabelRow]]:
+    """Validate a labels file against the study; raise `InvalidInput` listing every problem."""
+    return _load(
+        path, config, pair_ids, LabelRow, LABEL_FIELDS, ("pair_id", "annotator"), "labels file"
+    )
+
+
+def load_verdicts(
+    path: Path, config: StudyConfig, pair_ids: set[str]
+) -> list[tuple[int, VerdictRow]]:
+    """Validate a judge-verdicts file against the study; raise `InvalidInput` on any problem."""
+    return _load(
+        path,
+        config,
+        pair_ids,
+        VerdictRow,
+        VERDICT_FIELDS,
+        ("pair_id", "judge", "presented"),
+        "verdicts file",
+    )

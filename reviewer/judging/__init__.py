@@ -1,0 +1,1 @@
+"""Running LLM judges on a study: options, scope, call log, the gate, the service."""

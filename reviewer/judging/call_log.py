@@ -1,0 +1,27 @@
+"""The store as the judge's cache and call log: what the `judge` runner reads and writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from judge.runner import Call, OrderVerdict
+from reviewer.store import Store
+from reviewer.store import judge_calls as judge_sql
+from reviewer.store.connection import Cursor
+
+
+class StoreCallLog:
+    """The judge's cache and call log, on the study's DuckDB file."""
+
+    def __init__(self, store: Store, study_id: str, judge_id: str):
+        self.store, self.study_id, self.judge_id = store, study_id, judge_id
+
+    def cached(self, keys: Sequence[str]) -> dict[str, str]:
+        return self.store.read(lambda cur: judge_sql.cached_answers(cur, keys))
+
+    def write(self, calls: list[Call], verdicts: list[OrderVerdict]) -> None:
+        def work(cur: Cursor) -> None:
+            judge_sql.append_calls(cur, self.study_id, self.judge_id, calls)
+            judge_sql.add_verdicts(cur, self.study_id, self.judge_id, verdicts)
+
+        self.store.write(work)

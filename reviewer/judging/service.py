@@ -1,0 +1,170 @@
+"""Run an LLM judge on a study: the study's pairs in, verdicts and a call log out.
+
+The `judge` package does the judging; this module picks the pairs, registers the judge, checks
+the gate before the full set, and measures a calibration against the humans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel
+
+from judge.prompts import DEFAULT_TEMPLATE, SYSTEM
+from judge.providers import ProviderSetupError, make_provider
+from judge.runner import BudgetError, CostEstimate, RunProgress, Summary, estimate, run_judge
+from reviewer.analysis.calibration import CalibrationOut, GateOut, decide_gate
+from reviewer.analysis.calibration import calibrate as calibrate_metrics
+from reviewer.analysis.outcomes import judge_outcomes
+from reviewer.errors import SignoffError
+from reviewer.judging.call_log import StoreCallLog
+from reviewer.judging.gate import check_gate, gate_part
+from reviewer.judging.options import JudgeOptions, PreparedJudge, prepare
+from reviewer.judging.scope import JudgeScope, calibration_parts, load_scope
+from reviewer.store import Store, report_data
+from reviewer.store import calibrations as calibration_sql
+from reviewer.store import judge_calls as judge_sql
+from reviewer.store import studies as study_sql
+from reviewer.store.connection import Cursor
+from reviewer.study.lifecycle import require_study
+
+
+def dry_run(store: Store, study_id: str, options: JudgeOptions, scope: JudgeScope) -> CostEstimate:
+    """What a run would do and cost, counting what the cache already holds."""
+    judge = prepare(options)
+    _, pairs = load_scope(store, study_id, scope)
+    log = StoreCallLog(store, study_id, judge.judge_id)
+    return estimate(pairs, judge.spec, options.settings, judge.price, log)
+
+
+def run(
+    store: Store,
+    study_id: str,
+    options: JudgeOptions,
+    scope: JudgeScope,
+    actor: str,
+    *,
+    on_progress: Callable[[RunProgress], None] | None = None,
+    override: str | None = None,
+) -> tuple[PreparedJudge, Summary]:
+    """Judge the study's pairs in both orders; resumable, cached, logged. Judging all pairs
+    needs this exact judge version to have passed the study's gate, or an override reason."""
+    judge = prepare(options)
+    cfg, pairs = load_scope(store, study_id, scope)
+    if scope == "all":
+        check_gate(store, study_id, cfg, judge, override, actor)
+    try:
+        provider = make_provider(
+            options.provider, options.model, options.base_url, options.mode, options.key_env
+        )
+    except ProviderSetupError as exc:
+        raise SignoffError(str(exc)) from None
+
+    store.write(lambda cur: _register(cur, judge, options))
+    log = StoreCallLog(store, study_id, judge.judge_id)
+    try:
+        summary = run_judge(
+            pairs, judge.spec, provider, log, options.settings, judge.price, on_progress
+        )
+    except BudgetError as exc:
+        raise SignoffError(str(exc)) from None
+    store.write(
+        lambda cur: study_sql.record_event(
+            cur,
+            study_id,
+            actor,
+            "judge.run",
+            judge_id=judge.judge_id,
+            pairs=scope,
+            needed=summary.needed,
+            verdicts=summary.verdicts,
+            cached=summary.cached,
+            calls=summary.calls,
+            cost_usd=round(summary.cost_usd, 6),
+            stopped=summary.stopped,
+        )
+    )
+    return judge, summary
+
+
+def _register(cur: Cursor, judge: PreparedJudge, options: JudgeOptions) -> None:
+    """Record the judge version (what it is and what it sends) before its first call."""
+    judge_sql.ensure_judge(
+        cur,
+        judge.judge_id,
+        {
+            "name": judge.name,
+            "provider": options.provider,
+            "model": options.model,
+            "params": judge.spec.identity.output_params(),
+            "rubric": judge.spec.rubric.model_dump(mode="json"),
+            "template": SYSTEM + "\n\n" + DEFAULT_TEMPLATE,
+            "version_hash": judge.spec.identity.version_hash(),
+        },
+    )
+
+
+class CalibrationResult(BaseModel):
+    judge_id: str
+    name: str
+    development: CalibrationOut | None
+    deciding: CalibrationOut | None = None  # held-out (final check) or all
+    gate: GateOut | None = None
+
+
+def calibrate(
+    store: Store,
+    study_id: str,
+    options: JudgeOptions,
+    actor: str,
+    *,
+    final: bool = False,
+    on_progress: Callable[[RunProgress], None] | None = None,
+    resamples: int = 1000,
+) -> tuple[CalibrationResult, Summary]:
+    """Judge the calibration pairs (development part; with `final`, the held-out part too),
+    measure the judge against the humans and, where the gate is decided, decide it."""
+    development, held_out = store.read(
+        lambda cur: calibration_parts(cur, study_id, require_study(cur, study_id).config)
+    )
+    deciding = not held_out or final
+    scope: JudgeScope = "calibration" if deciding else "development"
+    judge, summary = run(store, study_id, options, scope, actor, on_progress=on_progress)
+
+    def measure(cur: Cursor) -> CalibrationResult:
+        study = require_study(cur, study_id)
+        cfg = study.config
+        labels = report_data.latest_labels(cur, study_id)
+        rows = [v for v in report_data.verdicts(cur, study_id) if v["judge_id"] == judge.judge_id]
+        judged = judge_outcomes(rows)
+        pairs = report_data.pairs(cur, study_id)
+        lengths = {i: (len(p["candidate"]), len(p["baseline"])) for i, p in pairs.items()}
+        strata = {i: p["stratum"] or "unspecified" for i, p in pairs.items()}
+
+        def metrics(part: str, ids: set[str]) -> CalibrationOut:
+            return calibrate_metrics(part, ids, labels, judged, lengths, strata, cfg, resamples)
+
+        result = CalibrationResult(judge_id=judge.judge_id, name=judge.name, development=None)
+        if held_out:
+            result.development = metrics("development", development)
+            calibration_sql.insert(
+                cur, study_id, judge.judge_id, "development",
+                result.development.model_dump(mode="json"), None, study.config_hash,
+            )  # fmt: skip
+        if deciding:
+            part = gate_part(held_out)
+            result.deciding = metrics(part, held_out or development)
+            result.gate = decide_gate(result.deciding, cfg)
+            calibration_sql.insert(
+                cur, study_id, judge.judge_id, part, result.deciding.model_dump(mode="json"),
+                result.gate.model_dump(mode="json"), study.config_hash,
+            )  # fmt: skip
+        # The gate is read from the config: from the first calibration on, neither may change.
+        study_sql.freeze(cur, study_id, actor, reason="first judge calibration")
+        study_sql.record_event(
+            cur, study_id, actor, "judge.calibrate", judge_id=judge.judge_id, final=deciding,
+            passed=None if result.gate is None else result.gate.passed,
+        )  # fmt: skip
+        return result
+
+    return store.write(measure), summary

@@ -1,0 +1,258 @@
+"""What an annotator does: log in with a token, see a blind pair, label it, revise, move on.
+
+Everything here returns blinded objects: a `BlindPair` holds "Response 1" and "Response 2" in the
+orientation stored for this annotator, and nothing that names or identifies a model (no pair id,
+no model name, no stratum). The translation back to candidate/baseline happens in `submit`,
+from the view row written when the pair was shown. No Streamlit here: the page only renders.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from reviewer.config import StudyConfig
+from reviewer.errors import SignoffError
+from reviewer.ingest.labels import rating
+from reviewer.store import Store, people, studies
+from reviewer.store import views as view_sql
+from reviewer.store.connection import Cursor
+from reviewer.study.annotators import hash_token
+
+Choice = Literal["1", "2", "tie", "both_bad"]
+CHOICES: tuple[Choice, ...] = ("1", "2", "tie", "both_bad")
+
+
+@dataclass(frozen=True)
+class Annotator:
+    study_id: str
+    annotator_id: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class StudyBrief:
+    """What the labeling page shows about the study; model names are redacted."""
+
+    title: str
+    question: str
+    guidelines: str
+    config: StudyConfig
+
+
+@dataclass(frozen=True)
+class PriorLabel:
+    """The annotator's latest label on a pair, in the terms they saw it."""
+
+    choice: Choice
+    criteria: dict[str, Any]
+    rationale: str
+    flag_reason: str
+
+
+@dataclass(frozen=True)
+class BlindPair:
+    view_id: str = field(repr=False)
+    prompt: str | list[dict[str, str]]
+    response_1: str
+    response_2: str
+    reference: str | None
+    in_calibration: bool
+    prior: PriorLabel | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    done: int
+    calibration_total: int
+    calibration_done: int
+
+
+def login(store: Store, token: str | None) -> Annotator | None:
+    """The annotator a personal token belongs to, or None for an unknown or revoked token."""
+    if not token or len(token) > 200:
+        return None
+    row = store.read(lambda cur: people.annotator_by_token(cur, hash_token(token)))
+    if row is None or row["role"] != "annotator":
+        return None
+    return Annotator(row["study_id"], row["annotator_id"], row["display_name"])
+
+
+def brief(store: Store, who: Annotator) -> StudyBrief:
+    def work(cur: Cursor) -> StudyBrief:
+        study = studies.get_study(cur, who.study_id)
+        names = studies.model_names(cur, who.study_id)
+        cfg = study.config
+        return StudyBrief(
+            redact(cfg.title, names),
+            redact(cfg.question, names),
+            redact(cfg.guidelines, names),
+            cfg,
+        )
+
+    return store.read(work)
+
+
+def redact(text: str, names: Sequence[str]) -> str:
+    """Hide model names that an engineer may have typed into the study's texts."""
+    for name in sorted(names, key=len, reverse=True):
+        text = re.sub(re.escape(name), "[model]", text, flags=re.IGNORECASE)
+    return text
+
+
+def progress(store: Store, who: Annotator) -> Progress:
+    row = store.read(lambda cur: view_sql.progress(cur, who.study_id, who.annotator_id))
+    return Progress(**{k: int(v) for k, v in row.items()})
+
+
+def open_next(store: Store, who: Annotator, skipped: Sequence[str] = ()) -> BlindPair | None:
+    """Show the first unlabeled pair of the queue (skipped views go last); None when done."""
+
+    def work(cur: Cursor) -> BlindPair | None:
+        skipped_pairs = [
+            v["pair_id"]
+            for v in (view_sql.get_view(cur, s, who.annotator_id) for s in skipped)
+            if v
+        ]
+        row = view_sql.next_unlabeled(cur, who.study_id, who.annotator_id, skipped_pairs)
+        if row is None:
+            return None
+        return _show(cur, who, row["pair_id"], row["candidate_left"], None)
+
+    return store.write(work)
+
+
+def open_previous(store: Store, who: Annotator, current: str | None) -> BlindPair | None:
+    """Show the pair labeled before the current one (or the last labeled), to revise it."""
+
+    def work(cur: Cursor) -> BlindPair | None:
+        history = view_sql.labeled_history(cur, who.study_id, who.annotator_id)
+        if not history:
+            return None
+        index = len(history)
+        shown = view_sql.get_view(cur, current, who.annotator_id) if current else None
+        if shown is not None:
+            ids = [h["pair_id"] for h in history]
+            if shown["pair_id"] in ids:
+                index = ids.index(shown["pair_id"])
+        if index == 0:
+            return None
+        last = history[index - 1]
+        left = last["candidate_left"]
+        if left is None:  # imported label: show it as the assignment orients it
+            left = view_sql.assigned_orientation(
+                cur, who.study_id, who.annotator_id, last["pair_id"]
+            )
+        return _show(cur, who, last["pair_id"], bool(left), last)
+
+    return store.write(work)
+
+
+def _show(cur: Cursor, who: Annotator, pair_id: str, left: bool, last: dict | None) -> BlindPair:
+    content = view_sql.pair_content(cur, who.study_id, pair_id)
+    view_id = uuid.uuid4().hex
+    view_sql.create_view(cur, view_id, who.study_id, who.annotator_id, pair_id, left)
+    first, second = (
+        (content["candidate"], content["baseline"])
+        if left
+        else (content["baseline"], content["candidate"])
+    )
+    return BlindPair(
+        view_id=view_id,
+        prompt=json.loads(content["prompt_json"]),
+        response_1=first,
+        response_2=second,
+        reference=content["reference"],
+        in_calibration=content["in_calibration"],
+        prior=_blind_prior(last, left) if last else None,
+    )
+
+
+def _blind_prior(last: dict, left: bool) -> PriorLabel:
+    side = {role: shown for shown, role in _sides(left).items()}  # candidate -> "1" or "2"
+    if last["both_bad"]:
+        choice: Choice = "both_bad"
+    else:
+        choice = side.get(last["preference"], "tie")  # type: ignore[assignment]
+    criteria: dict[str, Any] = {}
+    for name, value in json.loads(last["criteria_json"]).items():
+        if isinstance(value, dict):
+            criteria[name] = {side[k]: v for k, v in value.items()}
+        else:
+            criteria[name] = side.get(value, value)
+    return PriorLabel(choice, criteria, last["rationale"] or "", last["flag_reason"] or "")
+
+
+def submit(
+    store: Store,
+    who: Annotator,
+    view_id: str,
+    choice: Choice,
+    criteria: dict[str, Any] | None = None,
+    rationale: str = "",
+    flag_reason: str = "",
+) -> bool:
+    """Store a label given on a view, in candidate/baseline terms; idempotent per view.
+
+    Args:
+        criteria: pairwise criterion -> "1" | "2" | "same"; likert criterion -> {"1": score,
+            "2": score}. Unrated criteria are simply left out.
+    Returns:
+        True if stored now, False if this view had been submitted already.
+    """
+    if choice not in CHOICES:
+        raise SignoffError(f"unknown choice {choice!r}")
+
+    def work(cur: Cursor) -> bool:
+        view = view_sql.get_view(cur, view_id, who.annotator_id)
+        if view is None or view["study_id"] != who.study_id:
+            raise SignoffError("this page is out of date; reload it to continue")
+        study = studies.get_study(cur, who.study_id)
+        config = study.config
+        side = _sides(view["candidate_left"])
+        preference = "tie" if choice in ("tie", "both_bad") else side[choice]
+        stored = view_sql.insert_view_label(
+            cur,
+            view,
+            preference,
+            choice == "both_bad",
+            _unblind_criteria(config, criteria or {}, side),
+            rationale.strip() or None,
+            flag_reason.strip() or None,
+        )
+        if stored and study.frozen_at is None:
+            studies.freeze(cur, who.study_id, who.annotator_id, reason="first label in the app")
+        return stored
+
+    return store.write(work)
+
+
+def _sides(candidate_left: bool) -> dict[str, str]:
+    return (
+        {"1": "candidate", "2": "baseline"}
+        if candidate_left
+        else {"1": "baseline", "2": "candidate"}
+    )
+
+
+def _unblind_criteria(config: StudyConfig, blind: dict[str, Any], side: dict[str, str]) -> dict:
+    out: dict[str, Any] = {}
+    for name, value in blind.items():
+        criterion = config.criterion(name)
+        if criterion is None or value in (None, "", {}):
+            continue
+        try:
+            if criterion.scale.kind == "pairwise":
+                out[name] = rating(criterion, side.get(value, value))
+            else:
+                out[name] = {
+                    side[k]: rating(criterion, v) for k, v in value.items() if v is not None
+                }
+        except (ValueError, KeyError) as exc:
+            raise SignoffError(f"{name}: {exc}") from None
+    return out

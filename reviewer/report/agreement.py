@@ -1,0 +1,134 @@
+"""The report's agreement and annotator sections: how far the humans agree, overall, pair by
+pair and per criterion, and what each annotator did.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import defaultdict
+
+from reviewer.analysis.intervals import Interval, agreement_kappa, finite
+from reviewer.analysis.stats import (
+    ItemTable,
+    PairAgreement,
+    Rating,
+    alpha,
+    fleiss,
+    gwet_ac1,
+    mtbench,
+    pairwise,
+)
+from reviewer.config import StudyConfig
+from reviewer.report.model import (
+    AgreementOut,
+    AnnotatorOut,
+    CriterionAgreement,
+    PairOut,
+)
+
+
+def _pairs_out(pairs: list[PairAgreement], names: dict[str, str]) -> list[PairOut]:
+    """Annotator pairs for the report, under their display names."""
+    return [
+        PairOut(
+            rater_a=names.get(p.rater_a, p.rater_a),
+            rater_b=names.get(p.rater_b, p.rater_b),
+            shared=p.shared,
+            agreement=p.agreement,
+            kappa=finite(p.kappa),
+        )
+        for p in pairs
+    ]
+
+
+def agreement(
+    ratings: list[Rating], names: dict[str, str], seed: int, resamples: int
+) -> AgreementOut:
+    table = ItemTable(ratings, ["candidate", "baseline", "tie"])
+    with_ties = mtbench(ratings, True, resamples, seed, table)
+    without = mtbench(ratings, False, resamples, seed, table)
+    ac1 = gwet_ac1(ratings, resamples, seed, table)
+    kappa, agree = with_ties[1].value, with_ties[0].value
+    note = None
+    if agree == agree and kappa == kappa and agree >= 0.8 and kappa < 0.4:
+        note = (
+            f"Raters agree on {agree:.0%} of label pairs yet kappa is only {kappa:.2f}: "
+            "one label dominates, so chance agreement is high (the kappa paradox). "
+            f"Gwet's AC1, which is robust to this, is {ac1.value:.2f}."
+        )
+    return AgreementOut(
+        pairwise=_pairs_out(pairwise(ratings, min_shared=10), names),
+        mtbench_with_ties=agreement_kappa(with_ties),
+        mtbench_without_ties=agreement_kappa(without),
+        fleiss_kappa=finite(fleiss(ratings)),
+        krippendorff_alpha=finite(alpha(ratings, "nominal")) if ratings else None,
+        gwet_ac1=Interval.of(ac1),
+        note=note,
+    )
+
+
+def criteria_agreement(
+    labels: list[dict], cfg: StudyConfig, names: dict[str, str], resamples: int
+) -> dict[str, CriterionAgreement]:
+    """Agreement per criterion. Pairwise ratings are nominal; likert scores are ordinal, each
+    response's score a unit of its own (item = pair and side)."""
+    out = {}
+    for c in cfg.criteria:
+        ratings = []
+        for row in labels:
+            value = json.loads(row["criteria_json"]).get(c.name)
+            if isinstance(value, dict):
+                ratings += [
+                    Rating(f"{row['pair_id']}/{side}", row["annotator_id"], score)
+                    for side, score in value.items()
+                ]
+            elif value is not None:
+                ratings.append(Rating(row["pair_id"], row["annotator_id"], value))
+        if not ratings:
+            continue
+        likert = c.scale.kind == "likert"
+        values = c.scale.values()
+        table = ItemTable(ratings, values)
+        agree, _ = mtbench(ratings, True, resamples, cfg.seed, table)
+        out[c.name] = CriterionAgreement(
+            scale=c.scale.kind,
+            mtbench_agreement=Interval.of(agree),
+            krippendorff_alpha=finite(alpha(ratings, "ordinal" if likert else "nominal", values)),
+            gwet_ac1=finite(gwet_ac1(ratings, 0, cfg.seed, table).value),
+            pairwise=_pairs_out(pairwise(ratings, 10, "linear" if likert else None, values), names),
+        )
+    return out
+
+
+def annotators(labels: list[dict], ratings: list[Rating], people: list[dict]) -> list[AnnotatorOut]:
+    by_item: dict[str, dict[str, str]] = defaultdict(dict)
+    for r in ratings:
+        by_item[r.item][r.rater] = r.value
+    out = []
+    for person in people:
+        aid = person["annotator_id"]
+        mine = [row for row in labels if row["annotator_id"] == aid]
+        seconds = [row["seconds"] for row in mine if row["seconds"] is not None]
+        sided = [
+            row for row in mine if row["candidate_left"] is not None and row["preference"] != "tie"
+        ]
+        left = [(row["preference"] == "candidate") == row["candidate_left"] for row in sided]
+        agree = [
+            v == others_value
+            for item, v in ((r.item, r.value) for r in ratings if r.rater == aid)
+            for other, others_value in by_item[item].items()
+            if other != aid
+        ]
+        out.append(
+            AnnotatorOut(
+                annotator_id=aid,
+                name=person["display_name"],
+                role=person["role"],
+                labels=len(mine),
+                median_seconds=statistics.median(seconds) if seconds else None,
+                left_pick_rate=sum(left) / len(left) if left else None,
+                agreement_with_others=sum(agree) / len(agree) if agree else None,
+            )
+        )
+    return out

@@ -1,0 +1,144 @@
+"""The report's judge section: each judge's win rates, calibration gate and the
+bias-corrected estimate that combines its verdicts with the human labels.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from reviewer.analysis.intervals import agreement_kappa, finite
+from reviewer.analysis.outcomes import (
+    confusion,
+    judge_outcomes,
+    majorities,
+)
+from reviewer.analysis.stats import (
+    Rating,
+    item_outcome,
+    judge_vs_humans,
+)
+from reviewer.analysis.stats.ppi import SCORE, ppi_mean
+from reviewer.config import StudyConfig
+from reviewer.judging.gate import deciding_gates
+from reviewer.report.model import (
+    BiasCorrected,
+    JudgeGate,
+    JudgeOut,
+)
+from reviewer.report.win_rates import side_result
+from reviewer.store import calibrations as calibration_sql
+from reviewer.store.connection import Cursor
+
+
+def judge_gates(cur: Cursor, study_id: str) -> dict[str, JudgeGate]:
+    """Each judge version's standing with the gate, from its calibrations and overrides."""
+    out = {
+        judge_id: JudgeGate(
+            status="passed" if gate.passed else "failed",
+            part=gate.part,
+            failures=gate.failures(),
+            human_only_criteria=gate.human_only_criteria,
+        )
+        for judge_id, gate in deciding_gates(cur, study_id).items()
+    }
+    for judge_id, o in calibration_sql.overrides(cur, study_id).items():
+        base = out.get(judge_id) or JudgeGate(status="not calibrated", part=None)
+        if base.status != "passed":
+            out[judge_id] = base.model_copy(
+                update={"status": "overridden", "override_reason": o["reason"],
+                        "override_by": o["actor"]}
+            )  # fmt: skip
+    return out
+
+
+def _bias_corrected(
+    outcomes: dict[str, str], human_items: dict[str, list[str]]
+) -> BiasCorrected | None:
+    labeled = sorted(i for i in outcomes if i in human_items)
+    unlabeled = sorted(i for i in outcomes if i not in human_items)
+    if len(labeled) < 2 or len(unlabeled) < 2:
+        return None
+    est = ppi_mean(
+        np.array([SCORE[item_outcome(human_items[i])] for i in labeled]),
+        np.array([SCORE[outcomes[i]] for i in labeled]),
+        np.array([SCORE[outcomes[i]] for i in unlabeled]),
+    )
+    return BiasCorrected(
+        method="prediction-powered inference (PPI++, Angelopoulos, Duchi & Zrnic 2023): human "
+        "majority on labeled pairs corrects the judge on all pairs; candidate = 1, baseline = 0, "
+        "tie = 0.5 (ties count half); 95% normal interval",
+        value=est.value,
+        low=est.low,
+        high=est.high,
+        labeled=est.labeled,
+        unlabeled=est.unlabeled,
+        judge_weight=est.lam,
+        human_only_low=est.human_only_low,
+        human_only_high=est.human_only_high,
+    )
+
+
+def judges_out(
+    rows: list[dict],
+    humans: list[Rating],
+    human_items: dict[str, list[str]],
+    strata: dict[str, str],
+    cfg: StudyConfig,
+    resamples: int,
+    gates: dict[str, JudgeGate],
+) -> list[JudgeOut]:
+    by_judge: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_judge[row["judge_id"]].append(row)  # two versions of a judge may share a name
+    out = []
+    for _, verdicts in sorted(by_judge.items(), key=lambda kv: (kv[1][0]["judge"], kv[0])):
+        judged = judge_outcomes(verdicts)
+        outcomes = judged.overall
+        first_row = verdicts[0]
+        external = first_row["provider"] == "external"
+        gate = gates.get(first_row["judge_id"]) or JudgeGate(
+            status="external" if external else "not calibrated", part=None
+        )
+        study_criteria = {c.name for c in cfg.criteria}
+        criteria = {
+            name: items
+            for name, items in judged.criteria.items()
+            if name in study_criteria and name not in gate.human_only_criteria
+        }
+        with_ties = judge_vs_humans(outcomes, humans, True, resamples, cfg.seed)
+        without = judge_vs_humans(outcomes, humans, False, resamples, cfg.seed)
+        decided = majorities(human_items, (i for i in human_items if i in outcomes))
+        split = sum(1 for i in human_items if i in outcomes and i not in decided)
+        majority = judge_vs_humans(
+            {i: outcomes[i] for i in decided},
+            [Rating(i, "majority", o) for i, o in decided.items()],
+            True,
+            0,
+            cfg.seed,
+        )
+        out.append(
+            JudgeOut(
+                name=first_row["judge"],
+                judge_id=first_row["judge_id"],
+                provider=first_row["provider"],
+                model=first_row["model"],
+                version_hash=first_row["version_hash"],
+                result=side_result(outcomes, criteria, strata, cfg),
+                vs_humans_with_ties=agreement_kappa(with_ties),
+                vs_humans_without_ties=agreement_kappa(without),
+                vs_majority={
+                    "agreement": finite(majority[0].value),
+                    "kappa": finite(majority[1].value),
+                    "items": majority[0].n,
+                    "split_skipped": split,
+                },
+                confusion=confusion(decided, outcomes),
+                flip_rate=judged.flip_rate,
+                first_position_rate=judged.first_position_rate,
+                gate=gate,
+                bias_corrected=_bias_corrected(outcomes, human_items),
+            )
+        )
+    return out

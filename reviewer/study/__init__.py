@@ -1,0 +1,1 @@
+"""A study's life: import, annotators, assignment, status and the demo."""
