@@ -9,11 +9,11 @@ costs nothing as far as signoff knows, and a budget cannot be enforced for it.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from judge.declared import DeclaredFileError, load_declared
 
 CHARS_PER_TOKEN = 4  # the usual English estimate; dry runs state it is an estimate
 
@@ -56,13 +56,7 @@ class PricesError(ValueError):
 def load_prices(path: Path, base: PriceTable = DEFAULT_PRICES) -> PriceTable:
     """The built-in table updated with a TOML/YAML file of `model = {input = .., output = ..}`."""
     try:
-        text = path.read_text(encoding="utf-8")
-        raw = tomllib.loads(text) if path.suffix.lower() == ".toml" else yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise PricesError(f"{path}: cannot read ({exc})") from None
-    try:
-        extra = PriceTable.model_validate(raw or {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise PricesError(f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        extra = load_declared(path, PriceTable, "price table")
+    except DeclaredFileError as exc:
+        raise PricesError(str(exc)) from None
     return PriceTable({**base.root, **extra.root})

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from pathlib import Path
 from typing import Annotated
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
+
+from judge.declared import DeclaredFileError, load_declared
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
 
@@ -63,17 +63,6 @@ class RubricError(ValueError):
 def load_rubric(path: Path) -> Rubric:
     """Read a rubric from TOML or YAML."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (FileNotFoundError, UnicodeDecodeError) as exc:
-        raise RubricError(f"{path}: cannot read ({exc})") from None
-    try:
-        raw = tomllib.loads(text) if path.suffix.lower() == ".toml" else yaml.safe_load(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise RubricError(f"{path}: syntax: {exc}") from None
-    try:
-        return Rubric.model_validate(raw or {})
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'rubric'}: {e['msg']}" for e in exc.errors()
-        )
-        raise RubricError(f"{path}: {problems}") from None
+        return load_declared(path, Rubric, "rubric")
+    except DeclaredFileError as exc:
+        raise RubricError(str(exc)) from None

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from judge.declared import DeclaredFileError, load_declared
 from reviewer.errors import InvalidInput, Problem
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
@@ -223,34 +222,8 @@ def load_config(path: Path | None) -> StudyConfig:
     """Read a study config from TOML or YAML; no path means all defaults."""
     if path is None:
         return StudyConfig()
-    name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInput([Problem(name, None, "file", "not found")], what="config") from None
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(
-            [Problem(name, None, "file", f"not UTF-8 text ({exc.reason} at byte {exc.start})")],
-            what="config",
-        ) from None
-    try:
-        if path.suffix.lower() == ".toml":
-            raw = tomllib.loads(text)
-        elif path.suffix.lower() in (".yaml", ".yml"):
-            raw = yaml.safe_load(text) or {}
-        else:
-            raise InvalidInput(
-                [Problem(name, None, "file", "config must be .toml, .yaml or .yml")], what="config"
-            )
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise InvalidInput([Problem(name, None, "syntax", str(exc))], what="config") from None
-    if not isinstance(raw, dict):
-        raise InvalidInput([Problem(name, None, "file", "must be a table/mapping")], what="config")
-    try:
-        return StudyConfig.model_validate(raw)
-    except ValidationError as exc:
-        problems = [
-            Problem(name, None, ".".join(str(p) for p in err["loc"]) or "config", err["msg"])
-            for err in exc.errors()
-        ]
+        return load_declared(path, StudyConfig, "config")
+    except DeclaredFileError as exc:
+        problems = [Problem(str(path), None, field, message) for field, message in exc.problems]
         raise InvalidInput(problems, what="config") from None

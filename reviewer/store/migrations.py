@@ -18,10 +18,9 @@ def migration(fn: Migration) -> Migration:
     return fn
 
 
-@migration
-def m001_initial(cur: Any) -> None:
-    cur.execute(
-        """
+# The first schema, as shipped: studies, pairs, annotators, assignments, labels, judges,
+# verdicts and the audit trail. Kept as one statement so that it never changes.
+M001_INITIAL = """
         CREATE TABLE studies (
             study_id      VARCHAR PRIMARY KEY,
             created_at    TIMESTAMPTZ NOT NULL,
@@ -121,8 +120,12 @@ def m001_initial(cur: Any) -> None:
             payload_json  JSON NOT NULL
         );
         CREATE INDEX labels_by_pair ON labels (study_id, pair_id, annotator_id);
-        """
-    )
+"""
+
+
+@migration
+def m001_initial(cur: Any) -> None:
+    cur.execute(M001_INITIAL)
 
 
 @migration

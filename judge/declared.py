@@ -1,0 +1,77 @@
+"""Declared files (TOML or YAML) read into a pydantic model, with the same rules everywhere.
+
+The study config, the judge's rubric and the price table are all declared files. One loader
+gives them one behaviour: a name ending .toml is TOML, .yaml/.yml is YAML, anything else is
+refused; the text must be UTF-8 and a mapping; every validation problem is reported with the
+dotted field it concerns. It lives in `judge` because `judge` imports nothing of `reviewer`,
+while `reviewer` may use it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, RootModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+SUFFIXES = (".toml", ".yaml", ".yml")
+
+
+class DeclaredFileError(ValueError):
+    """A declared file that cannot be used: each problem as (field, message), with the file."""
+
+    def __init__(self, path: Path, problems: list[tuple[str, str]]):
+        self.path, self.problems = path, problems
+        super().__init__("; ".join(f"{path}: {field}: {message}" for field, message in problems))
+
+
+def load_declared(path: Path, model: type[M], what: str) -> M:
+    """Read `path` into `model`; `what` names the file's kind in messages ("config", "rubric").
+
+    >>> load_declared(Path("prices.json"), BaseModel, "price table")
+    Traceback (most recent call last):
+    ...
+    judge.declared.DeclaredFileError: prices.json: file: a price table must be .toml, .yaml or .yml
+    """
+    if path.suffix.lower() not in SUFFIXES:
+        raise DeclaredFileError(path, [("file", f"a {what} must be .toml, .yaml or .yml")])
+    raw = _parse(path, _text(path))
+    if not isinstance(raw, dict):
+        raise DeclaredFileError(path, [("file", "must be a table/mapping")])
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        default = "root" if issubclass(model, RootModel) else what
+        raise DeclaredFileError(
+            path,
+            [
+                (".".join(str(p) for p in err["loc"] if p != "root") or default, err["msg"])
+                for err in exc.errors()
+            ],
+        ) from None
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DeclaredFileError(path, [("file", "not found")]) from None
+    except IsADirectoryError:
+        raise DeclaredFileError(path, [("file", "is a folder, not a file")]) from None
+    except UnicodeDecodeError as exc:
+        reason = f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+        raise DeclaredFileError(path, [("file", reason)]) from None
+    except OSError as exc:
+        raise DeclaredFileError(path, [("file", f"cannot be read ({exc.strerror})")]) from None
+
+
+def _parse(path: Path, text: str) -> Any:
+    try:
+        if path.suffix.lower() == ".toml":
+            return tomllib.loads(text)
+        return yaml.safe_load(text) or {}
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise DeclaredFileError(path, [("syntax", str(exc))]) from None
