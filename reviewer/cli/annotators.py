@@ -10,9 +10,8 @@ from reviewer.cli.common import (
     DbOption,
     JsonOption,
     StudyOption,
-    open_store,
+    open_study,
     print_json,
-    resolve_study,
 )
 from reviewer.study.annotators import add_annotators, new_link_token, revoke_annotator
 from reviewer.study.lifecycle import current_actor
@@ -32,8 +31,7 @@ def annotators_add(
     as_json: JsonOption = False,
 ) -> None:
     """Add annotators; prints each one's personal link (shown once: only a hash is kept)."""
-    store = open_store(db)
-    study_id = resolve_study(store, study)
+    store, study_id = open_study(db, study)
     made = add_annotators(store, study_id, names, current_actor())
     links = [
         {
@@ -63,8 +61,7 @@ def annotators_link(
     db: DbOption = None,
 ) -> None:
     """Issue a new personal link for an annotator (the old link stops working)."""
-    store = open_store(db)
-    study_id = resolve_study(store, study)
+    store, study_id = open_study(db, study)
     token = new_link_token(store, study_id, annotator, current_actor())
     typer.echo(f"{base_url.rstrip('/')}/?token={token}")
 
@@ -76,7 +73,6 @@ def annotators_revoke(
     db: DbOption = None,
 ) -> None:
     """Stop an annotator's link; their labels stay and their unlabeled pairs are reassigned."""
-    store = open_store(db)
-    study_id = resolve_study(store, study)
+    store, study_id = open_study(db, study)
     revoke_annotator(store, study_id, annotator, current_actor())
     typer.echo(f"revoked {annotator!r} in {study_id!r}; their unlabeled pairs were reassigned")

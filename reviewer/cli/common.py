@@ -27,6 +27,12 @@ def open_store(db: Path | None) -> Store:
     return Store(db or default_db_path())
 
 
+def open_study(db: Path | None, name: str | None) -> tuple[Store, str]:
+    """The store and the study a command works on (`--db`, `--study`, or the only study)."""
+    store = open_store(db)
+    return store, resolve_study(store, name)
+
+
 def resolve_study(store: Store, name: str | None) -> str:
     """The named study, or the only study in the database."""
     if name:

@@ -22,10 +22,10 @@ from reviewer.cli.common import (
     DbOption,
     JsonOption,
     StudyOption,
-    open_store,
+    open_study,
     print_json,
-    resolve_study,
 )
+from reviewer.cli.present import imported_text
 from reviewer.judging import service
 from reviewer.judging.describe import describe_calibration, describe_estimate, describe_summary
 from reviewer.judging.options import JudgeOptions
@@ -43,13 +43,9 @@ def judge_import(
     db: DbOption = None,
 ) -> None:
     """Import verdicts produced by another tool's judge."""
-    store = open_store(db)
-    study_id = resolve_study(store, study)
+    store, study_id = open_study(db, study)
     n = import_verdicts(store, study_id, file, current_actor())
-    if n == 0:
-        typer.echo(f"{file} was already imported into {study_id!r}; nothing to do")
-    else:
-        typer.echo(f"imported {n} judge verdicts into {study_id!r}")
+    typer.echo(imported_text(file, study_id, n, "judge verdicts"))
 
 
 class PairsChoice(StrEnum):
@@ -199,8 +195,7 @@ def judge_run(
     options: JudgeOptions,
 ) -> None:
     """Judge pairs in both orders with an LLM; cached, resumable, within limits and budget."""
-    store = open_store(db)
-    study_id = resolve_study(store, study)
+    store, study_id = open_study(db, study)
     scope = SCOPE_OF_CHOICE[pairs]
     if dry_run:
         est = service.dry_run(store, study_id, options, scope)
@@ -247,8 +242,7 @@ def judge_calibrate(
     """Judge the calibration pairs and measure the judge against the humans; decide the gate.
 
     Exit code 0 when the gate passed or is not decided yet, 5 when it failed."""
-    store = open_store(db)
-    study_id = resolve_study(store, study)
+    store, study_id = open_study(db, study)
     with progress_bar(quiet=as_json) as on_progress:
         result, summary = service.calibrate(
             store, study_id, options, current_actor(), final=final, on_progress=on_progress

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from reviewer.cli.common import DbOption, StudyOption, open_store, resolve_study
+from reviewer.cli.common import DbOption, StudyOption, open_study
+from reviewer.cli.present import imported_text
 from reviewer.study.imported import import_labels
 from reviewer.study.lifecycle import current_actor
 
@@ -23,13 +24,10 @@ def labels_import(
     db: DbOption = None,
 ) -> None:
     """Import human labels gathered elsewhere (e.g. an earlier spreadsheet round)."""
-    store = open_store(db)
-    study_id = resolve_study(store, study)
+    store, study_id = open_study(db, study)
     n = import_labels(store, study_id, file, current_actor())
-    if n == 0:
-        typer.echo(f"{file} was already imported into {study_id!r}; nothing to do")
-    else:
-        typer.echo(f"imported {n} labels into {study_id!r}; the study is now frozen")
+    text = imported_text(file, study_id, n, "labels")
+    typer.echo(text + ("; the study is now frozen" if n else ""))
 
 
 class ExportFormat(StrEnum):
@@ -47,8 +45,8 @@ def labels_export(
     """Export the latest label per pair and annotator, in the columns `labels import` reads."""
     from reviewer.study import export
 
-    store = open_store(db)
-    frame = export.latest_labels(store, resolve_study(store, study))
+    store, study_id = open_study(db, study)
+    frame = export.latest_labels(store, study_id)
     data = export.to_csv(frame) if fmt == ExportFormat.csv else export.to_jsonl(frame)
     if out is None:
         sys.stdout.write(data.decode())

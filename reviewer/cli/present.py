@@ -35,3 +35,10 @@ def format_status(st: StudyStatus) -> str:
     for judge, n in st.judges.items():
         lines.append(f"  judge {judge}: {n} verdicts")
     return "\n".join(lines)
+
+
+def imported_text(file: object, study_id: str, stored: int, what: str) -> str:
+    """What an import of labels or verdicts did (0 stored: the same file came before)."""
+    if stored == 0:
+        return f"{file} was already imported into {study_id!r}; nothing to do"
+    return f"imported {stored} {what} into {study_id!r}"

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from reviewer.cli.common import DbOption, StudyOption, open_store, resolve_study
+from reviewer.cli.common import DbOption, StudyOption, open_study
 
 
 class ReportFormat(StrEnum):
@@ -35,8 +35,8 @@ def report(
     from reviewer.report.build import build_report
     from reviewer.report.render import to_html, to_markdown
 
-    store = open_store(db)
-    rep = build_report(store, resolve_study(store, study), resamples)
+    store, study_id = open_study(db, study)
+    rep = build_report(store, study_id, resamples)
     if fmt == ReportFormat.json:
         text = rep.model_dump_json(indent=2)
     else:
@@ -54,7 +54,7 @@ def check(
     """Exit 0 on SIGN-OFF, 1 on BLOCKED or NOT ENOUGH EVIDENCE, printing why (for CI gates)."""
     from reviewer.report.build import build_report
 
-    store = open_store(db)
-    verdict = build_report(store, resolve_study(store, study), resamples).verdict
+    store, study_id = open_study(db, study)
+    verdict = build_report(store, study_id, resamples).verdict
     typer.echo(f"{verdict.decision}: {verdict.reason}")
     raise typer.Exit(0 if verdict.decision == "SIGN-OFF" else 1)

@@ -13,8 +13,8 @@ from reviewer.cli.common import (
     JsonOption,
     StudyOption,
     open_store,
+    open_study,
     print_json,
-    resolve_study,
 )
 from reviewer.cli.present import format_status
 from reviewer.errors import SignoffError
@@ -86,8 +86,8 @@ def import_cmd(
 
 def status(study: StudyOption = None, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show pairs, strata, annotators, labels done and calibration progress."""
-    store = open_store(db)
-    st = study_status(store, resolve_study(store, study))
+    store, study_id = open_study(db, study)
+    st = study_status(store, study_id)
     if as_json:
         print_json(st.model_dump(mode="json"))
     else:
@@ -96,7 +96,6 @@ def status(study: StudyOption = None, db: DbOption = None, as_json: JsonOption =
 
 def unblind(study: StudyOption = None, db: DbOption = None) -> None:
     """Reveal the model names in reports from now on; recorded with who and when."""
-    store = open_store(db)
-    study_id = resolve_study(store, study)
+    store, study_id = open_study(db, study)
     unblind_study(store, study_id, current_actor())
     typer.echo(f"study {study_id!r} unblinded by {current_actor()}; reports now name the models")
