@@ -11,13 +11,12 @@ import streamlit as st
 
 from reviewer.app.components import calibration_panel, judge_panel
 from reviewer.app.context import app_url, default_study
-from reviewer.app.report_cache import current_report
+from reviewer.app.study_cache import current_exports, current_report
 from reviewer.errors import SignoffError
 from reviewer.report.model import Report
 from reviewer.report.render import to_html, to_markdown
 from reviewer.store import Store
 from reviewer.store import studies as study_sql
-from reviewer.study import export
 from reviewer.study.annotators import add_annotators
 from reviewer.study.lifecycle import import_study_files
 from reviewer.study.status import annotator_row, study_status
@@ -195,17 +194,12 @@ def _hidden_until_unblinded(store: Store, study_id: str) -> bool:
 
 def _export(store: Store, study_id: str) -> None:
     st.subheader("Export labels")
-    labels = export.latest_labels(store, study_id)
-    if labels.empty:
+    files = current_exports(store, study_id)
+    if not files.rows:
         st.caption("No labels yet.")
         return
     left, right = st.columns(2)
-    left.download_button(
-        "Labels as CSV", export.to_csv(labels), f"{study_id}-labels.csv", mime="text/csv"
-    )
+    left.download_button("Labels as CSV", files.csv, f"{study_id}-labels.csv", mime="text/csv")
     right.download_button(
-        "Labels as JSONL",
-        export.to_jsonl(labels),
-        f"{study_id}-labels.jsonl",
-        mime="application/jsonl",
+        "Labels as JSONL", files.jsonl, f"{study_id}-labels.jsonl", mime="application/jsonl"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from apphelp import seed_sample
 
-from reviewer.app.report_cache import current_report
+from reviewer.app.study_cache import current_report
 from reviewer.labeling import session
 
 
