@@ -1,14 +1,35 @@
 """The report for people: Markdown, and HTML as one self-contained file (inline CSS and SVG
 charts, no script, no network) that opens in any browser and prints. Model outputs are untrusted
-text: every value goes through html.escape, so markup inside an output shows as text."""
+text: the HTML comes from a Jinja2 template with autoescaping on, so markup inside an output shows
+as text. Both formats read the same tables, so they cannot show different numbers."""
 
 from __future__ import annotations
 
-from html import escape
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import NamedTuple
 
-from reviewer.report.model import Interval, JudgeGate, Report, WinRateOut
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+
+from reviewer.report.model import (
+    Appendix,
+    Interval,
+    JudgeGate,
+    JudgeOut,
+    Report,
+    WinRateOut,
+)
 
 COLORS = {"SIGN-OFF": "#1a7f37", "BLOCKED": "#cf222e", "NOT ENOUGH EVIDENCE": "#9a6700"}
+
+
+class Table(NamedTuple):
+    """One titled table, already formatted as text, for both the Markdown and the HTML."""
+
+    title: str
+    head: list[str]
+    rows: list[list[str]]
 
 
 def pct(x: float | None) -> str:
@@ -41,28 +62,13 @@ def _rate_rows(rows: dict[str, WinRateOut]) -> list[list[str]]:
 RATE_HEAD = ["", "win rate", "95% CI", "candidate", "baseline", "tie", "p (vs threshold)"]
 
 
-def _sections(r: Report) -> list[tuple[str, list[str], list[list[str]]]]:
-    """Tables shared by both formats: (title, header, rows)."""
-    h = r.humans
-    tables = [
-        ("Win rate by stratum (humans)", RATE_HEAD, _rate_rows(h.by_stratum)),
-        ("Win rate by criterion (humans)", RATE_HEAD, _rate_rows(h.by_criterion)),
-        (
-            "Human agreement",
-            ["statistic", "value (95% CI)"],
-            [
-                ["MT-Bench agreement, with ties", ci(r.agreement.mtbench_with_ties["agreement"])],
-                ["MT-Bench kappa, with ties", ci(r.agreement.mtbench_with_ties["kappa"])],
-                [
-                    "MT-Bench agreement, without ties",
-                    ci(r.agreement.mtbench_without_ties["agreement"]),
-                ],
-                ["Fleiss' kappa", num(r.agreement.fleiss_kappa)],
-                ["Krippendorff's alpha (nominal)", num(r.agreement.krippendorff_alpha)],
-                ["Gwet's AC1", ci(r.agreement.gwet_ac1)],
-            ],
-        ),
-        (
+def _sections(r: Report) -> list[Table]:
+    """Tables shared by both formats, in the order the report shows them."""
+    return [
+        Table("Win rate by stratum (humans)", RATE_HEAD, _rate_rows(r.humans.by_stratum)),
+        Table("Win rate by criterion (humans)", RATE_HEAD, _rate_rows(r.humans.by_criterion)),
+        _agreement_table(r),
+        Table(
             "Annotator pairs (Cohen's kappa)",
             ["annotator", "annotator", "shared", "agreement", "kappa"],
             [
@@ -70,111 +76,106 @@ def _sections(r: Report) -> list[tuple[str, list[str], list[list[str]]]]:
                 for p in r.agreement.pairwise
             ],
         ),
-        (
-            "Annotators",
-            [
-                "annotator",
-                "role",
-                "labels",
-                "median s / label",
-                "left picks",
-                "agreement with others",
-            ],
-            [
-                [
-                    a.name,
-                    a.role,
-                    str(a.labels),
-                    num(a.median_seconds, 1),
-                    pct(a.left_pick_rate),
-                    pct(a.agreement_with_others),
-                ]
-                for a in r.annotators
-            ],
-        ),
+        _annotators_table(r),
+        *(_judge_table(j) for j in r.judges),
+        _appendix_table(r.appendix),
     ]
-    for j in r.judges:
-        tables.append(
-            (
-                f"Judge {j.name}",
-                ["measure", "value"],
-                [
-                    [
-                        "win rate",
-                        f"{pct(j.result.win_rate.rate)} ({pct(j.result.win_rate.low)}-"
-                        f"{pct(j.result.win_rate.high)})",
-                    ],
-                    [
-                        "agreement with human labels (with ties)",
-                        ci(j.vs_humans_with_ties["agreement"]),
-                    ],
-                    ["kappa with human labels (with ties)", ci(j.vs_humans_with_ties["kappa"])],
-                    ["agreement with human majority", pct(j.vs_majority["agreement"])],
-                    ["items skipped (humans split)", str(j.vs_majority["split_skipped"])],
-                    ["verdicts that flip with the order", pct(j.flip_rate)],
-                    ["decisive verdicts for the first position", pct(j.first_position_rate)],
-                    ["calibration gate", gate_text(j.gate)],
-                    *(
-                        [
-                            [
-                                "bias-corrected human-preference rate (all pairs)",
-                                f"{pct(j.bias_corrected.value)} ({pct(j.bias_corrected.low)}-"
-                                f"{pct(j.bias_corrected.high)}); humans alone "
-                                f"{pct(j.bias_corrected.human_only_low)}-"
-                                f"{pct(j.bias_corrected.human_only_high)}; "
-                                f"{j.bias_corrected.labeled} labeled + "
-                                f"{j.bias_corrected.unlabeled} judge-only pairs; "
-                                f"{j.bias_corrected.method}",
-                            ]
-                        ]
-                        if j.bias_corrected
-                        else []
-                    ),
-                    *(
-                        [f"win rate: {name}", winrate_text(w)]
-                        for name, w in j.result.by_criterion.items()
-                    ),
-                ],
-            )
-        )
-    a = r.appendix
-    tables.append(
-        (
-            "Appendix: what was measured",
-            ["", ""],
-            [
-                ["study", a.study],
-                ["config hash", a.config_hash],
-                ["pairs hash", a.pairs_hash],
-                ["seed / bootstrap resamples", f"{a.seed} / {a.bootstrap_resamples}"],
-                [
-                    "created / frozen",
-                    f"{a.created_at:%Y-%m-%d %H:%M} / {a.frozen_at:%Y-%m-%d %H:%M}"
-                    if a.frozen_at
-                    else "not frozen",
-                ],
-                [
-                    "unblinded",
-                    f"{a.unblinded_at:%Y-%m-%d %H:%M} by {a.unblinded_by}"
-                    if a.unblinded_at
-                    else "no (model names withheld)",
-                ],
-                [
-                    "candidate / baseline model",
-                    f"{a.candidate_model} / {a.baseline_model}"
-                    if a.unblinded_at
-                    else "withheld until unblinding",
-                ],
-                ["annotators", ", ".join(a.annotators) or "none"],
-                ["judges", ", ".join(f"{k} ({v[:12]})" for k, v in a.judges.items()) or "none"],
-                [
-                    "signoff version / generated",
-                    f"{a.software_version} / {a.generated_at:%Y-%m-%d %H:%M} UTC",
-                ],
-            ],
-        )
+
+
+def _agreement_table(r: Report) -> Table:
+    a = r.agreement
+    return Table(
+        "Human agreement",
+        ["statistic", "value (95% CI)"],
+        [
+            ["MT-Bench agreement, with ties", ci(a.mtbench_with_ties["agreement"])],
+            ["MT-Bench kappa, with ties", ci(a.mtbench_with_ties["kappa"])],
+            ["MT-Bench agreement, without ties", ci(a.mtbench_without_ties["agreement"])],
+            ["Fleiss' kappa", num(a.fleiss_kappa)],
+            ["Krippendorff's alpha (nominal)", num(a.krippendorff_alpha)],
+            ["Gwet's AC1", ci(a.gwet_ac1)],
+        ],
     )
-    return tables
+
+
+def _annotators_table(r: Report) -> Table:
+    return Table(
+        "Annotators",
+        ["annotator", "role", "labels", "median s / label", "left picks", "agreement with others"],
+        [
+            [
+                a.name,
+                a.role,
+                str(a.labels),
+                num(a.median_seconds, 1),
+                pct(a.left_pick_rate),
+                pct(a.agreement_with_others),
+            ]
+            for a in r.annotators
+        ],
+    )
+
+
+def _judge_table(j: JudgeOut) -> Table:
+    w = j.result.win_rate
+    rows = [
+        ["win rate", f"{pct(w.rate)} ({pct(w.low)}-{pct(w.high)})"],
+        ["agreement with human labels (with ties)", ci(j.vs_humans_with_ties["agreement"])],
+        ["kappa with human labels (with ties)", ci(j.vs_humans_with_ties["kappa"])],
+        ["agreement with human majority", pct(j.vs_majority["agreement"])],
+        ["items skipped (humans split)", str(j.vs_majority["split_skipped"])],
+        ["verdicts that flip with the order", pct(j.flip_rate)],
+        ["decisive verdicts for the first position", pct(j.first_position_rate)],
+        ["calibration gate", gate_text(j.gate)],
+    ]
+    if b := j.bias_corrected:
+        rows.append(
+            [
+                "bias-corrected human-preference rate (all pairs)",
+                f"{pct(b.value)} ({pct(b.low)}-{pct(b.high)}); humans alone "
+                f"{pct(b.human_only_low)}-{pct(b.human_only_high)}; "
+                f"{b.labeled} labeled + {b.unlabeled} judge-only pairs; {b.method}",
+            ]
+        )
+    rows += [[f"win rate: {name}", winrate_text(c)] for name, c in j.result.by_criterion.items()]
+    return Table(f"Judge {j.name}", ["measure", "value"], rows)
+
+
+def _appendix_table(a: Appendix) -> Table:
+    def when(t: datetime) -> str:
+        return f"{t:%Y-%m-%d %H:%M}"
+
+    frozen = f"{when(a.created_at)} / {when(a.frozen_at)}" if a.frozen_at else "not frozen"
+    unblinded = (
+        f"{when(a.unblinded_at)} by {a.unblinded_by}"
+        if a.unblinded_at
+        else "no (model names withheld)"
+    )
+    models = (
+        f"{a.candidate_model} / {a.baseline_model}"
+        if a.unblinded_at
+        else "withheld until unblinding"
+    )
+    judges = ", ".join(f"{k} ({v[:12]})" for k, v in a.judges.items())
+    return Table(
+        "Appendix: what was measured",
+        ["", ""],
+        [
+            ["study", a.study],
+            ["config hash", a.config_hash],
+            ["pairs hash", a.pairs_hash],
+            ["seed / bootstrap resamples", f"{a.seed} / {a.bootstrap_resamples}"],
+            ["created / frozen", frozen],
+            ["unblinded", unblinded],
+            ["candidate / baseline model", models],
+            ["annotators", ", ".join(a.annotators) or "none"],
+            ["judges", judges or "none"],
+            [
+                "signoff version / generated",
+                f"{a.software_version} / {when(a.generated_at)} UTC",
+            ],
+        ],
+    )
 
 
 def _headline(r: Report) -> str:
@@ -221,6 +222,7 @@ def gate_warnings(r: Report) -> list[str]:
 
 
 def to_markdown(r: Report) -> str:
+    """The report as Markdown, from the same tables as the HTML."""
     out = [
         f"# Sign-off report: {r.title or r.study}",
         "",
@@ -263,102 +265,88 @@ def _quote(text: str) -> str:
     return "\n".join("> " + line for line in text.splitlines())
 
 
-def _bars(rows: list[tuple[str, WinRateOut]], threshold: float) -> str:
-    """Horizontal bars of win rates with their Wilson intervals and the threshold."""
+@dataclass(frozen=True)
+class Bar:
+    """One row of a win-rate chart in SVG coordinates. A row with nothing decisive is not drawn:
+    it shows its name only."""
+
+    name: str
+    y: int
+    fill: str
+    rate: str
+    drawn: bool = False
+    width: float = 0.0
+    low_x: float = 0.0
+    high_x: float = 0.0
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Horizontal win-rate bars with their Wilson intervals and the threshold, as numbers and
+    plain text: the template draws the SVG, so every string in it is autoescaped."""
+
+    width: int
+    height: int
+    left: int
+    threshold_x: float
+    threshold: str
+    bars: list[Bar]
+
+
+def _chart(rows: list[tuple[str, WinRateOut]], threshold: float) -> Chart:
     width, left, row_h = 560, 110, 26
-    height = row_h * len(rows) + 30
-    x = lambda v: left + (width - left - 20) * v  # noqa: E731
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="win rate by stratum">'
+
+    def x(v: float) -> float:
+        return left + (width - left - 20) * v
+
+    def bar(i: int, name: str, w: WinRateOut) -> Bar:
+        y, fill = 10 + i * row_h, "#0969da" if name == "overall" else "#57606a"
+        if w.rate is None or w.low is None or w.high is None:
+            return Bar(name, y, fill, pct(w.rate))
+        return Bar(name, y, fill, pct(w.rate), True, x(w.rate) - x(0), x(w.low), x(w.high))
+
+    bars = [bar(i, name, w) for i, (name, w) in enumerate(rows)]
+    return Chart(width, row_h * len(rows) + 30, left, x(threshold), pct(threshold), bars)
+
+
+def _charts(r: Report) -> list[tuple[str, Chart]]:
+    """The win-rate charts with their headings: humans overall and by stratum, humans by
+    criterion, then each judge overall and by stratum."""
+    threshold = r.humans.win_rate.threshold
+    charts = [
+        (
+            "Win rate (humans)",
+            _chart([("overall", r.humans.win_rate), *r.humans.by_stratum.items()], threshold),
+        ),
+        ("Win rate by criterion (humans)", _chart(list(r.humans.by_criterion.items()), threshold)),
     ]
-    for i, (name, w) in enumerate(rows):
-        y = 10 + i * row_h
-        parts.append(
-            f'<text x="{left - 8}" y="{y + 14}" text-anchor="end" '
-            f'font-size="12">{escape(name)}</text>'
-        )
-        if w.rate is not None:
-            parts.append(
-                f'<rect x="{x(0)}" y="{y + 3}" width="{x(w.rate) - x(0):.1f}" '
-                f'height="14" fill="{"#0969da" if name == "overall" else "#57606a"}"/>'
-            )
-            parts.append(
-                f'<line x1="{x(w.low):.1f}" x2="{x(w.high):.1f}" y1="{y + 10}" '
-                f'y2="{y + 10}" stroke="#000" stroke-width="1.5"/>'
-            )
-            parts.append(
-                f'<text x="{x(w.high) + 4:.1f}" y="{y + 14}" font-size="11">{pct(w.rate)}</text>'
-            )
-    tx = x(threshold)
-    parts.append(
-        f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="4" y2="{height - 18}" stroke="#cf222e" '
-        f'stroke-dasharray="4 3"/><text x="{tx:.1f}" y="{height - 4}" font-size="11" '
-        f'text-anchor="middle" fill="#cf222e">threshold {pct(threshold)}</text>'
+    for j in r.judges:
+        rows = [("overall", j.result.win_rate), *j.result.by_stratum.items()]
+        charts.append((f"Win rate (judge {j.name})", _chart(rows, j.result.win_rate.threshold)))
+    return charts
+
+
+@cache
+def _template() -> Template:
+    """Built once, on first use. autoescape=True for every name: this environment renders HTML
+    only, and StrictUndefined turns a misspelled field into an error rather than a blank."""
+    env = Environment(
+        loader=PackageLoader("reviewer.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-CSS = """
-body{font:14px/1.5 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#1f2328}
-table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #d0d7de;padding:4px 8px;
-text-align:left;vertical-align:top}th{background:#f6f8fa}.verdict{font-size:1.4em;font-weight:700;
-padding:.6em 1em;border-radius:6px;color:#fff}.note{border-left:4px solid #9a6700;padding:.4em 1em;
-background:#fff8c5}pre{white-space:pre-wrap;background:#f6f8fa;padding:.6em;border-radius:4px;
-max-height:24em;overflow:auto}.ex{display:grid;grid-template-columns:1fr 1fr;gap:1em}
-.stamp{border:3px solid #cf222e;color:#cf222e;font-weight:700;padding:.5em 1em;border-radius:6px}
-@media print{pre{max-height:none}}
-"""
+    return env.get_template("report.html.j2")
 
 
 def to_html(r: Report) -> str:
-    e = escape
-    body = [
-        f"<h1>Sign-off report: {e(r.title or r.study)}</h1>",
-        f'<div class="verdict" style="background:{COLORS[r.verdict.decision]}">'
-        f"{e(r.verdict.decision)}</div>",
-        f"<p><b>Why:</b> {e(r.verdict.reason)} (decided by {e(r.verdict.source)})</p>",
-        f"<p>{e(_headline(r))}</p>",
-        *(f'<p class="stamp">{e(w)}</p>' for w in gate_warnings(r)),
-        "<h2>Win rate (humans)</h2>",
-        _bars(
-            [("overall", r.humans.win_rate), *r.humans.by_stratum.items()],
-            r.humans.win_rate.threshold,
-        ),
-        "<h2>Win rate by criterion (humans)</h2>",
-        _bars(list(r.humans.by_criterion.items()), r.humans.win_rate.threshold),
-    ]
-    for j in r.judges:
-        body += [
-            f"<h2>Win rate (judge {e(j.name)})</h2>",
-            _bars(
-                [("overall", j.result.win_rate), *j.result.by_stratum.items()],
-                j.result.win_rate.threshold,
-            ),
-        ]
-    if r.agreement.note:
-        body.append(f'<p class="note">{e(r.agreement.note)}</p>')
-    for title, head, rows in _sections(r):
-        body.append(
-            f"<h2>{e(title)}</h2><table><tr>"
-            + "".join(f"<th>{e(h)}</th>" for h in head)
-            + "</tr>"
-            + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
-            + "</table>"
-        )
-    for kind, examples in r.examples.items():
-        if examples:
-            body.append(f"<h2>Examples: {e(kind.replace('_', ' '))}</h2>")
-        for x in examples:
-            labels = ", ".join(f"{e(k)}: {e(v)}" for k, v in x.labels.items())
-            body.append(
-                f"<h3>{e(x.pair_id)} ({e(x.stratum)}; humans: {e(x.human_outcome)}; "
-                f'{labels})</h3><pre>{e(x.prompt)}</pre><div class="ex"><div><b>'
-                f"Candidate</b><pre>{e(x.candidate)}</pre></div><div><b>Baseline</b>"
-                f"<pre>{e(x.baseline)}</pre></div></div>"
-            )
-    return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-off: '
-        f"{e(r.study)}</title><style>{CSS}</style></head><body>{''.join(body)}</body></html>"
+    """The report as one HTML file; the template escapes every value, model outputs included."""
+    return _template().render(
+        report=r,
+        verdict_color=COLORS[r.verdict.decision],
+        headline=_headline(r),
+        warnings=gate_warnings(r),
+        charts=_charts(r),
+        tables=_sections(r),
     )
