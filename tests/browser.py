@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -11,7 +10,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from conftest import missing
 
 from reviewer.app.launch import app_command, app_env
 
@@ -25,10 +24,10 @@ ADMIN = "admin-secret-for-tests"
 
 
 def require_chromium() -> None:
+    """Skip without Debian's chromium; fail instead under SIGNOFF_REQUIRE_ALL=1 (.ci/run sets
+    it and installs chromium)."""
     if shutil.which(CHROMIUM) is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: .ci/run must install it")
-        pytest.skip("Debian chromium not installed (apt-get install chromium)")
+        missing(f"Debian chromium ({CHROMIUM})", "apt-get install chromium")
 
 
 def free_port() -> int:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -14,6 +16,21 @@ from reviewer.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
+
+
+# Tests that need something outside the Python dependencies (Debian's chromium for the browser
+# tests, the signoff[local] extra for the local-LLM test) skip, with the reason, when it is
+# missing; with SIGNOFF_REQUIRE_ALL=1 (.ci/run sets it) they fail instead, so CI cannot pass by
+# skipping them.
+REQUIRE_ALL = "SIGNOFF_REQUIRE_ALL"
+
+
+def missing(what: str, install: str) -> NoReturn:
+    """Skip the calling test because `what` is not installed, or fail it under
+    SIGNOFF_REQUIRE_ALL=1. `install` says how to get it."""
+    if os.environ.get(REQUIRE_ALL) == "1":
+        pytest.fail(f"{what} is not installed ({install}); {REQUIRE_ALL}=1 requires it")
+    pytest.skip(f"{what} not installed ({install}); {REQUIRE_ALL}=1 makes this a failure")
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+from collections import defaultdict
 
 from conftest import DATA
 
@@ -44,7 +46,7 @@ def test_duplicate_and_empty_names(cli, pairs_file):
     assert "already annotators of 's': Ana" in cli("annotators", "add", "Ana", "-s", "s").err
 
 
-def test_status_json_on_the_sample_study(cli):
+def test_status_json_on_the_sample_study(cli, store):
     cli("import", DATA / "support_pairs.jsonl", "-s", "s", "--config", DATA / "support_study.toml")
     cli("annotators", "add", "Ana", "Bo", "Cy", "-s", "s")
     cli("labels", "import", DATA / "sample_labels.csv", "-s", "s")
@@ -65,10 +67,37 @@ def test_status_json_on_the_sample_study(cli):
         - min(people[a]["assigned"] for a in ("ana", "bo", "cy"))
         <= 1
     )
-    assert (
-        people["maya-chen-sample"]["role"] == "sample"
-        or people["maya-chen-sample"]["role"] == "imported"
+    # Labels brought in with `signoff labels import` come from a file (source "import:<hash>"),
+    # so their annotators get the role "imported"; only the demo's own import is "sample".
+    # Their counts, read straight from the CSV: distinct pairs per annotator name.
+    with open(DATA / "sample_labels.csv", newline="", encoding="utf-8") as fh:
+        csv_rows = list(csv.DictReader(fh))
+    pairs_of = defaultdict(set)
+    for row in csv_rows:
+        pairs_of[row["annotator"]].add(row["pair_id"])
+    slugs = {"Maya Chen (sample)": "maya-chen-sample", "Jonas Berg (sample)": "jonas-berg-sample"}
+    assert set(pairs_of) == set(slugs) and len(csv_rows) == 80
+    calibration = set(
+        store.read(
+            lambda cur: [
+                r[0]
+                for r in cur.execute(
+                    "SELECT pair_id FROM pairs WHERE study_id = 's' AND in_calibration"
+                ).fetchall()
+            ]
+        )
     )
+    assert set(people) == {"ana", "bo", "cy", *slugs.values()}
+    for name, annotator_id in slugs.items():
+        got = people[annotator_id]
+        assert got["display_name"] == name
+        assert got["role"] == "imported"
+        assert got["labeled"] == len(pairs_of[name]) == 40
+        assert got["calibration_labeled"] == len(pairs_of[name] & calibration) == 40
+        assert got["assigned"] == 0 and got["calibration_assigned"] == 0  # no queue
+    for annotator_id in ("ana", "bo", "cy"):
+        assert people[annotator_id]["role"] == "annotator"
+        assert people[annotator_id]["labeled"] == people[annotator_id]["calibration_labeled"] == 0
     assert people["maya-chen-sample"]["labeled"] == 40
     text = cli("status").out
     assert "128 pairs (edge 24, hard 32, refusal 16, routine 56)" in text

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import json
+from collections import Counter, defaultdict
+
+import pandas as pd
 import pytest
 from apphelp import MAIN, button, seed_sample, texts
-from conftest import DATA
+from conftest import DATA, pair, write_jsonl
 from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats.proportion import proportion_confint
 from streamlit.testing.v1 import AppTest
+
+from reviewer.labeling import session
+from reviewer.store.connection import fetch_dicts
 
 
 @pytest.fixture
@@ -91,12 +100,73 @@ def test_revise_previous_pair_adds_a_revision(tokens, store):
     ]
 
 
-def test_skip_moves_on_and_the_pair_comes_back_last(tokens, store):
-    at = page({"token": tokens["Ana"]})
+def test_skip_moves_on_and_the_pair_comes_back_last(cli, tmp_path, store):
+    # A study of 4 pairs and one annotator, driven through the page: skip the first pair, label
+    # the 3 others, and the skipped one is on screen again, as the 4th and last.
+    rows = [pair(i) for i in range(1, 5)]
+    assert cli("import", write_jsonl(tmp_path / "four.jsonl", rows), "-s", "four").code == 0
+    (ana,) = cli("annotators", "add", "Ana", "-s", "four", "--json").json()
+    prompts = {r["id"]: r["prompt"] for r in rows}
+    at = page({"token": ana["token"]})
     skipped, _ = shown_view(store, "ana")
+    assert prompts[skipped] in texts(at)
     button(at, "Skip for now").click().run()
-    assert shown_view(store, "ana")[0] != skipped
     assert labels_of(store, "ana") == []
+    labeled = []
+    for done in range(3):
+        on_screen, _ = shown_view(store, "ana")
+        assert on_screen != skipped and prompts[on_screen] in texts(at)
+        assert f"{done} of 4 labeled" in at.get("progress")[0].proto.text
+        labeled.append(on_screen)
+        button(at, "Tie").click().run()
+        button(at, "Submit").click().run()
+    assert sorted(labeled) == sorted(set(prompts) - {skipped})
+    assert shown_view(store, "ana")[0] == skipped
+    assert prompts[skipped] in texts(at)
+    assert "3 of 4 labeled" in at.get("progress")[0].proto.text
+    assert [r[0] for r in labels_of(store, "ana")] == labeled
+
+
+def test_a_skipped_pair_is_shown_after_every_other_pair_of_the_queue(tokens, store):
+    """The labeling session (reviewer.labeling.session) on Ana's 84-pair queue: with the first
+    view skipped, labeling until the queue is empty shows every other pair in queue order, then
+    the skipped pair last, in the same orientation. Views are blind (no pair id), so pairs are
+    recognised by their prompt and responses, taken from the pairs file itself."""
+    with open(DATA / "support_pairs.jsonl", encoding="utf-8") as fh:
+        by_id = {r["id"]: r for r in map(json.loads, fh)}
+    queue = store.read(
+        lambda cur: fetch_dicts(
+            cur,
+            "SELECT pair_id, candidate_left FROM assignments WHERE study_id = 'demo' "
+            "AND annotator_id = 'ana' ORDER BY position",
+        )
+    )
+    assert len(queue) == 84
+
+    def content(pair_id: str, candidate_left: bool) -> tuple:
+        r = by_id[pair_id]
+        if candidate_left:
+            return (r["prompt"], r["candidate"], r["baseline"])
+        return (r["prompt"], r["baseline"], r["candidate"])
+
+    def shown(view) -> tuple:
+        return (view.prompt, view.response_1, view.response_2)
+
+    who = session.login(store, tokens["Ana"])
+    first = session.open_next(store, who)
+    assert shown(first) == content(queue[0]["pair_id"], queue[0]["candidate_left"])
+    seen = []
+    # Holding a cursor keeps the file open between the session's calls, as the app's lingering
+    # store does; otherwise each of the 168 calls opens and closes the database file.
+    with store.cursor():
+        while (view := session.open_next(store, who, skipped=[first.view_id])) is not None:
+            seen.append(shown(view))
+            assert session.submit(store, who, view.view_id, "tie")
+            assert len(seen) <= 84
+    expected = [content(q["pair_id"], q["candidate_left"]) for q in queue[1:] + queue[:1]]
+    assert seen == expected
+    assert seen[-1] == shown(first) and shown(first) not in seen[:-1]
+    assert session.progress(store, who).done == 84
 
 
 def test_second_annotator_sees_only_their_own_queue(tokens, store):
@@ -135,6 +205,111 @@ def test_admin_page_shows_progress_and_correct_agreement(tokens, store, monkeypa
     expected = cohen_kappa_score([maya[p] for p in shared], [jonas[p] for p in shared])
     assert agreement.iloc[0]["shared"] == 40
     assert agreement.iloc[0]["kappa"] == pytest.approx(round(expected, 3))
+    same = sum(maya[p] == jonas[p] for p in shared)
+    assert agreement.iloc[0]["agreement"] == pytest.approx(round(same / len(shared), 3))
+
+
+def test_admin_page_numbers_match_the_files_and_the_database(tokens, store, monkeypatch):
+    """Every number the admin page shows, against the pairs and labels files read here and
+    direct SQL on the study's DuckDB file (setup: 128 pairs, 80 imported labels by two
+    imported annotators, Ana and Bo added with queues)."""
+    monkeypatch.setenv("SIGNOFF_ADMIN_SECRET", "s3cret")
+    at = page({"admin": "s3cret"})
+    with open(DATA / "support_pairs.jsonl", encoding="utf-8") as fh:
+        stratum_of = {r["id"]: r["stratum"] for r in map(json.loads, fh)}
+    with open(DATA / "sample_labels.csv", newline="", encoding="utf-8") as fh:
+        csv_labels = list(csv.DictReader(fh))
+    votes = defaultdict(dict)  # pair -> annotator name -> preference
+    for row in csv_labels:
+        votes[row["pair_id"]][row["annotator"]] = row["preference"]
+    db = store.read(
+        lambda cur: {
+            "calibration": {
+                r["pair_id"]
+                for r in fetch_dicts(
+                    cur, "SELECT pair_id FROM pairs WHERE study_id = 'demo' AND in_calibration"
+                )
+            },
+            "queues": {
+                r["annotator_id"]: r
+                for r in fetch_dicts(
+                    cur,
+                    "SELECT annotator_id, count(*) AS assigned, "
+                    "count(*) FILTER (in_calibration) AS calibration "
+                    "FROM assignments WHERE study_id = 'demo' GROUP BY annotator_id",
+                )
+            },
+            "frozen": fetch_dicts(cur, "SELECT frozen_at FROM studies")[0]["frozen_at"],
+        }
+    )
+
+    # Overview metrics.
+    metrics = {m.label: m.value for m in at.metric}
+    calibration = db["calibration"]
+    two_or_more = sum(len(votes[p]) >= 2 for p in calibration)
+    assert len(stratum_of) == 128 and len(csv_labels) == 80 and len(calibration) == 40
+    assert metrics == {
+        "Pairs": str(len(stratum_of)),
+        "Labels": str(len(csv_labels)),
+        "Calibration pairs with 2+ labels": f"{two_or_more}/{len(calibration)}",
+        "Frozen": db["frozen"].strftime("%Y-%m-%d"),
+    }
+    assert two_or_more == 40
+
+    # Annotators. Queues: the 40 calibration pairs x 2 annotators each, plus the other
+    # 88 pairs x 1 label, dealt over Ana and Bo: (80 + 88) / 2 = 84 each, 40 of them calibration.
+    # Imported annotators have no queue: "assigned" is empty and "calibration" is their count.
+    people = {r["annotator"]: r for r in at.dataframe[0].value.to_dict("records")}
+    assert set(people) == {"Maya Chen (sample)", "Jonas Berg (sample)", "Ana", "Bo"}
+    for name in ("Maya Chen (sample)", "Jonas Berg (sample)"):
+        labeled = {p for p, by in votes.items() if name in by}
+        assert people[name]["role"] == "imported"
+        assert people[name]["labeled"] == len(labeled) == 40
+        assert pd.isna(people[name]["assigned"])
+        assert people[name]["calibration"] == str(len(labeled & calibration)) == "40"
+    for name, annotator_id in (("Ana", "ana"), ("Bo", "bo")):
+        queue = db["queues"][annotator_id]
+        assert (queue["assigned"], queue["calibration"]) == ((40 * 2 + 88) // 2, 40)
+        assert people[name]["role"] == "annotator"
+        assert people[name]["labeled"] == 0
+        assert people[name]["assigned"] == queue["assigned"]
+        assert people[name]["calibration"] == f"0/{queue['calibration']}"
+
+    # Progress by stratum: pairs in the file, pairs with a label in the labels file.
+    strata = {r["stratum"]: r for r in at.dataframe[1].value.to_dict("records")}
+    assert {s: r["pairs"] for s, r in strata.items()} == Counter(stratum_of.values())
+    assert {s: r["labeled pairs"] for s, r in strata.items()} == Counter(
+        stratum_of[p] for p in votes
+    )
+
+    # Report table: one outcome per pair, the majority of its labels; with two labels that
+    # disagree there is no majority, so a tie. Win rate = candidate / (candidate + baseline),
+    # with statsmodels' Wilson interval; the page rounds to 3 decimals.
+    outcome = {}
+    for p, by in votes.items():
+        prefs = list(by.values())
+        assert len(prefs) == 2
+        outcome[p] = prefs[0] if prefs[0] == prefs[1] else "tie"
+    report = {r["stratum"]: r for r in at.dataframe[3].value.to_dict("records")}
+    assert set(report) == {"overall", *stratum_of.values()}
+    for name, row in report.items():
+        mine = [o for p, o in outcome.items() if name in ("overall", stratum_of[p])]
+        counts = Counter(mine)
+        wins, decisive = counts["candidate"], counts["candidate"] + counts["baseline"]
+        low, high = proportion_confint(wins, decisive, alpha=0.05, method="wilson")
+        assert (row["candidate"], row["baseline"], row["tie"]) == (
+            counts["candidate"],
+            counts["baseline"],
+            counts["tie"],
+        )
+        assert row["win rate"] == pytest.approx(round(wins / decisive, 3))
+        assert (row["low"], row["high"]) == (
+            pytest.approx(round(low, 3)),
+            pytest.approx(round(high, 3)),
+        )
+    # The overall row, written out: 15 wins, 6 losses, 19 ties; 15/21 = 0.714.
+    assert (report["overall"]["candidate"], report["overall"]["baseline"]) == (15, 6)
+    assert report["overall"]["tie"] == 19 and report["overall"]["win rate"] == 0.714
 
 
 def test_admin_adds_annotators_and_shows_links(tokens, monkeypatch, store):

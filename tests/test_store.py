@@ -58,7 +58,6 @@ def test_file_is_released_between_operations(db_path):
 
 def test_twenty_threads_write_at_once(cli, db_path):
     from reviewer.store.labels import NewLabel, insert_labels
-    from reviewer.study import lifecycle as ops
 
     cli("import", DATA / "support_pairs.jsonl", "-s", "s")
     store = Store(db_path)
@@ -68,17 +67,24 @@ def test_twenty_threads_write_at_once(cli, db_path):
             for r in cur.execute("SELECT pair_id FROM pairs ORDER BY pair_id LIMIT 20").fetchall()
         ]
     )
+    assert len(ids) == 20
     errors = []
     barrier = threading.Barrier(20)
+    preferences = ("candidate", "baseline", "tie")
+
+    def written(i: int, k: int) -> tuple:
+        """What thread i stores in its k-th write (k = 0..4): every write is distinguishable."""
+        return (ids[i], f"a{i}", preferences[(i + k) % 3], f"thread {i} write {k}")
 
     def submit(i: int) -> None:
-        label = NewLabel(
-            ids[i], f"a{i}", "candidate", False, {}, None, None, True, None, None, "app"
-        )
         try:
             barrier.wait()
-            for _ in range(5):
-                store.write(lambda cur: insert_labels(cur, "s", [label]))
+            for k in range(5):
+                pair_id, who, preference, rationale = written(i, k)
+                label = NewLabel(
+                    pair_id, who, preference, False, {}, rationale, None, True, None, None, "app"
+                )
+                store.write(lambda cur, label=label: insert_labels(cur, "s", [label]))
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -90,11 +96,22 @@ def test_twenty_threads_write_at_once(cli, db_path):
     assert errors == []
     rows = store.read(
         lambda cur: cur.execute(
-            "SELECT count(*), count(DISTINCT annotator_id), max(revision) FROM labels"
-        ).fetchone()
+            "SELECT label_id, pair_id, annotator_id, preference, rationale, revision, source "
+            "FROM labels WHERE study_id = 's' ORDER BY annotator_id, revision"
+        ).fetchall()
     )
-    assert rows == (100, 20, 5)
-    assert ops  # the service module imports cleanly alongside threads
+    # 20 threads x 5 writes = 100 rows, one per write: none lost, none stored twice.
+    assert len(rows) == 100
+    assert len({r[0] for r in rows}) == 100  # distinct label ids
+    assert len({(r[2], r[5]) for r in rows}) == 100  # distinct (annotator, revision)
+    stored = {(r[1], r[2], r[3], r[4]) for r in rows}
+    assert stored == {written(i, k) for i in range(20) for k in range(5)}
+    # A thread's writes are sequential, so its k-th write is revision k + 1 of its own pair.
+    for i in range(20):
+        mine = [r for r in rows if r[2] == f"a{i}"]
+        assert [r[5] for r in mine] == [1, 2, 3, 4, 5]
+        assert [r[4] for r in mine] == [written(i, k)[3] for k in range(5)]
+        assert {r[1] for r in mine} == {ids[i]} and {r[6] for r in mine} == {"app"}
 
 
 HOLD = """
