@@ -1,0 +1,60 @@
+"""What a run judges and how: the pairs as the judge sees them, the judge (rubric, template and
+identity) and the run's settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from judge.consistency import CANDIDATE_FIRST
+from judge.identity import JudgeIdentity
+from judge.prompts import DEFAULT_TEMPLATE, PairText, render
+from judge.rubric import Rubric
+
+
+@dataclass(frozen=True)
+class PairInput:
+    """One pair as the judge sees it: the prompt as text and both outputs."""
+
+    pair_id: str
+    prompt: str
+    candidate: str
+    baseline: str
+    reference: str | None = None
+
+    def shown(self, presented: str) -> PairText:
+        first, second = (
+            (self.candidate, self.baseline)
+            if presented == CANDIDATE_FIRST
+            else (self.baseline, self.candidate)
+        )
+        return PairText(self.prompt, first, second, self.reference)
+
+
+@dataclass(frozen=True)
+class JudgeSpec:
+    """A judge: its rubric, its template, and the identity they and the provider make."""
+
+    rubric: Rubric
+    identity: JudgeIdentity
+    template: str = DEFAULT_TEMPLATE
+
+    def messages(self, pair: PairInput, presented: str) -> list[dict]:
+        return render(self.rubric, pair.shown(presented), self.template)
+
+
+@dataclass(frozen=True)
+class Settings:
+    concurrency: int = 16
+    requests_per_minute: float | None = None
+    tokens_per_minute: float | None = None
+    timeout: float = 60.0  # seconds per call
+    max_retries: int = 6  # per call, for rate limits, server errors and timeouts
+    parse_retries: int = 2  # extra calls when an answer is malformed or cut short
+    max_tokens: int = 1024
+    temperature: float = 0.0
+    max_cost: float | None = None  # USD; the run stops cleanly before it would pass this
+    seed: int = 0  # for backoff jitter
+    # Seconds between writes to the call log: what a kill -9 can lose (answers received in
+    # that window are paid again on resume). Writing after every answer instead took 24.5 s of
+    # CPU for 2,000 calls rather than 14.5 s, for the same wall time (bench/RESULTS.md).
+    flush_interval: float = 0.25
