@@ -3,11 +3,11 @@ identity) and the run's settings."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from judge.consistency import CANDIDATE_FIRST
 from judge.identity import JudgeIdentity
-from judge.prompts import DEFAULT_TEMPLATE, PairText, render
+from judge.prompts import DEFAULT_TEMPLATE, SYSTEM, PairText, render, template_hash
 from judge.rubric import Rubric
 
 
@@ -32,14 +32,35 @@ class PairInput:
 
 @dataclass(frozen=True)
 class JudgeSpec:
-    """A judge: its rubric, its template, and the identity they and the provider make."""
+    """A judge: what it sends (system prompt, template, rubric) to which provider and model with
+    which output-affecting parameters. Its identity is derived from exactly these, so the version
+    hash cannot drift from the calls."""
 
     rubric: Rubric
-    identity: JudgeIdentity
+    provider: str
+    model: str
+    params: dict = field(default_factory=dict)
     template: str = DEFAULT_TEMPLATE
+    system: str = SYSTEM
+    identity: JudgeIdentity = field(init=False)
+
+    def __post_init__(self) -> None:
+        identity = JudgeIdentity(
+            self.provider,
+            self.model,
+            self.rubric.content_hash(),
+            template_hash(self.template, self.system),
+            self.params,
+        )
+        object.__setattr__(self, "identity", identity)  # frozen: set once, here
+
+    @property
+    def prompt_text(self) -> str:
+        """The system prompt and the template as one text, as stored with the judge."""
+        return self.system + "\n\n" + self.template
 
     def messages(self, pair: PairInput, presented: str) -> list[dict]:
-        return render(self.rubric, pair.shown(presented), self.template)
+        return render(self.rubric, pair.shown(presented), self.template, self.system)
 
 
 @dataclass(frozen=True)
