@@ -25,6 +25,18 @@ class Call:
     cost_usd: float = 0.0
     latency_ms: float | None = None
     error: str | None = None
+    # The model the provider said answered: what "gpt-4o" meant that day. A cached row carries
+    # the one of the call whose answer it reuses.
+    served_model: str | None = None
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    """An earlier successful answer to the same call, and the model that gave it (None when
+    the call was logged before served models were)."""
+
+    text: str
+    served_model: str | None
 
 
 @dataclass(frozen=True)
@@ -40,8 +52,8 @@ class OrderVerdict:
 
 
 class CallLog(Protocol):
-    def cached(self, keys: Sequence[str]) -> dict[str, str]:
-        """Answer text of earlier successful calls, by cache key."""
+    def cached(self, keys: Sequence[str]) -> dict[str, CachedAnswer]:
+        """Earlier successful answers, by cache key."""
         ...
 
     def write(self, calls: list[Call], verdicts: list[OrderVerdict]) -> None:

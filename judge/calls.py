@@ -122,6 +122,7 @@ class Caller:
                 attempt, request=logged, response_text=response.text,
                 input_tokens=response.input_tokens, output_tokens=response.output_tokens,
                 cost_usd=cost, latency_ms=latency, error=settled.failure,
+                served_model=response.served_model,
             )
         )  # fmt: skip
         return settled

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from judge.budget import BudgetError, CostBudget
-from judge.call_log import Call, CallLog, LogWriter, OrderVerdict
+from judge.call_log import CachedAnswer, Call, CallLog, LogWriter, OrderVerdict
 from judge.calls import Caller
 from judge.consistency import CANDIDATE_FIRST
 from judge.estimate import CostEstimate, estimate, expected_output_tokens
@@ -29,6 +29,7 @@ from judge.verdict import JudgeOutput, ParseFailure, parse_answer, to_preference
 
 __all__ = [
     "BudgetError",
+    "CachedAnswer",
     "Call",
     "CallLog",
     "CostEstimate",
@@ -101,13 +102,18 @@ class Runner:
             else:
                 self._give_up(item, settled.failure or "", settled.parse)
 
-    def _from_cache(self, item: Item, text: str) -> bool:
+    def _from_cache(self, item: Item, hit: CachedAnswer) -> bool:
         try:
-            out = parse_answer(text, self.spec.rubric)
+            out = parse_answer(hit.text, self.spec.rubric)
         except ParseFailure:
             return False  # not a usable answer after all: ask again
         for pair, presented in item.targets:
-            self.writer.add_call(Call(item.key, pair.pair_id, presented, "cached", 0))
+            self.writer.add_call(
+                Call(
+                    item.key, pair.pair_id, presented, "cached", 0,
+                    served_model=hit.served_model,
+                )
+            )  # fmt: skip
         self._accept(item, out)
         self.summary.cached += len(item.targets)
         return True
