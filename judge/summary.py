@@ -46,14 +46,16 @@ class Summary:
         return self.flips / self.pairs_both_orders if self.pairs_both_orders else None
 
     def measure_orders(self, verdicts: Iterable[OrderVerdict]) -> None:
-        """Flips and first-position picks among the verdicts this run produced."""
-        verdicts = list(verdicts)
+        """Flips and first-position picks among this run's verdicts, on the pairs it judged in
+        both orders (as the report measures them)."""
         by_pair: dict[str, dict[str, str]] = {}
         for v in verdicts:
             by_pair.setdefault(v.pair_id, {})[v.presented] = v.preference
-        flips = [combine_orders(seen)[1] for seen in by_pair.values()]
-        self.pairs_both_orders = sum(f is not None for f in flips)
-        self.flips = sum(bool(f) for f in flips)
+        both = {p: c for p, seen in by_pair.items() if (c := combine_orders(seen)) is not None}
+        self.pairs_both_orders = len(both)
+        self.flips = sum(bool(flip) for _, flip in both.values())
         self.first_position_rate = first_position_rate(
-            (v.presented, v.preference) for v in verdicts
+            (presented, preference)
+            for pair_id in both
+            for presented, preference in by_pair[pair_id].items()
         )
