@@ -6,20 +6,29 @@ from collections.abc import Iterable
 
 CANDIDATE_FIRST, BASELINE_FIRST = "candidate_first", "baseline_first"
 ORDERS = (CANDIDATE_FIRST, BASELINE_FIRST)
+UNKNOWN = "unknown"  # an imported verdict whose order was not recorded
 
 
-def combine_orders(seen: dict[str, str]) -> tuple[str, bool | None]:
-    """The pair's outcome from its verdicts by order, and whether the two orders disagreed
-    (None when only one order is known). Disagreeing orders make a tie (MT-Bench's rule: a
-    verdict that does not survive swapping the responses is no preference).
+def combine_orders(seen: dict[str, str]) -> tuple[str, bool | None] | None:
+    """The pair's outcome from its verdicts by order, and whether the two orders disagreed.
+    Disagreeing orders make a tie (MT-Bench's rule: a verdict that does not survive swapping
+    the responses is no preference).
+
+    None when only one order was judged (a run cut short): a lone verdict may be the judge's
+    position bias, so it decides nothing. A verdict imported with its order unknown is the
+    other tool's final word on the pair and stands alone (flip None: not measured).
 
     >>> combine_orders({"candidate_first": "candidate", "baseline_first": "baseline"})
     ('tie', True)
+    >>> combine_orders({"candidate_first": "candidate"}) is None
+    True
     """
     if CANDIDATE_FIRST in seen and BASELINE_FIRST in seen:
         a, b = seen[CANDIDATE_FIRST], seen[BASELINE_FIRST]
         return (a if a == b else "tie"), a != b
-    return next(iter(seen.values())), None
+    if UNKNOWN in seen:
+        return seen[UNKNOWN], None
+    return None
 
 
 def first_position_rate(verdicts: Iterable[tuple[str, str]]) -> float | None:

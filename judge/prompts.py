@@ -53,7 +53,9 @@ class PairText:
     reference: str | None = None
 
 
-def render(rubric: Rubric, pair: PairText, template: str = DEFAULT_TEMPLATE) -> list[dict]:
+def render(
+    rubric: Rubric, pair: PairText, template: str = DEFAULT_TEMPLATE, system: str = SYSTEM
+) -> list[dict]:
     """Chat messages (system + user) asking the judge about one ordered pair."""
     criteria = "".join(
         f"- {c.name}: {c.description}"
@@ -81,4 +83,4 @@ def render(rubric: Rubric, pair: PairText, template: str = DEFAULT_TEMPLATE) -> 
         if rubric.criteria
         else "(an empty list: this rubric has no criteria)",
     )
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]

@@ -61,6 +61,9 @@ class Script:
     hold_after: int | None = None  # requests after this many are held, never answered
     ranking: dict[str, float] = field(default_factory=dict)  # for policy "rank"
     seed: int = 0
+    # Model asked for -> model the reply names, as providers resolve an alias to a dated
+    # snapshot ("gpt-x" -> "gpt-x-2026-01-01"); a model not listed is echoed back.
+    served: dict[str, str] = field(default_factory=dict)
 
 
 class LLMServer:
@@ -173,14 +176,12 @@ class _Handler(BaseHTTPRequestHandler):
         usage_in = sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) // 4
         usage_in += len(str(body.get("system", ""))) // 4
         usage_out = max(1, len(text) // 4)
-        if api == "openai":
-            payload = _openai_reply(
-                body, text, answer if fault == "ok" else None, stop, usage_in, usage_out
-            )
-        else:
-            payload = _anthropic_reply(
-                body, text, answer if fault == "ok" else None, stop, usage_in, usage_out
-            )
+        asked = body.get("model", "test")
+        reply = _openai_reply if api == "openai" else _anthropic_reply
+        payload = reply(
+            body, script.served.get(asked, asked), text, answer if fault == "ok" else None,
+            stop, usage_in, usage_out,
+        )  # fmt: skip
         if self._send(200, payload, {}):
             with server._lock:
                 server.billed += 1
@@ -243,7 +244,7 @@ def _judge(body: dict, script: Script) -> tuple[str, dict]:
 
 
 def _openai_reply(
-    body: dict, text: str, answer: dict | None, stop: str, n_in: int, n_out: int
+    body: dict, model: str, text: str, answer: dict | None, stop: str, n_in: int, n_out: int
 ) -> dict:
     message: dict = {"role": "assistant", "content": text}
     if body.get("tools") and answer is not None:
@@ -264,14 +265,14 @@ def _openai_reply(
         "id": "chatcmpl-test",
         "object": "chat.completion",
         "created": int(time.time()),
-        "model": body.get("model", "test"),
+        "model": model,
         "choices": [{"index": 0, "message": message, "finish_reason": stop, "logprobs": None}],
         "usage": {"prompt_tokens": n_in, "completion_tokens": n_out, "total_tokens": n_in + n_out},
     }
 
 
 def _anthropic_reply(
-    body: dict, text: str, answer: dict | None, stop: str, n_in: int, n_out: int
+    body: dict, model: str, text: str, answer: dict | None, stop: str, n_in: int, n_out: int
 ) -> dict:
     content: list[dict] = [{"type": "text", "text": text}]
     reason = "end_turn" if stop == "stop" else "max_tokens"
@@ -284,7 +285,7 @@ def _anthropic_reply(
         "id": "msg_test",
         "type": "message",
         "role": "assistant",
-        "model": body.get("model", "test"),
+        "model": model,
         "content": content,
         "stop_reason": reason,
         "stop_sequence": None,

@@ -54,6 +54,7 @@ def test_each_provider_and_mode_returns_a_valid_verdict(llm, keys, provider, mod
     assert [c.criterion for c in out.criteria] == ["correctness"]
     assert response.input_tokens > 100 and response.output_tokens > 0
     assert not response.truncated
+    assert response.served_model == "judge-model"  # the server names the model it ran
     body = llm.bodies[-1]
     assert body["model"] == "judge-model" and body["max_tokens"] == 512
     if "response_format" in sent:

@@ -284,6 +284,49 @@ def test_anthropic_run_and_the_report_reads_the_judge(
     assert (win["candidate"], win["baseline"], win["tie"]) == (N // 3, N // 3, N // 3)
 
 
+@pytest.mark.parametrize(
+    ("provider", "asked", "served"),
+    [
+        ("openai-compatible", "gpt-x", "gpt-x-2026-01-01"),
+        ("anthropic", "claude-x", "claude-x-20260101"),
+    ],
+)
+def test_the_served_model_is_logged_and_a_cached_call_keeps_it(
+    cli, study, llm, rubric_file, db_path, monkeypatch, provider, asked, served
+):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    args = judge_args(llm, rubric_file, "--json")
+    args[args.index("openai-compatible")] = provider
+    args[args.index("m")] = asked
+    if provider == "anthropic":
+        args[args.index(llm.openai_url)] = llm.anthropic_url
+    llm.reset(Script(served={asked: served}, faults=["500"]))
+    assert cli(*args).code == 0
+    assert {b["model"] for b in llm.bodies} == {asked}
+    log = calls(db_path)
+    assert [c["outcome"] for c in log].count("ok") == 2 * N
+    assert {c["served_model"] for c in log if c["outcome"] == "ok"} == {served}
+    assert [c["served_model"] for c in log if c["outcome"] == "error"] == [None]  # no reply
+    # The alias now points elsewhere, but the cached answers came from the first snapshot.
+    llm.reset(Script(served={asked: "a-newer-snapshot"}))
+    assert cli(*args).json()["cached"] == 2 * N and llm.requests == 0
+    cached = [c for c in calls(db_path) if c["outcome"] == "cached"]
+    assert len(cached) == 2 * N and {c["served_model"] for c in cached} == {served}
+
+
+def test_a_cached_call_from_before_served_models_were_logged_has_none(
+    cli, study, llm, rubric_file, db_path
+):
+    llm.reset(Script(served={"m": "m-2026-01-01"}))
+    assert cli(*judge_args(llm, rubric_file)).code == 0
+    Store(db_path).write(  # as the rows of a run made before the migration
+        lambda cur: cur.execute("UPDATE judge_calls SET served_model = NULL")
+    )
+    assert cli(*judge_args(llm, rubric_file, "--json")).json()["cached"] == 2 * N
+    cached = [c for c in calls(db_path) if c["outcome"] == "cached"]
+    assert len(cached) == 2 * N and {c["served_model"] for c in cached} == {None}
+
+
 def test_requests_per_minute_limit_holds_in_every_window(monkeypatch):
     import asyncio
 

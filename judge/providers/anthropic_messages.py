@@ -59,4 +59,5 @@ class AnthropicMessages(SdkProvider):
             input_tokens=reply.usage.input_tokens,
             output_tokens=reply.usage.output_tokens,
             truncated=reply.stop_reason == "max_tokens",
+            served_model=reply.model or None,
         )

@@ -30,6 +30,7 @@ class Response:
     input_tokens: int
     output_tokens: int
     truncated: bool  # stopped at max_tokens
+    served_model: str | None  # the model the provider says answered, e.g. a dated snapshot
 
 
 class ProviderError(Exception):

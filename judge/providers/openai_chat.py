@@ -77,6 +77,7 @@ class OpenAIChat(SdkProvider):
             input_tokens=usage.prompt_tokens if usage else 0,
             output_tokens=usage.completion_tokens if usage else 0,
             truncated=choice.finish_reason == "length",
+            served_model=reply.model or None,
         )
 
 

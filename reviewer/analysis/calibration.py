@@ -54,6 +54,10 @@ class CalibrationOut(BaseModel):
     usable: int = Field(description="Pairs with a human label and a judge verdict in both orders.")
     without_labels: int
     without_verdict: int = Field(description="Pairs the judge has not answered in both orders.")
+    one_order_only: int = Field(
+        description="Of those, pairs judged in one order only (a run cut short): left out like "
+        "the rest, since a lone verdict may be the judge's position bias."
+    )
     vs_humans_with_ties: dict[str, Interval]
     vs_humans_without_ties: dict[str, Interval]
     vs_majority: dict[str, Interval]
@@ -113,6 +117,7 @@ def calibrate(
         usable=len(usable),
         without_labels=sum(1 for i in pair_ids if i not in human),
         without_verdict=len(pair_ids) - len(both_orders),
+        one_order_only=len(pair_ids & judged.one_order_only),
         **versus,
         decisive_agreement=wilson(sum(judge[i] == decided[i] for i in decisive), len(decisive)),
         split_skipped=len(usable) - len(decided),

@@ -2,7 +2,7 @@
 
 The report and the judge calibration read items the same way: an item's human labels go by
 strict majority (a split is a tie), and a judge's two orders go by `combine_orders` (a verdict
-that flips with the order is a tie).
+that flips with the order is a tie; an item judged in one order only has no outcome).
 """
 
 from __future__ import annotations
@@ -78,7 +78,8 @@ class JudgeOutcomes:
     overall: dict[str, str]  # item -> outcome over both orders
     criteria: dict[str, dict[str, str]]  # criterion -> item -> outcome over both orders
     flips: dict[str, bool]  # items judged in both orders -> did the order change the verdict
-    first_position_rate: float | None
+    first_position_rate: float | None  # over the items with an outcome
+    one_order_only: frozenset[str]  # items judged in one order only: no outcome
 
     @property
     def flip_rate(self) -> float | None:
@@ -86,7 +87,10 @@ class JudgeOutcomes:
 
 
 def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
-    """One judge's verdict rows (pair_id, presented, preference, criteria_json) by item."""
+    """One judge's verdict rows (pair_id, presented, preference, criteria_json) by item.
+
+    An item judged in one order only (a run cut short) is counted in `one_order_only` and left
+    out of everything else: its lone verdict may be the judge's position bias."""
     overall: dict[str, dict[str, str]] = defaultdict(dict)
     criteria: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
     for v in verdicts:
@@ -95,14 +99,20 @@ def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
             if (c := _value(value)) is not None:
                 criteria[name][v["pair_id"]][v["presented"]] = c
     combined = {item: combine_orders(seen) for item, seen in overall.items()}
+    counted = {item: c for item, c in combined.items() if c is not None}
     return JudgeOutcomes(
-        overall={item: outcome for item, (outcome, _) in combined.items()},
+        overall={item: outcome for item, (outcome, _) in counted.items()},
         criteria={
-            name: {item: combine_orders(seen)[0] for item, seen in items.items()}
+            name: {
+                item: c[0]
+                for item, seen in items.items()
+                if item in counted and (c := combine_orders(seen)) is not None
+            }
             for name, items in criteria.items()
         },
-        flips={item: flip for item, (_, flip) in combined.items() if flip is not None},
+        flips={item: flip for item, (_, flip) in counted.items() if flip is not None},
         first_position_rate=first_position_rate(
-            (v["presented"], v["preference"]) for v in verdicts
+            (v["presented"], v["preference"]) for v in verdicts if v["pair_id"] in counted
         ),
+        one_order_only=frozenset(item for item, c in combined.items() if c is None),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from judge.runner import Call, OrderVerdict
+from judge.runner import CachedAnswer, Call, OrderVerdict
 from reviewer.store import Store
 from reviewer.store import judge_calls as judge_sql
 from reviewer.store.connection import Cursor
@@ -16,7 +16,7 @@ class StoreCallLog:
     def __init__(self, store: Store, study_id: str, judge_id: str):
         self.store, self.study_id, self.judge_id = store, study_id, judge_id
 
-    def cached(self, keys: Sequence[str]) -> dict[str, str]:
+    def cached(self, keys: Sequence[str]) -> dict[str, CachedAnswer]:
         return self.store.read(lambda cur: judge_sql.cached_answers(cur, keys))
 
     def write(self, calls: list[Call], verdicts: list[OrderVerdict]) -> None:

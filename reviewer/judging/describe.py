@@ -46,7 +46,8 @@ def _describe_part(m: CalibrationOut) -> list[str]:
     rate = lambda x: "n/a" if x is None else f"{x:.0%}"  # noqa: E731
     lines = [
         f"{m.part} part: {m.pairs} pairs, {m.usable} usable ({m.without_labels} without human "
-        f"labels, {m.without_verdict} without a verdict in both orders)",
+        f"labels, {m.without_verdict} without a verdict in both orders, {m.one_order_only} of "
+        "them judged in one order only)",
         f"  agreement with the human majority on decisive pairs: {_fmt(m.decisive_agreement)}",
         f"  judge vs the human majority: agreement {_fmt(m.vs_majority['agreement'])}, kappa "
         f"{_fmt(m.vs_majority['kappa'])}; without ties: agreement "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from judge import JudgeIdentity, load_rubric, template_hash
+from judge import DEFAULT_TEMPLATE, load_rubric
 from judge.pricing import DEFAULT_PRICES, Price, PricesError, load_prices
 from judge.providers import ProviderSetupError, resolve_mode
 from judge.rubric import RubricError
@@ -30,6 +30,7 @@ class JudgeOptions:
     name: str | None = None
     prices_path: Path | None = None
     settings: Settings = field(default_factory=Settings)
+    template: str = DEFAULT_TEMPLATE  # placeholders as in judge.prompts.DEFAULT_TEMPLATE
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,10 @@ def prepare(options: JudgeOptions) -> PreparedJudge:
     }
     if options.provider == "openai-compatible":
         params["base_url"] = options.base_url  # the server is part of who the judge is
-    identity = JudgeIdentity(
-        options.provider, options.model, rubric.content_hash(), template_hash(), params
-    )
-    version = identity.version_hash()
+    spec = JudgeSpec(rubric, options.provider, options.model, params, options.template)
     return PreparedJudge(
-        judge_id=f"judge:{version[:16]}",
+        judge_id=f"judge:{spec.identity.version_hash()[:16]}",
         name=options.name or options.model,
-        spec=JudgeSpec(rubric, identity),
+        spec=spec,
         price=prices.for_model(options.model),
     )

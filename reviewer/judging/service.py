@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from judge.prompts import DEFAULT_TEMPLATE, SYSTEM
 from judge.providers import ProviderSetupError, make_provider
 from judge.runner import BudgetError, CostEstimate, RunProgress, Summary, estimate, run_judge
 from reviewer.analysis.calibration import CalibrationOut, GateOut, decide_gate
@@ -60,7 +59,7 @@ def run(
     except ProviderSetupError as exc:
         raise SignoffError(str(exc)) from None
 
-    store.write(lambda cur: _register(cur, judge, options))
+    store.write(lambda cur: _register(cur, judge))
     log = StoreCallLog(store, study_id, judge.judge_id)
     try:
         summary = run_judge(
@@ -87,18 +86,19 @@ def run(
     return judge, summary
 
 
-def _register(cur: Cursor, judge: PreparedJudge, options: JudgeOptions) -> None:
-    """Record the judge version (what it is and what it sends) before its first call."""
+def _register(cur: Cursor, judge: PreparedJudge) -> None:
+    """Record the judge version (what it is and what it sends) before its first call: the
+    stored template is the text the calls render, the one its version hash covers."""
     judge_sql.ensure_judge(
         cur,
         judge.judge_id,
         {
             "name": judge.name,
-            "provider": options.provider,
-            "model": options.model,
+            "provider": judge.spec.provider,
+            "model": judge.spec.model,
             "params": judge.spec.identity.output_params(),
             "rubric": judge.spec.rubric.model_dump(mode="json"),
-            "template": SYSTEM + "\n\n" + DEFAULT_TEMPLATE,
+            "template": judge.spec.prompt_text,
             "version_hash": judge.spec.identity.version_hash(),
         },
     )

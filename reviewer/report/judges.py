@@ -80,6 +80,38 @@ def _bias_corrected(
     )
 
 
+def _versus_humans(
+    outcomes: dict[str, str],
+    humans: list[Rating],
+    human_items: dict[str, list[str]],
+    cfg: StudyConfig,
+    resamples: int,
+) -> dict:
+    """The judge against each human label and against the human majority."""
+    with_ties = judge_vs_humans(outcomes, humans, True, resamples, cfg.seed)
+    without = judge_vs_humans(outcomes, humans, False, resamples, cfg.seed)
+    decided = majorities(human_items, (i for i in human_items if i in outcomes))
+    split = sum(1 for i in human_items if i in outcomes and i not in decided)
+    majority = judge_vs_humans(
+        {i: outcomes[i] for i in decided},
+        [Rating(i, "majority", o) for i, o in decided.items()],
+        True,
+        0,
+        cfg.seed,
+    )
+    return {
+        "vs_humans_with_ties": agreement_kappa(with_ties),
+        "vs_humans_without_ties": agreement_kappa(without),
+        "vs_majority": {
+            "agreement": finite(majority[0].value),
+            "kappa": finite(majority[1].value),
+            "items": majority[0].n,
+            "split_skipped": split,
+        },
+        "confusion": confusion(decided, outcomes),
+    }
+
+
 def judges_out(
     rows: list[dict],
     humans: list[Rating],
@@ -89,6 +121,8 @@ def judges_out(
     resamples: int,
     gates: dict[str, JudgeGate],
 ) -> list[JudgeOut]:
+    """Each judge version's section; an item counts for a judge only once judged in both
+    orders (`judge_outcomes`), the others are only counted."""
     by_judge: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_judge[row["judge_id"]].append(row)  # two versions of a judge may share a name
@@ -107,17 +141,6 @@ def judges_out(
             for name, items in judged.criteria.items()
             if name in study_criteria and name not in gate.human_only_criteria
         }
-        with_ties = judge_vs_humans(outcomes, humans, True, resamples, cfg.seed)
-        without = judge_vs_humans(outcomes, humans, False, resamples, cfg.seed)
-        decided = majorities(human_items, (i for i in human_items if i in outcomes))
-        split = sum(1 for i in human_items if i in outcomes and i not in decided)
-        majority = judge_vs_humans(
-            {i: outcomes[i] for i in decided},
-            [Rating(i, "majority", o) for i, o in decided.items()],
-            True,
-            0,
-            cfg.seed,
-        )
         out.append(
             JudgeOut(
                 name=first_row["judge"],
@@ -126,15 +149,8 @@ def judges_out(
                 model=first_row["model"],
                 version_hash=first_row["version_hash"],
                 result=side_result(outcomes, criteria, strata, cfg),
-                vs_humans_with_ties=agreement_kappa(with_ties),
-                vs_humans_without_ties=agreement_kappa(without),
-                vs_majority={
-                    "agreement": finite(majority[0].value),
-                    "kappa": finite(majority[1].value),
-                    "items": majority[0].n,
-                    "split_skipped": split,
-                },
-                confusion=confusion(decided, outcomes),
+                one_order_only=len(judged.one_order_only),
+                **_versus_humans(outcomes, humans, human_items, cfg, resamples),
                 flip_rate=judged.flip_rate,
                 first_position_rate=judged.first_position_rate,
                 gate=gate,

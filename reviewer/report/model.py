@@ -119,7 +119,16 @@ class JudgeOut(BaseModel):
     provider: str
     model: str | None
     version_hash: str
-    result: SideResult
+    result: SideResult = Field(
+        description="Win rates over the items judged in both orders (or imported with their "
+        "order unknown); items judged in one order only are left out, see one_order_only."
+    )
+    one_order_only: int = Field(
+        description="Items judged in one order only (a run cut short): a lone verdict may be "
+        "the judge's position bias, so they are left out of every statistic of this judge "
+        "(win rates, agreement, confusion, bias-corrected estimate); run the judge again to "
+        "complete them."
+    )
     vs_humans_with_ties: dict[str, Interval]
     vs_humans_without_ties: dict[str, Interval]
     vs_majority: dict[str, float | int | None] = Field(
@@ -132,7 +141,8 @@ class JudgeOut(BaseModel):
         "verdict changed with the order (counted as ties)."
     )
     first_position_rate: float | None = Field(
-        description="Share of decisive verdicts that preferred the response shown first."
+        description="Share of decisive verdicts that preferred the response shown first, on "
+        "items judged in both orders."
     )
     gate: JudgeGate
     bias_corrected: BiasCorrected | None = Field(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from judge.runner import Call, OrderVerdict
+from judge.runner import CachedAnswer, Call, OrderVerdict
 from reviewer.store.connection import Cursor
 
 
@@ -29,17 +29,20 @@ def ensure_judge(cur: Cursor, judge_id: str, row: dict[str, Any]) -> None:
     )
 
 
-def cached_answers(cur: Cursor, keys: Sequence[str]) -> dict[str, str]:
+def cached_answers(cur: Cursor, keys: Sequence[str]) -> dict[str, CachedAnswer]:
     """The first successful answer stored for each key (in any study: same messages, same
-    model and parameters, same answer)."""
+    model and parameters, same answer), with the model that served it. One row per key, not
+    `arg_min` per column: that skips NULLs and could pair one call's text with another's model.
+    """
     if not keys:
         return {}
     cur.execute(
-        "SELECT cache_key, arg_min(response_text, call_id) FROM judge_calls "
-        "WHERE outcome = 'ok' AND cache_key IN (SELECT unnest(?::VARCHAR[])) GROUP BY cache_key",
+        "SELECT cache_key, response_text, served_model FROM judge_calls "
+        "WHERE outcome = 'ok' AND cache_key IN (SELECT unnest(?::VARCHAR[])) "
+        "QUALIFY row_number() OVER (PARTITION BY cache_key ORDER BY call_id) = 1",
         [list(keys)],
     )
-    return dict(cur.fetchall())
+    return {key: CachedAnswer(text, served) for key, text, served in cur.fetchall()}
 
 
 def append_calls(cur: Cursor, study_id: str, judge_id: str, calls: list[Call]) -> None:
@@ -63,15 +66,16 @@ def append_calls(cur: Cursor, study_id: str, judge_id: str, calls: list[Call]) -
             "cost_usd": pa.array([c.cost_usd for c in calls], pa.float64()),
             "latency_ms": pa.array([c.latency_ms for c in calls], pa.float64()),
             "error": pa.array([c.error for c in calls], pa.string()),
+            "served_model": pa.array([c.served_model for c in calls], pa.string()),
         }
     )
     cur.register("new_calls", table)
     cur.execute(
         "INSERT INTO judge_calls (study_id, judge_id, pair_id, presented, cache_key, outcome,"
         " attempt, request_json, response_text, input_tokens, output_tokens, cost_usd,"
-        " latency_ms, error, created_at) SELECT ?, ?, pair_id, presented, cache_key, outcome,"
-        " attempt, request_json, response_text, input_tokens, output_tokens, cost_usd,"
-        " latency_ms, error, now() FROM new_calls",
+        " latency_ms, error, served_model, created_at) SELECT ?, ?, pair_id, presented,"
+        " cache_key, outcome, attempt, request_json, response_text, input_tokens, output_tokens,"
+        " cost_usd, latency_ms, error, served_model, now() FROM new_calls",
         [study_id, judge_id],
     )
     cur.unregister("new_calls")

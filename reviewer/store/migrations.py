@@ -204,6 +204,14 @@ def m004_calibrations(cur: Any) -> None:
     )
 
 
+@migration
+def m005_judge_calls_served_model(cur: Any) -> None:
+    # The model the provider said answered each call ("gpt-4o" is a moving alias; the reply
+    # names the dated snapshot). A cached row carries the one of the call it reuses; rows
+    # logged before this migration have none.
+    cur.execute("ALTER TABLE judge_calls ADD COLUMN served_model VARCHAR")
+
+
 def apply_migrations(conn: Any) -> list[str]:
     """Apply every migration not yet recorded; return the names applied now."""
     conn.execute(

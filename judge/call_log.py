@@ -1,0 +1,118 @@
+"""The call log a run writes to (which is also its cache): its rows, the interface a store
+implements, and the background writer that hands rows over in batches."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Call:
+    """One row of the call log. `outcome` is ok, cached, parse_failure or error."""
+
+    cache_key: str
+    pair_id: str
+    presented: str
+    outcome: str
+    attempt: int
+    request: dict | None = None
+    response_text: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float | None = None
+    error: str | None = None
+    # The model the provider said answered: what "gpt-4o" meant that day. A cached row carries
+    # the one of the call whose answer it reuses.
+    served_model: str | None = None
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    """An earlier successful answer to the same call, and the model that gave it (None when
+    the call was logged before served models were)."""
+
+    text: str
+    served_model: str | None
+
+
+@dataclass(frozen=True)
+class OrderVerdict:
+    """The judge's verdict on one pair shown in one order, in candidate/baseline terms."""
+
+    pair_id: str
+    presented: str
+    preference: str
+    criteria: dict[str, str]
+    rationale: str
+    call_key: str
+
+
+class CallLog(Protocol):
+    def cached(self, keys: Sequence[str]) -> dict[str, CachedAnswer]:
+        """Earlier successful answers, by cache key."""
+        ...
+
+    def write(self, calls: list[Call], verdicts: list[OrderVerdict]) -> None:
+        """Persist calls and verdicts (one transaction)."""
+        ...
+
+
+class LogWriter:
+    """Collects calls and verdicts as they happen and writes them from a background task at
+    most every `interval` seconds, so answers never wait on the database."""
+
+    def __init__(self, log: CallLog, interval: float):
+        self.log, self.interval = log, interval
+        self._calls: list[Call] = []
+        self._verdicts: list[OrderVerdict] = []
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._task: asyncio.Task | None = None
+
+    def add_call(self, call: Call) -> None:
+        self._calls.append(call)
+        self._wake.set()
+
+    def add_verdicts(self, verdicts: list[OrderVerdict]) -> None:
+        self._verdicts += verdicts
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop())
+
+    async def close(self) -> None:
+        """Write what is pending and stop."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+
+    def abort(self) -> None:
+        """Stop at once, writing what is pending here: whatever arrived is kept, even on
+        Ctrl-C."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            calls, verdicts = self._take()
+            if calls or verdicts:
+                self.log.write(calls, verdicts)
+
+    async def _loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            calls, verdicts = self._take()
+            if calls or verdicts:
+                await asyncio.to_thread(self.log.write, calls, verdicts)
+            if self._closing and not (self._calls or self._verdicts):
+                return
+            if not self._closing:
+                await asyncio.sleep(self.interval)
+
+    def _take(self) -> tuple[list[Call], list[OrderVerdict]]:
+        calls, verdicts = self._calls, self._verdicts
+        self._calls, self._verdicts = [], []
+        return calls, verdicts

@@ -1,0 +1,136 @@
+"""One judge call, tried until it settles: rate limits and the budget before each attempt,
+backoff after a transient failure, a fresh attempt after a malformed or cut-short answer, and
+every attempt logged."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from judge.budget import CostBudget
+from judge.call_log import Call
+from judge.limits import MinuteBudget, backoff_delay
+from judge.plan import Item, input_tokens
+from judge.providers import Provider, ProviderError, Request, Response
+from judge.spec import JudgeSpec, Settings
+from judge.summary import Summary
+from judge.verdict import JudgeOutput, ParseFailure, answer_schema, parse_answer
+
+
+@dataclass(frozen=True)
+class Settled:
+    """How a call ended: with a parsed answer, or given up for `failure`."""
+
+    output: JudgeOutput | None = None
+    failure: str | None = None
+    parse: bool = False  # the answers were malformed (rather than the provider failing)
+
+
+class Caller:
+    """Makes the calls of one run; counts them, their tokens and cost in the run's summary."""
+
+    def __init__(
+        self,
+        spec: JudgeSpec,
+        provider: Provider,
+        settings: Settings,
+        budget: CostBudget,
+        summary: Summary,
+        record: Callable[[Call], None],
+    ):
+        self.spec, self.provider, self.settings, self.budget = spec, provider, settings, budget
+        self.summary, self._record = summary, record
+        self.schema = answer_schema(spec.rubric)
+        self._rng = random.Random(settings.seed)
+        rpm, tpm = settings.requests_per_minute, settings.tokens_per_minute
+        self._rpm = MinuteBudget(rpm) if rpm else None
+        self._tpm = MinuteBudget(tpm) if tpm else None
+
+    async def judge(self, item: Item) -> Settled | None:
+        """The call's end; None when the run stopped (budget, a fatal error) before it."""
+        s, cfg = self.summary, self.settings
+        request = Request(item.messages, self.schema, cfg.max_tokens, cfg.temperature, cfg.timeout)
+        tokens_in = input_tokens(item.messages)
+        transport_failures = parse_failures = attempt = 0
+        while s.stopped is None:
+            reserved = self.budget.reserve(tokens_in, s.cost_usd)
+            if reserved is None:
+                s.stopped = f"budget of ${cfg.max_cost:.2f} reached"
+                return None
+            if self._rpm:
+                await self._rpm.acquire(1)
+            if self._tpm:
+                await self._tpm.acquire(tokens_in + cfg.max_tokens)
+            attempt += 1
+            s.calls += 1
+            s.retries += attempt > 1
+            result = await self._attempt(item, request, attempt, reserved)
+            if isinstance(result, ProviderError):
+                if result.fatal:
+                    s.stopped = f"the provider refused the run: {result}"
+                elif result.retry and transport_failures < cfg.max_retries:
+                    transport_failures += 1
+                    await asyncio.sleep(
+                        backoff_delay(transport_failures, result.retry_after, self._rng)
+                    )
+                    continue
+                return Settled(failure=str(result))
+            if result.output is not None:
+                return result
+            if parse_failures < cfg.parse_retries:
+                parse_failures += 1
+                continue
+            return Settled(failure=f"unparseable answer ({result.failure})", parse=True)
+        return None
+
+    async def _attempt(
+        self, item: Item, request: Request, attempt: int, reserved: float
+    ) -> Settled | ProviderError:
+        """Send once and log it: the parsed answer, why it did not parse, or the error."""
+        pair_id, presented = item.targets[0][0].pair_id, item.targets[0][1]
+        logged = None
+        if attempt == 1:
+            logged = {"messages": item.messages, "params": self.spec.identity.output_params()}
+        t0 = time.perf_counter()
+        try:
+            response = await asyncio.wait_for(
+                self.provider.complete(request), self.settings.timeout + 5
+            )
+        except (ProviderError, TimeoutError) as exc:
+            self.budget.release(reserved)
+            error = exc if isinstance(exc, ProviderError) else ProviderError("timeout", retry=True)
+            self._record(
+                Call(
+                    item.key, pair_id, presented, "error", attempt, request=logged,
+                    latency_ms=(time.perf_counter() - t0) * 1000, error=str(error),
+                )
+            )  # fmt: skip
+            return error
+        latency = (time.perf_counter() - t0) * 1000
+        self.budget.release(reserved)
+        cost = self.budget.cost(response.input_tokens, response.output_tokens)
+        self.summary.cost_usd += cost
+        self.summary.input_tokens += response.input_tokens
+        self.summary.output_tokens += response.output_tokens
+        settled = self._parse(response)
+        self._record(
+            Call(
+                item.key, pair_id, presented, "ok" if settled.output else "parse_failure",
+                attempt, request=logged, response_text=response.text,
+                input_tokens=response.input_tokens, output_tokens=response.output_tokens,
+                cost_usd=cost, latency_ms=latency, error=settled.failure,
+                served_model=response.served_model,
+            )
+        )  # fmt: skip
+        return settled
+
+    def _parse(self, response: Response) -> Settled:
+        try:
+            if response.truncated:
+                raise ParseFailure(f"answer cut at max_tokens={self.settings.max_tokens}")
+            return Settled(output=parse_answer(response.text, self.spec.rubric))
+        except ParseFailure as exc:
+            return Settled(failure=str(exc), parse=True)
