@@ -119,6 +119,8 @@ def test_a_run_cut_short_counts_one_order_pairs_apart_in_the_report(
     ppi = j["bias_corrected"]
     assert (ppi["labeled"], ppi["unlabeled"]) == (3, 4)
     assert j["flip_rate"] == 0 and j["first_position_rate"] == 0.5
+    md = cli("report", "-s", "s", "--format", "md", "--resamples", "50").out
+    assert "| items judged in one order only (left out of every figure) | 5 |" in md
     # Running again completes the missing orders: every pair counts, none is left alone.
     judge(cli, llm, rubric_file, [])
     overall, _, lone = stored_outcomes(db_path)

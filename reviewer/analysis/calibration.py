@@ -55,6 +55,7 @@ class CalibrationOut(BaseModel):
     without_labels: int
     without_verdict: int = Field(description="Pairs the judge has not answered in both orders.")
     one_order_only: int = Field(
+        0,
         description="Of those, pairs judged in one order only (a run cut short): left out like "
         "the rest, since a lone verdict may be the judge's position bias."
     )

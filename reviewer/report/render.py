@@ -124,6 +124,7 @@ def _judge_table(j: JudgeOut) -> Table:
         ["kappa with human labels (with ties)", ci(j.vs_humans_with_ties["kappa"])],
         ["agreement with human majority", pct(j.vs_majority["agreement"])],
         ["items skipped (humans split)", str(j.vs_majority["split_skipped"])],
+        ["items judged in one order only (left out of every figure)", str(j.one_order_only)],
         ["verdicts that flip with the order", pct(j.flip_rate)],
         ["decisive verdicts for the first position", pct(j.first_position_rate)],
         ["calibration gate", gate_text(j.gate)],

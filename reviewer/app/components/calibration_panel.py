@@ -44,6 +44,7 @@ def _row(r: dict) -> dict:
         "version": r["version_hash"][:8],
         "part": r["part"],
         "usable": m["usable"],
+        "one order only": m.get("one_order_only", 0),  # absent from calibrations before it
         "agreement (decisive)": m["decisive_agreement"]["value"],
         "kappa vs humans": m["vs_humans_with_ties"]["kappa"]["value"],
         "humans' kappa": (m["humans"].get("kappa") or {}).get("value"),
