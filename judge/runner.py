@@ -121,7 +121,7 @@ class Runner:
     def _accept(self, item: Item, out: JudgeOutput) -> None:
         verdicts = []
         for pair, presented in item.targets:
-            preference, criteria = to_preference(out, presented == CANDIDATE_FIRST)
+            preference, criteria = to_preference(out, candidate_first=presented == CANDIDATE_FIRST)
             verdicts.append(
                 OrderVerdict(pair.pair_id, presented, preference, criteria, out.rationale, item.key)
             )

@@ -106,7 +106,7 @@ def parse_answer(text: str, rubric: Rubric) -> JudgeOutput:
     return out
 
 
-def to_preference(out: JudgeOutput, candidate_first: bool) -> tuple[str, dict[str, str]]:
+def to_preference(out: JudgeOutput, *, candidate_first: bool) -> tuple[str, dict[str, str]]:
     """Translate first/second into candidate/baseline for the order the pair was shown in."""
     side = (
         {"first": "candidate", "second": "baseline"}

@@ -124,7 +124,7 @@ def test_first_second_become_candidate_baseline_by_order():
         {"correctness": "baseline", "tone": "same"},
     )
     tie = parse_answer(answer("tie"), RUBRIC)
-    assert to_preference(tie, True)[0] == "tie"
+    assert to_preference(tie, candidate_first=True)[0] == "tie"
 
 
 def test_schema_bounds_free_text_and_names_the_criteria():

@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from judge.runner import Call
+from judge.runner import CachedAnswer, Call
 from reviewer.config import StudyConfig
 from reviewer.store import Store, calibrations, judge_calls, migrations, studies, views
 from reviewer.store.migrations import MIGRATIONS, apply_migrations
@@ -312,11 +312,19 @@ def test_upgraded_database_works_through_the_store(old_db: OldDatabase) -> None:
 
     # Views (m002): a label given on a view continues the old revisions, and only once.
     def label_on_view(cur: duckdb.DuckDBPyConnection) -> list[bool]:
-        views.create_view(cur, "view-1", STUDY, "ana-ruiz", "ldg-rou-041", False)
+        views.create_view(cur, "view-1", STUDY, "ana-ruiz", "ldg-rou-041", left=False)
         view = views.get_view(cur, "view-1", "ana-ruiz")
         assert view is not None
         return [
-            views.insert_view_label(cur, view, "candidate", False, CRITERIA, None, None)
+            views.insert_view_label(
+                cur,
+                view,
+                "candidate",
+                both_bad=False,
+                criteria=CRITERIA,
+                rationale=None,
+                flag_reason=None,
+            )
             for _ in range(2)
         ]
 
@@ -334,7 +342,7 @@ def test_upgraded_database_works_through_the_store(old_db: OldDatabase) -> None:
     assert labels == [(2, 1, None), (3, 2, None), (5, 3, "view-1")]
 
     # Judge calls (m003): the log is also the cache.
-    def log_call(cur: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    def log_call(cur: duckdb.DuckDBPyConnection) -> dict[str, CachedAnswer]:
         call = Call(
             cache_key="key-1",
             pair_id="ldg-har-023",
@@ -346,7 +354,8 @@ def test_upgraded_database_works_through_the_store(old_db: OldDatabase) -> None:
         judge_calls.append_calls(cur, STUDY, "ext-vendor", [call])
         return judge_calls.cached_answers(cur, ["key-1", "key-2"])
 
-    assert store.write(log_call) == {"key-1": "A"}
+    # No served model was named for this call (m005 adds the column; NULL here).
+    assert store.write(log_call) == {"key-1": CachedAnswer(text="A", served_model=None)}
 
     # Calibrations (m004): recorded against a judge stored before they existed.
     def calibrate(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

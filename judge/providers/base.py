@@ -39,7 +39,7 @@ class ProviderError(Exception):
     model), so the run stops."""
 
     def __init__(
-        self, message: str, retry: bool, retry_after: float | None = None, fatal: bool = False
+        self, message: str, *, retry: bool, retry_after: float | None = None, fatal: bool = False
     ):
         super().__init__(message)
         self.retry = retry
@@ -68,7 +68,7 @@ class Provider(Protocol):
     async def close(self) -> None: ...
 
 
-def api_key(env_var: str, required: bool) -> str | None:
+def api_key(env_var: str, *, required: bool) -> str | None:
     """The key from the environment; never from a file, never stored."""
     key = os.environ.get(env_var)
     if required and not key:

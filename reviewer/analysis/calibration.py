@@ -57,7 +57,7 @@ class CalibrationOut(BaseModel):
     one_order_only: int = Field(
         0,
         description="Of those, pairs judged in one order only (a run cut short): left out like "
-        "the rest, since a lone verdict may be the judge's position bias."
+        "the rest, since a lone verdict may be the judge's position bias.",
     )
     vs_humans_with_ties: dict[str, Interval]
     vs_humans_without_ties: dict[str, Interval]
@@ -111,7 +111,9 @@ def calibrate(
     by_stratum_items: dict[str, list[bool]] = defaultdict(list)
     for i in decisive:
         by_stratum_items[strata.get(i, "unspecified")].append(judge[i] == decided[i])
-    humans_ceiling = mtbench(ratings, True, resamples, cfg.seed) if ratings else None
+    humans_ceiling = (
+        mtbench(ratings, ties=True, resamples=resamples, seed=cfg.seed) if ratings else None
+    )
     return CalibrationOut(
         part=part,
         pairs=len(pair_ids),
@@ -150,16 +152,16 @@ def _versus_humans(
     on_decided = {i: judge[i] for i in decided}
     return {
         "vs_humans_with_ties": agreement_kappa(
-            judge_vs_humans(judge, ratings, True, resamples, seed)
+            judge_vs_humans(judge, ratings, ties=True, resamples=resamples, seed=seed)
         ),
         "vs_humans_without_ties": agreement_kappa(
-            judge_vs_humans(judge, ratings, False, resamples, seed)
+            judge_vs_humans(judge, ratings, ties=False, resamples=resamples, seed=seed)
         ),
         "vs_majority": agreement_kappa(
-            judge_vs_humans(on_decided, majority, True, resamples, seed)
+            judge_vs_humans(on_decided, majority, ties=True, resamples=resamples, seed=seed)
         ),
         "vs_majority_without_ties": agreement_kappa(
-            judge_vs_humans(on_decided, majority, False, resamples, seed)
+            judge_vs_humans(on_decided, majority, ties=False, resamples=resamples, seed=seed)
         ),
     }
 

@@ -156,7 +156,7 @@ def open_previous(store: Store, who: Annotator, current: str | None) -> BlindPai
 def _show(cur: Cursor, who: Annotator, pair_id: str, left: bool, last: dict | None) -> BlindPair:
     content = view_sql.pair_content(cur, who.study_id, pair_id)
     view_id = uuid.uuid4().hex
-    view_sql.create_view(cur, view_id, who.study_id, who.annotator_id, pair_id, left)
+    view_sql.create_view(cur, view_id, who.study_id, who.annotator_id, pair_id, left=left)
     first, second = (
         (content["candidate"], content["baseline"])
         if left
@@ -220,10 +220,10 @@ def submit(
             cur,
             view,
             preference,
-            choice == "both_bad",
-            _unblind_criteria(config, criteria or {}, side),
-            rationale.strip() or None,
-            flag_reason.strip() or None,
+            both_bad=choice == "both_bad",
+            criteria=_unblind_criteria(config, criteria or {}, side),
+            rationale=rationale.strip() or None,
+            flag_reason=flag_reason.strip() or None,
         )
         if stored and study.frozen_at is None:
             studies.freeze(cur, who.study_id, who.annotator_id, reason="first label in the app")

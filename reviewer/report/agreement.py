@@ -46,8 +46,8 @@ def agreement(
     ratings: list[Rating], names: dict[str, str], seed: int, resamples: int
 ) -> AgreementOut:
     table = ItemTable(ratings, ["candidate", "baseline", "tie"])
-    with_ties = mtbench(ratings, True, resamples, seed, table)
-    without = mtbench(ratings, False, resamples, seed, table)
+    with_ties = mtbench(ratings, ties=True, resamples=resamples, seed=seed, table=table)
+    without = mtbench(ratings, ties=False, resamples=resamples, seed=seed, table=table)
     ac1 = gwet_ac1(ratings, resamples, seed, table)
     kappa, agree = with_ties[1].value, with_ties[0].value
     note = None
@@ -90,7 +90,7 @@ def criteria_agreement(
         likert = c.scale.kind == "likert"
         values = c.scale.values()
         table = ItemTable(ratings, values)
-        agree, _ = mtbench(ratings, True, resamples, cfg.seed, table)
+        agree, _ = mtbench(ratings, ties=True, resamples=resamples, seed=cfg.seed, table=table)
         out[c.name] = CriterionAgreement(
             scale=c.scale.kind,
             mtbench_agreement=Interval.of(agree),

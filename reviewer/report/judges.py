@@ -88,16 +88,16 @@ def _versus_humans(
     resamples: int,
 ) -> dict:
     """The judge against each human label and against the human majority."""
-    with_ties = judge_vs_humans(outcomes, humans, True, resamples, cfg.seed)
-    without = judge_vs_humans(outcomes, humans, False, resamples, cfg.seed)
+    with_ties = judge_vs_humans(outcomes, humans, ties=True, resamples=resamples, seed=cfg.seed)
+    without = judge_vs_humans(outcomes, humans, ties=False, resamples=resamples, seed=cfg.seed)
     decided = majorities(human_items, (i for i in human_items if i in outcomes))
     split = sum(1 for i in human_items if i in outcomes and i not in decided)
     majority = judge_vs_humans(
         {i: outcomes[i] for i in decided},
         [Rating(i, "majority", o) for i, o in decided.items()],
-        True,
-        0,
-        cfg.seed,
+        ties=True,
+        resamples=0,
+        seed=cfg.seed,
     )
     return {
         "vs_humans_with_ties": agreement_kappa(with_ties),

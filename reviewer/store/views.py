@@ -94,7 +94,7 @@ def pair_content(cur: Cursor, study_id: str, pair_id: str) -> dict[str, Any]:
 
 
 def create_view(
-    cur: Cursor, view_id: str, study_id: str, annotator_id: str, pair_id: str, left: bool
+    cur: Cursor, view_id: str, study_id: str, annotator_id: str, pair_id: str, *, left: bool
 ) -> None:
     cur.execute(
         "INSERT INTO views VALUES (?, ?, ?, ?, ?, now())",
@@ -115,6 +115,7 @@ def insert_view_label(
     cur: Cursor,
     view: dict[str, Any],
     preference: str,
+    *,
     both_bad: bool,
     criteria: dict,
     rationale: str | None,

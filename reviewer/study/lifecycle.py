@@ -81,7 +81,7 @@ def import_study(
             [(p.id, p.stratum) for p in pairset.pairs],
             cfg.calibration.size,
             cfg.seed,
-            cfg.calibration.stratified,
+            stratified=cfg.calibration.stratified,
         )
         outcome = ImportOutcome(
             "created", len(pairset.pairs), len(calibration), strata, list(pairset.warnings)

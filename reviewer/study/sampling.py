@@ -47,6 +47,7 @@ def calibration_sample(
     pairs: Sequence[tuple[str, str]],
     size: int,
     seed: int,
+    *,
     stratified: bool = True,
     stream: int = SAMPLE_STREAM,
 ) -> set[str]:

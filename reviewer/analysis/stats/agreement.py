@@ -145,6 +145,7 @@ def _pair_stats(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def judge_vs_humans(
     judge: dict[str, str],
     humans: Sequence[Rating],
+    *,
     ties: bool = True,
     resamples: int = 1000,
     seed: int = 0,
@@ -173,6 +174,7 @@ def judge_vs_humans(
 
 def mtbench(
     ratings: Sequence[Rating],
+    *,
     ties: bool = True,
     resamples: int = 1000,
     seed: int = 0,
