@@ -19,6 +19,7 @@ from reviewer.store import Store, people, studies
 from reviewer.store.connection import Cursor
 from reviewer.store.studies import StudyRow
 from reviewer.study.assignment import plan_assignments
+from reviewer.study.feasibility import check_rules
 from reviewer.study.sampling import calibration_sample
 
 STUDY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -83,8 +84,9 @@ def import_study(
             cfg.seed,
             stratified=cfg.calibration.stratified,
         )
+        warnings = check_rules(cfg, len(pairset.pairs), len(calibration))
         outcome = ImportOutcome(
-            "created", len(pairset.pairs), len(calibration), strata, list(pairset.warnings)
+            "created", len(pairset.pairs), len(calibration), strata, [*pairset.warnings, *warnings]
         )
         if existing is not None:
             if existing.pairs_hash == new_hash and existing.config_hash == cfg.content_hash():
