@@ -1,4 +1,4 @@
-"""Generate docs/cli.md and docs/schema.md from the code, or check that they match it.
+"""Generate docs/cli.md, docs/schema.md and docs/report.md from the code, or check them.
 
 Run: python docs/generate.py          (rewrite both files; `make docs` does this)
      python docs/generate.py --check  (exit 1 with a diff if either file is out of date)
@@ -22,9 +22,11 @@ sys.path.insert(0, str(ROOT))
 import duckdb  # noqa: E402
 import typer  # noqa: E402
 import typer.rich_utils  # noqa: E402
+from pydantic import BaseModel  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from reviewer.cli import app  # noqa: E402
+from reviewer.report.model import Report  # noqa: E402
 from reviewer.store.migrations import apply_migrations  # noqa: E402
 
 # Help is rendered this wide whatever the terminal, so the files are the same on every machine.
@@ -157,7 +159,64 @@ def schema_markdown() -> str:
         conn.close()
 
 
-GENERATED: dict[str, Callable[[], str]] = {"cli.md": cli_markdown, "schema.md": schema_markdown}
+def _type_name(annotation: Any) -> str:
+    """A field's type as a reader of the JSON sees it (model names link to their section)."""
+    text = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
+    text = text or str(annotation)
+    for prefix in ("reviewer.report.model.", "reviewer.analysis.intervals.", "typing."):
+        text = text.replace(prefix, "")
+    return text.replace("NoneType", "null")
+
+
+def _models(root: type[BaseModel]) -> list[type[BaseModel]]:
+    """`root` and every model reachable from its fields, in first-seen order."""
+    seen: list[type[BaseModel]] = []
+
+    def visit(model: type[BaseModel]) -> None:
+        if model in seen:
+            return
+        seen.append(model)
+        for field in model.model_fields.values():
+            stack = [field.annotation]
+            while stack:
+                t = stack.pop()
+                if isinstance(t, type) and issubclass(t, BaseModel):
+                    visit(t)
+                stack.extend(getattr(t, "__args__", ()))
+
+    visit(root)
+    return seen
+
+
+def report_markdown() -> str:
+    """The JSON report (`signoff report --format json`): every object, field, type and meaning."""
+    version = Report.model_fields["schema_version"].default
+    parts = [
+        "# The JSON report",
+        HEADER,
+        f"`{PROG} report --format json` prints one `Report` object, `schema_version` {version}. "
+        "Fields are stable: new ones may be added; none is renamed, removed or changes meaning "
+        "without a new `schema_version`.",
+    ]
+    for model in _models(Report):
+        rows = ["| field | type | meaning |", "|---|---|---|"]
+        for name, field in model.model_fields.items():
+            meaning = (field.description or "").replace("|", "\\|").replace("\n", " ")
+            kind = _type_name(field.annotation).replace("|", "\\|")
+            rows.append(f"| `{name}` | `{kind}` | {meaning} |")
+        doc = (model.__doc__ or "").strip().splitlines()
+        intro = [doc[0]] if doc and model.__module__.startswith("reviewer") else []
+        parts.append(
+            "\n".join([f"## {model.__name__}", *intro, "", *rows]).replace("\n\n\n", "\n\n")
+        )
+    return "\n\n".join(parts) + "\n"
+
+
+GENERATED: dict[str, Callable[[], str]] = {
+    "cli.md": cli_markdown,
+    "schema.md": schema_markdown,
+    "report.md": report_markdown,
+}
 
 
 def write(folder: Path) -> list[Path]:
