@@ -7,6 +7,9 @@ import html
 import re
 
 import pytest
+from apphelp import MAIN
+from conftest import pair, write_jsonl
+from streamlit.testing.v1 import AppTest
 
 from reviewer.config import Criterion, Scale, StudyConfig
 from reviewer.labeling.display import CSS, render_output
@@ -205,3 +208,42 @@ def test_new_fields_at_their_defaults_keep_an_old_config_hash():
     changed = StudyConfig(title="t", display="markdown")
     assert '"display":"markdown"' in changed.canonical_json()
     assert changed.content_hash() != old.content_hash()
+
+
+# --- the page (AppTest): mode, the "as written" toggle, empty outputs --------------------------
+
+
+def response_bodies(at) -> list[str]:
+    return [h.proto.body for h in at.get("html") if "so-response" in h.proto.body]
+
+
+def test_markdown_study_page_and_the_as_written_toggle(cli, tmp_path):
+    rows = [pair(1, candidate="**bold**\nnext", baseline="plain")]
+    config = tmp_path / "md.toml"
+    config.write_text('display = "markdown"\n', encoding="utf-8")
+    assert (
+        cli("import", write_jsonl(tmp_path / "p.jsonl", rows), "-s", "md", "--config", config).code
+        == 0
+    )
+    token = cli("annotators", "add", "Ana", "-s", "md", "--json").json()[0]["token"]
+    at = AppTest.from_file(MAIN, default_timeout=30)
+    at.query_params["token"] = token
+    at.run()
+    bodies = "".join(response_bodies(at))
+    assert "<strong>bold</strong><br>next" in bodies and "**" not in bodies
+    (toggle,) = at.toggle
+    assert toggle.label == "Show as written (the raw characters, no formatting)"
+    toggle.set_value(True).run()
+    bodies = "".join(response_bodies(at))
+    assert "**bold**\nnext" in bodies and "<strong>" not in bodies
+    assert all("<script" not in b and "<img" not in b for b in response_bodies(at))
+
+
+def test_text_study_has_no_toggle(cli, tmp_path):
+    assert cli("import", write_jsonl(tmp_path / "p.jsonl", [pair(1)]), "-s", "t").code == 0
+    token = cli("annotators", "add", "Ana", "-s", "t", "--json").json()[0]["token"]
+    at = AppTest.from_file(MAIN, default_timeout=30)
+    at.query_params["token"] = token
+    at.run()
+    assert len(at.toggle) == 0
+    assert any("Candidate answer 1." in b for b in response_bodies(at))
