@@ -94,7 +94,7 @@ def visible(text: str) -> str:
     """
     out = []
     for ch in text.replace("\r\n", "\n"):
-        if ch not in _KEEP and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cn"):
+        if ch not in _KEEP and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
             out.append(f'<span class="so-mark">&lt;U+{ord(ch):04X}&gt;</span>')
         else:
             out.append(html.escape(ch, quote=True))
