@@ -169,10 +169,25 @@ class ImportConfig(_Model):
     )
 
 
+_ADDED_LATER = ("annotator_title", "display")
+
+
 class StudyConfig(_Model):
     """Everything about a study that is decided before labeling starts."""
 
-    title: str = Field("", description="Shown to annotators and on the report.")
+    title: str = Field(
+        "", description="The study's internal title, on the report; never shown to annotators."
+    )
+    annotator_title: str = Field(
+        "Which response is better?",
+        description="The title annotators see on the labeling page (model names are redacted).",
+    )
+    display: Literal["text", "markdown"] = Field(
+        "text",
+        description="How outputs are shown. text: the characters as written, line breaks kept. "
+        "markdown: CommonMark with GFM tables, without HTML, images, LaTeX or directives, falling "
+        "back to text (with a note) for an output whose rendering would hide characters.",
+    )
     question: str = Field(
         "Which response would you rather send to the user?",
         description="The overall-preference question shown to annotators.",
@@ -212,7 +227,13 @@ class StudyConfig(_Model):
         return columns
 
     def canonical_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        data = self.model_dump(mode="json")
+        # Fields added after studies were stored are left out at their defaults, so that a
+        # config file imported before they existed keeps its hash (and its frozen study).
+        for name in _ADDED_LATER:
+            if data[name] == type(self).model_fields[name].default:
+                del data[name]
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     def content_hash(self) -> str:
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 from conftest import DATA, ROOT
@@ -35,8 +37,15 @@ def texts(at) -> str:
     parts = [m.value for m in at.markdown] + [e.value for e in at.error]
     parts += [w.value for w in at.warning] + [s.value for s in at.success]
     parts += [i.value for i in at.info] + [t.value for t in at.title]
+    parts += [shown_text(h.proto.body) for h in at.get("html")]
     return "\n".join(str(p) for p in parts)
 
 
 def db_file(tmp: Path) -> Path:
     return tmp / "signoff.duckdb"
+
+
+def shown_text(body: str) -> str:
+    """The text an `st.html` body shows: without its style and script blocks and tags."""
+    body = re.sub(r"<(style|script)>.*?</\1>", "", body, flags=re.DOTALL)
+    return html.unescape(re.sub(r"<[^>]+>", "", body))

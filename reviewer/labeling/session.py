@@ -35,13 +35,28 @@ class Annotator:
 
 
 @dataclass(frozen=True)
+class BriefCriterion:
+    """A criterion as the annotator sees it: every text redacted. `name` is the config's
+    identifier, kept for `submit`; the page shows `label`, never `name`."""
+
+    name: str = field(repr=False)
+    label: str
+    description: str
+    kind: Literal["pairwise", "likert"]
+    values: tuple[str, ...]
+    anchors: dict[str, str]
+
+
+@dataclass(frozen=True)
 class StudyBrief:
-    """What the labeling page shows about the study; model names are redacted."""
+    """Everything the labeling page shows about the study, with model names redacted. The
+    study's internal title is not here: annotators see `annotator_title` only."""
 
     title: str
     question: str
     guidelines: str
-    config: StudyConfig
+    criteria: tuple[BriefCriterion, ...]
+    display: Literal["text", "markdown"] = "text"
 
 
 @dataclass(frozen=True)
@@ -84,24 +99,48 @@ def login(store: Store, token: str | None) -> Annotator | None:
 
 
 def brief(store: Store, who: Annotator) -> StudyBrief:
+    """The study's texts as the annotator sees them: every one redacted."""
+
     def work(cur: Cursor) -> StudyBrief:
         study = studies.get_study(cur, who.study_id)
-        names = studies.model_names(cur, who.study_id)
-        cfg = study.config
-        return StudyBrief(
-            redact(cfg.title, names),
-            redact(cfg.question, names),
-            redact(cfg.guidelines, names),
-            cfg,
-        )
+        return redacted_brief(study.config, studies.model_names(cur, who.study_id))
 
     return store.read(work)
 
 
+def redacted_brief(cfg: StudyConfig, names: Sequence[str]) -> StudyBrief:
+    """Every text of `cfg` an annotator may see, with `names` hidden."""
+    criteria = tuple(
+        BriefCriterion(
+            name=c.name,
+            label=redact(c.name.replace("_", " ").capitalize(), names),
+            description=redact(c.description, names),
+            kind=c.scale.kind,
+            values=tuple(c.scale.values()),
+            anchors={k: redact(v, names) for k, v in c.scale.anchors.items()},
+        )
+        for c in cfg.criteria
+    )
+    return StudyBrief(
+        title=redact(cfg.annotator_title, names),
+        question=redact(cfg.question, names),
+        guidelines=redact(cfg.guidelines, names),
+        criteria=criteria,
+        display=cfg.display,
+    )
+
+
 def redact(text: str, names: Sequence[str]) -> str:
-    """Hide model names that an engineer may have typed into the study's texts."""
-    for name in sorted(names, key=len, reverse=True):
-        text = re.sub(re.escape(name), "[model]", text, flags=re.IGNORECASE)
+    """Hide model names that an engineer may have typed into the study's texts, in any case and
+    with any of space, "-", "_", "." or "/" between their parts.
+
+    >>> redact("Is Ledgerly_Support v3 better?", ["ledgerly-support-v3"])
+    'Is [model] better?'
+    """
+    for name in sorted({n for n in names if n and n.strip()}, key=len, reverse=True):
+        parts = [re.escape(p) for p in re.split(r"[\s\-_./]+", name.strip()) if p]
+        if parts:
+            text = re.sub(r"[\s\-_./]*".join(parts), "[model]", text, flags=re.IGNORECASE)
     return text
 
 

@@ -1,27 +1,56 @@
-"""Render a blind pair. Model outputs are untrusted: only st.markdown without
-unsafe_allow_html, so markdown and code render while HTML and scripts show as text."""
+"""Render a blind pair faithfully and inertly.
+
+Every text of the pair (prompt, both responses, reference) goes through
+`reviewer.labeling.display.render_output`, which escapes it and builds HTML from an allow-list,
+and reaches the page through `st.html` (sanitised again by the browser side). Nothing a model
+wrote is ever passed to `st.markdown`, so Streamlit's directives, LaTeX and images never apply.
+A response box grows with its content up to `RESPONSE_MAX_HEIGHT`, then scrolls, with a
+"scroll for more" cue that shows only while there is more below.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from reviewer.labeling.display import CSS, render_output
 from reviewer.labeling.session import BlindPair
 
-RESPONSE_HEIGHT = 360  # px; longer outputs scroll inside their box
+RESPONSE_MAX_HEIGHT = 420  # px; a longer response scrolls inside its box
+
+# The cue sticks to the bottom of the box while there is more to read; at the end of the text
+# (or when the text fits) the opaque cap that follows it in the flow covers it.
+BOX_CSS = f"""<style>
+.so-box{{max-height:{RESPONSE_MAX_HEIGHT}px;overflow-y:auto;overflow-x:auto;
+border:1px solid rgba(49,51,63,.2);border-radius:.5rem;padding:.6rem .9rem 0 .9rem}}
+.so-cue{{position:sticky;bottom:0;height:1.6em;line-height:1.6em;text-align:center;
+font-size:.8em;color:#31333f;background:linear-gradient(rgba(255,255,255,.6),#fff 45%)}}
+.so-cap{{position:relative;height:1.6em;margin-top:-1.6em;background:#fff}}
+.so-plain{{border:1px solid rgba(49,51,63,.2);border-radius:.5rem;padding:.6rem .9rem}}
+</style>"""
+CUE = "▼ scroll for more"
 
 
-def show_prompt(pair: BlindPair) -> None:
+def response_box(inner: str) -> str:
+    """A bounded, scrolling box around rendered HTML."""
+    return (
+        f'<div class="so-box" data-testid="so-response">{inner}'
+        f'<div class="so-cue">{CUE}</div><div class="so-cap"></div></div>'
+    )
+
+
+def show_prompt(pair: BlindPair, mode: str, raw: bool) -> None:
     st.markdown("**Prompt**")
-    with st.container(border=True):
-        if isinstance(pair.prompt, str):
-            st.markdown(pair.prompt)
-        else:
-            for message in pair.prompt:
-                with st.chat_message(message["role"] if message["role"] != "tool" else "ai"):
-                    st.markdown(message["content"])
+    shown = "text" if raw else mode
+    if isinstance(pair.prompt, str):
+        st.html(CSS + _plain(render_output(pair.prompt, shown).html))
+        return
+    for message in pair.prompt:
+        with st.chat_message(message["role"] if message["role"] != "tool" else "ai"):
+            st.html(CSS + render_output(str(message.get("content") or ""), shown).html)
 
 
-def show_responses(pair: BlindPair) -> None:
+def show_responses(pair: BlindPair, mode: str, raw: bool) -> None:
+    shown = "text" if raw else mode
     left, right = st.columns(2, gap="medium")
     for column, title, text in (
         (left, "Response 1", pair.response_1),
@@ -29,8 +58,11 @@ def show_responses(pair: BlindPair) -> None:
     ):
         with column:
             st.markdown(f"**{title}**")
-            with st.container(height=RESPONSE_HEIGHT, border=True):
-                st.markdown(text)
+            st.html(CSS + BOX_CSS + response_box(render_output(text, shown).html))
     if pair.reference:
         with st.expander("Reference answer"):
-            st.markdown(pair.reference)
+            st.html(CSS + _plain(render_output(pair.reference, shown).html))
+
+
+def _plain(inner: str) -> str:
+    return f'<div class="so-plain">{inner}</div>'

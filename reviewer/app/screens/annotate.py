@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from reviewer.app.components.keys import enter_submits
 from reviewer.app.components.pair_view import show_prompt, show_responses
-from reviewer.config import Criterion
 from reviewer.errors import SignoffError
 from reviewer.labeling import session
-from reviewer.labeling.session import Annotator, BlindPair, StudyBrief
+from reviewer.labeling.session import Annotator, BlindPair, BriefCriterion, StudyBrief
 from reviewer.store import Store
 
 CHOICES = (
@@ -24,8 +24,8 @@ CHOICES = (
 )
 PAIRWISE = {"1": "Response 1", "same": "Same", "2": "Response 2"}
 KEYS_HELP = (
-    "Keys: **1** / **2** pick a response, **T** tie, **B** both bad, **Enter** submit, "
-    "**S** skip, **P** previous pair"
+    "Keys: **1** / **2** pick a response, **T** tie, **B** both bad, **Enter** submit "
+    "(**Ctrl+Enter** in the text box), **S** skip, **P** previous pair"
 )
 
 
@@ -33,7 +33,7 @@ def render(store: Store, who: Annotator) -> None:
     if "brief" not in st.session_state:
         st.session_state["brief"] = session.brief(store, who)
     brief: StudyBrief = st.session_state["brief"]
-    st.title(brief.title or "Which response is better?")
+    st.title(brief.title)
     st.caption(f"Signed in as {who.display_name}")
     _progress(store, who)
     if brief.guidelines:
@@ -47,8 +47,13 @@ def render(store: Store, who: Annotator) -> None:
         st.success("All done: every pair in your queue has a label. Thank you!")
         st.button("Revise the last pair", on_click=_previous, args=(store, who, None), shortcut="P")
         return
-    show_prompt(view)
-    show_responses(view)
+    raw = False
+    if brief.display == "markdown":
+        raw = st.toggle(
+            "Show as written (the raw characters, no formatting)", key=f"raw-{view.view_id}"
+        )
+    show_prompt(view, brief.display, raw)
+    show_responses(view, brief.display, raw)
     _controls(store, who, brief, view)
 
 
@@ -77,12 +82,15 @@ def _open(view: BlindPair | None) -> None:
     st.session_state[f"why-{vid}"] = prior.rationale
     st.session_state[f"flag-{vid}"] = bool(prior.flag_reason)
     st.session_state[f"flagwhy-{vid}"] = prior.flag_reason
+    index = {c.name: i for i, c in enumerate(st.session_state["brief"].criteria)}
     for name, value in prior.criteria.items():
+        if name not in index:
+            continue
         if isinstance(value, dict):
             for side, score in value.items():
-                st.session_state[f"crit-{vid}-{name}-{side}"] = score
+                st.session_state[f"crit-{vid}-{index[name]}-{side}"] = score
         else:
-            st.session_state[f"crit-{vid}-{name}"] = value
+            st.session_state[f"crit-{vid}-{index[name]}"] = value
 
 
 def _controls(store: Store, who: Annotator, brief: StudyBrief, view: BlindPair) -> None:
@@ -104,22 +112,25 @@ def _controls(store: Store, who: Annotator, brief: StudyBrief, view: BlindPair) 
             args=(vid, value),
         )
     columns = st.columns(2)
-    for i, criterion in enumerate(brief.config.criteria):
+    for i, criterion in enumerate(brief.criteria):
         with columns[i % 2]:
-            _criterion_input(vid, criterion)
-    st.text_area("Why? (optional)", key=f"why-{vid}", height=80)
-    if st.checkbox("Flag this pair (broken, off-topic, needs discussion)", key=f"flag-{vid}"):
-        st.text_input("What is wrong with it?", key=f"flagwhy-{vid}")
-    submit, skip, back = st.columns([2, 1, 1])
-    submit.button(
-        "Submit",
-        key=f"submit-{vid}",
-        type="primary",
-        shortcut="Enter",
-        width="stretch",
-        on_click=_submit,
-        args=(store, who, brief, vid),
-    )
+            _criterion_input(vid, i, criterion)
+    flagged = st.checkbox("Flag this pair (broken, off-topic, needs discussion)", key=f"flag-{vid}")
+    # A form, so that Ctrl+Enter in the text box submits it (Streamlit's own behaviour) while
+    # Enter there adds a line; outside any text box Enter clicks Submit (its shortcut).
+    with st.form(key=f"form-{vid}", border=False):
+        if flagged:
+            st.text_input("What is wrong with it?", key=f"flagwhy-{vid}")
+        st.text_area("Why? (optional; Ctrl+Enter submits)", key=f"why-{vid}", height=80)
+        st.form_submit_button(
+            "Submit",
+            type="primary",
+            shortcut="Enter",
+            width="stretch",
+            on_click=_submit,
+            args=(store, who, brief, vid),
+        )
+    skip, back = st.columns(2)
     skip.button(
         "Skip for now",
         key=f"skip-{vid}",
@@ -137,24 +148,25 @@ def _controls(store: Store, who: Annotator, brief: StudyBrief, view: BlindPair) 
         args=(store, who, vid),
     )
     st.caption(KEYS_HELP)
+    enter_submits()
 
 
-def _criterion_input(vid: str, criterion: Criterion) -> None:
-    label = f"{criterion.name.capitalize()}: {criterion.description}"
-    if criterion.scale.kind == "pairwise":
+def _criterion_input(vid: str, index: int, criterion: BriefCriterion) -> None:
+    # Keys use the criterion's position: a key reaches the browser, a config name might not
+    # be neutral.
+    label = f"{criterion.label}: {criterion.description}"
+    if criterion.kind == "pairwise":
         st.segmented_control(
-            label,
-            list(PAIRWISE),
-            format_func=PAIRWISE.__getitem__,
-            key=f"crit-{vid}-{criterion.name}",
+            label, list(PAIRWISE), format_func=PAIRWISE.__getitem__, key=f"crit-{vid}-{index}"
         )
         return
     st.markdown(label)
-    values = criterion.scale.values()
+    if criterion.anchors:
+        st.caption(" · ".join(f"{k}: {v}" for k, v in criterion.anchors.items()))
     for side, column in zip(("1", "2"), st.columns(2), strict=True):
         with column:
             st.segmented_control(
-                f"Response {side}", values, key=f"crit-{vid}-{criterion.name}-{side}"
+                f"Response {side}", list(criterion.values), key=f"crit-{vid}-{index}-{side}"
             )
 
 
@@ -178,13 +190,11 @@ def _submit(store: Store, who: Annotator, brief: StudyBrief, vid: str) -> None:
         )
         return
     criteria: dict = {}
-    for c in brief.config.criteria:
-        if c.scale.kind == "pairwise":
-            criteria[c.name] = st.session_state.get(f"crit-{vid}-{c.name}")
+    for i, c in enumerate(brief.criteria):
+        if c.kind == "pairwise":
+            criteria[c.name] = st.session_state.get(f"crit-{vid}-{i}")
         else:
-            criteria[c.name] = {
-                s: st.session_state.get(f"crit-{vid}-{c.name}-{s}") for s in ("1", "2")
-            }
+            criteria[c.name] = {s: st.session_state.get(f"crit-{vid}-{i}-{s}") for s in ("1", "2")}
     flag = ""
     if st.session_state.get(f"flag-{vid}"):
         flag = (st.session_state.get(f"flagwhy-{vid}") or "").strip() or "flagged"
