@@ -60,7 +60,7 @@ def test_the_same_reads_with_a_fixed_n_wilson_interval_do_sign_off_falsely():
     wins = np.cumsum(rng.random((RUNS, LAST)) < 0.6, axis=1)[:, FIRST - 1 :]
     n = np.arange(FIRST, LAST + 1)
     low, _ = proportion_confint(wins, n, alpha=0.05, method="wilson")
-    assert (low > 0.6).any(axis=1).mean() > 0.10  # measured 16% with 2,000 runs
+    assert (low > 0.6).any(axis=1).mean() > 0.10  # measured 15.2% with 2,000 runs
     assert (low[:, -1] > 0.6).mean() < BOUND  # one read at n = 300 is fine
 
 

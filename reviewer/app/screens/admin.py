@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from reviewer.analysis.tie_rules import RULE_TEXT
 from reviewer.app.components import calibration_panel, judge_panel
 from reviewer.app.context import app_url, default_study
 from reviewer.app.study_cache import current_exports, current_report
 from reviewer.errors import SignoffError
-from reviewer.analysis.tie_rules import RULE_TEXT
 from reviewer.report.model import Report, WinRateOut
 from reviewer.report.render import to_html, to_markdown
 from reviewer.store import Store
