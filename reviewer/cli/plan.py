@@ -117,7 +117,7 @@ def plan_text(result, cfg, annotators: int) -> str:
         "",
         f"anytime-valid: {result.runs} simulated studies through the report's decision, read "
         "after every item; fixed-n: normal approximation, one read at the planned size.",
-        f"labels: the first {cfg.calibration.size} items (calibration) x {per_cal} annotators, "
+        f"labels: the first {cfg.calibration.size} items (calibration) x {per_cal} annotator(s), "
         f"then {cfg.assignment.labels_per_pair} per item.",
     ]
     if any(r.items is None for r in result.rows):

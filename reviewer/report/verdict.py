@@ -31,7 +31,8 @@ def guarantee_text(rules: SignoffConfig) -> str:
             f"Fixed-n: the {conf:.0%} interval is valid for one read at the {n} items planned in "
             f"advance (signoff.planned_pairs): the verdict stays NOT ENOUGH EVIDENCE until {n} "
             f"items are labeled, and items labeled after the first {n} are not counted, so "
-            f"SIGN-OFF and BLOCKED each keep at most a {alpha:.1%} chance of error."
+            f"SIGN-OFF and BLOCKED each keep about a {alpha:.1%} chance of error (a fixed-n "
+            "interval is approximate); reading it before then, or again later, would not."
         )
     return (
         f"Anytime-valid: the {conf:.0%} intervals are confidence sequences, so SIGN-OFF and "
