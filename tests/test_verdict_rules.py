@@ -155,6 +155,9 @@ def test_default_rule_holds_80_of_110_that_the_decisive_rule_signs_off(cli, tmp_
     assert threshold_test(*(shares * (110 + more)), rules) == 1
     assert threshold_test(*(shares * (110 + more - 1)), rules) == 0
     assert items_to_decide(80, 10, 20, rules) == more
+    r = cli("check", "-s", "s", "--resamples", "20")
+    assert r.code == 1 and r.out.startswith("NOT ENOUGH EVIDENCE: ")
+    assert f"about {more} more pairs would likely decide it" in r.out
 
 
 def test_a_stratum_floor_follows_the_tie_rule(cli, tmp_path):
@@ -283,3 +286,18 @@ def test_plan_prints_items_and_labels_and_json(cli):
     assert anytime["labels"] == 50 * 2 + (anytime["items"] - 50)
     bad = cli("plan", "--expected-rate", "0.9", "--tie-share", "0.5")
     assert bad.code != 0 and "impossible" in bad.err
+
+
+def test_plan_uses_the_studys_rule_and_the_fixed_n_formula_has_its_power(cli, tmp_path):
+    (tmp_path / "c.toml").write_text('[signoff]\nties = "half"\n')
+    pairs = write_jsonl(tmp_path / "p.jsonl", [pair(i) for i in range(3)])
+    assert cli("import", pairs, "-s", "s", "--config", tmp_path / "c.toml").code == 0
+    r = cli("plan", "-s", "s", "--expected-rate", "0.7", "--tie-share", "0.2", "--runs", "200")
+    assert r.code == 0 and "ties count half, 20% ties" in r.out
+    # One fixed-n read (ties count as not a win): the exact power of Wilson at the planned n,
+    # a binomial sum, is the 80% asked for (normal approximation: within 3 points).
+    data = cli("plan", "--expected-rate", "0.7", "--runs", "200", "--json").json()
+    n = data["rows"][1]["items"]
+    k = np.arange(n + 1)
+    low, _ = proportion_confint(k, n, alpha=0.05, method="wilson")
+    assert stats.binom.pmf(k[low > 0.6], n, 0.7).sum() == pytest.approx(0.8, abs=0.03)

@@ -27,13 +27,13 @@ class RuleRate(BaseModel):
         description="Fixed-n interval, valid for one read at a sample size fixed in advance: "
         "Wilson (not_a_win, exclude) or a percentile bootstrap over items (half)."
     )
-    high: float | None
+    high: float | None = Field(description="Upper end of the fixed-n interval.")
     anytime_low: float | None = Field(
         description="Anytime-valid confidence sequence, valid however often it is read: "
         "beta-binomial mixture (not_a_win, exclude) or dKelly betting (half); each side at "
         "(1 - confidence) / 2."
     )
-    anytime_high: float | None
+    anytime_high: float | None = Field(description="Upper end of the confidence sequence.")
 
 
 class WinRateOut(BaseModel):
@@ -235,10 +235,12 @@ class Verdict(BaseModel):
 
 
 class FlaggedLabel(BaseModel):
-    pair_id: str
-    stratum: str
-    annotator: str
-    reason: str
+    """One latest label with a flag reason."""
+
+    pair_id: str = Field(description="The flagged item.")
+    stratum: str = Field(description="Its stratum.")
+    annotator: str = Field(description="Who flagged it (display name).")
+    reason: str = Field(description="The flag reason, as written.")
     outcome: str = Field(description="The item's human outcome (majority of its labels).")
 
 
@@ -253,7 +255,7 @@ class LabelQuality(BaseModel):
     both_bad_labels: int = Field(description="Of those, labels that say 'both bad'.")
     max_both_bad_share: float | None = Field(description="The config's cap; null = none.")
     flagged: list[FlaggedLabel] = Field(description="Every latest label with a flag reason.")
-    flagged_items: int
+    flagged_items: int = Field(description="Items with at least one flagged label.")
     exclude_flagged: bool = Field(description="Whether flagged items are left out (config).")
     excluded_items: int = Field(description="Items left out because they were flagged.")
     beyond_planned: int = Field(
