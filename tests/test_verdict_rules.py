@@ -301,3 +301,16 @@ def test_plan_uses_the_studys_rule_and_the_fixed_n_formula_has_its_power(cli, tm
     k = np.arange(n + 1)
     low, _ = proportion_confint(k, n, alpha=0.05, method="wilson")
     assert stats.binom.pmf(k[low > 0.6], n, 0.7).sum() == pytest.approx(0.8, abs=0.03)
+
+
+@pytest.mark.parametrize(("p", "agreement"), [(0.5, 0.8), (0.7, 0.9), (0.6, 0.65)])
+def test_judge_correlation_of_a_symmetric_channel(p, agreement):
+    # The judge says the human outcome with probability A, else the other one (binary).
+    # Cov(Y, f) = p(1-p)(2A-1); Var f = q(1-q) with q = pA + (1-p)(1-A); so
+    # rho^2 = p(1-p)(2A-1)^2 / (q(1-q)), which is (2A-1)^2 at p = 1/2.
+    from reviewer.analysis.planning import judge_correlation
+
+    q = p * agreement + (1 - p) * (1 - agreement)
+    expected = p * (1 - p) * (2 * agreement - 1) ** 2 / (q * (1 - q))
+    got = judge_correlation("not_a_win", np.array([p, 0.1, 0.9 - p]), agreement)
+    assert got == pytest.approx(expected)

@@ -2,19 +2,25 @@
 label without inflating the error (Ville's inequality: a nonnegative supermartingale M with
 M_0 = 1 exceeds 1/alpha at ANY time with probability at most alpha).
 
+"Time" is the number of items with an outcome. The guarantee assumes items are exchangeable
+draws whose labeling order does not depend on their outcomes (assignment queues are seeded
+random orders), and that a counted item keeps its outcome; a later label that flips an item's
+majority is a small departure from that.
+
 Two one-sided processes per rule, each at level alpha = (1 - confidence) / 2, so that SIGN-OFF
 (the lower bound clears the threshold) and BLOCKED (the upper bound falls below it) each keep a
 one-sided error of at most alpha however often, and whenever, the verdict is read.
 
 **Bernoulli outcomes** (a win or not): the conjugate beta-binomial mixture of likelihood ratios
 (Howard, Ramdas, McAuliffe & Sekhon 2021, "Time-uniform, nonparametric, nonasymptotic confidence
-sequences", Ann. Statist. 49(2), Sec. 3.3 and Prop. 6 on one-sided mixtures). After n outcomes
-with s wins, for the null rate p and a Beta(a, b) prior truncated to alternatives p' >= p:
+sequences", Ann. Statist. 49(2): the conjugate-mixture boundaries, beta-binomial case), made
+one-sided by truncating the prior to the alternatives above the null. After n outcomes with s
+wins, for the null rate p and a Beta(a, b) prior truncated to alternatives p' >= p:
 
     M+_n(p) = [B(a + s, b + n - s) / B(a, b)] * [P(Beta(a + s, b + n - s) > p) / P(Beta(a, b) > p)]
               / (p^s (1 - p)^(n - s))
 
-which is the prior-mixture of the likelihood ratios prod (p'/p)^X (1-p'/1-p)^(1-X), each a
+which is the prior-mixture of the likelihood ratios prod (p'/p)^X ((1-p')/(1-p))^(1-X), each a
 supermartingale whenever the true rate is <= p (so the test covers the composite null "rate <=
 threshold"). The lower bound is L_n = inf{p : M+_n(p) < 1/alpha}; M+ decreases in p below the
 observed rate, so it is found by bisection. The upper bound mirrors it (wins <-> losses).

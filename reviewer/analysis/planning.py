@@ -9,10 +9,12 @@
   per-comparison standard deviations under the threshold and under the expected rate (Chow,
   Shao & Wang 2008, "Sample Size Calculations in Clinical Research", Sec. 4.1). Under ties =
   'half' the null's spread is unknown and s0 = s1.
-- **With a calibrated judge** (prediction-powered inference, `stats/ppi.py`): with the judge on
-  many more pairs than humans label and the power-tuned weight, PPI's variance is the humans'
-  times (1 - rho^2), rho the correlation of the judge's and the humans' item scores (Angelopoulos,
-  Duchi & Zrnic 2023, PPI++, Sec. 6). So the human-labeled items needed shrink by (1 - rho^2).
+- **With a calibrated judge** (prediction-powered inference, the PPI++ estimator of
+  `stats/ppi.py`, Angelopoulos, Duchi & Zrnic 2023): with the judge on many more pairs than
+  humans label (N >> n), the variance is Var(Y - lambda f) / n, smallest at lambda =
+  Cov(Y, f) / Var(f), where it is Var(Y) (1 - rho^2) / n, rho the correlation of the judge's and
+  the humans' item scores. So the human-labeled items needed shrink by (1 - rho^2); for the
+  anytime-valid row this is an approximation (the boundary's width scales with the spread).
   Assumption: the judge agrees with the human outcome on an item with probability A (its
   agreement with the human majority) and otherwise picks one of the other outcomes at random,
   independently of everything else. That turns A into rho (`judge_correlation`). The report's
