@@ -143,14 +143,56 @@ class SignoffConfig(_Model):
     """The rule the final win rate must meet for the candidate to ship."""
 
     win_rate_threshold: float = Field(
-        0.60, gt=0, lt=1, description="Share of decisive pairs on which the candidate must win."
+        0.60,
+        gt=0,
+        lt=1,
+        description="The candidate's win rate, under the tie rule (`ties`), must clear this: "
+        "its lower confidence bound must lie above it.",
     )
-    confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence level of intervals.")
+    confidence: float = Field(
+        0.95,
+        gt=0.5,
+        lt=1,
+        description="Confidence level of intervals; SIGN-OFF and BLOCKED each keep a one-sided "
+        "error of (1 - confidence) / 2.",
+    )
+    ties: Literal["not_a_win", "half", "exclude"] = Field(
+        "not_a_win",
+        description="How a tie counts in the deciding rate: 'not_a_win' (wins / all comparisons: "
+        "a tie is a comparison the candidate did not win), 'half' (a tie counts half a win) or "
+        "'exclude' (wins / decisive pairs). The report shows all three; this one decides.",
+    )
     stratum_floor: float = Field(
-        0.40, ge=0, lt=1, description="No stratum's decisive win rate may fall below this."
+        0.40,
+        ge=0,
+        lt=1,
+        description="No stratum's win rate (under the same tie rule) may fall below this.",
     )
     min_decisive_pairs: int = Field(
-        30, ge=1, description="Fewer decisive pairs than this is not enough evidence."
+        30,
+        ge=1,
+        description="Fewer comparisons than this, as the tie rule counts them (all items, or "
+        "decisive pairs under ties = 'exclude'), is not enough evidence.",
+    )
+    max_both_bad_share: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Block when more than this share of items is 'both bad' (a majority of "
+        "their labels say neither response is acceptable); empty = no cap.",
+    )
+    exclude_flagged: bool = Field(
+        False,
+        description="Leave pairs with a flagged label (one with a flag reason) out of the win "
+        "rates and the verdict; they are listed in the report either way.",
+    )
+    planned_pairs: int | None = Field(
+        None,
+        ge=1,
+        description="A sample size fixed in advance: the verdict stays NOT ENOUGH EVIDENCE "
+        "until this many items are labeled, then the fixed-n interval decides, once, on the "
+        "first planned_pairs items labeled. Empty = anytime-valid intervals, which may be read "
+        "after every label.",
     )
     blind_admin_until_unblinded: bool = Field(
         False,

@@ -362,11 +362,26 @@ def test_admin_report_section_and_blinding(cli, tmp_path, monkeypatch, store):
     cli("labels", "import", DATA / "sample_labels.csv", "-s", "demo")
     at = page({"admin": "s3cret"})
     assert "stay hidden until the study is unblinded" in texts(at)
-    assert "NOT ENOUGH EVIDENCE" not in texts(at)
+    assert "BLOCKED" not in texts(at)
+    assert all("deciding rate" not in d.value.columns for d in at.dataframe)
     cli("unblind", "-s", "demo")
     at = page({"admin": "s3cret"})
-    assert "NOT ENOUGH EVIDENCE" in texts(at)
-    assert "only 21 decisive pairs" in texts(at)
+    # Schema 2: ties count as not a win, so the demo's 40 items are 40 comparisons (not 21
+    # decisive pairs, which used to leave it NOT ENOUGH EVIDENCE below the 30 minimum), and
+    # stratum 'hard' (2 wins, 6 ties, 2 losses) falls below the 40% floor.
+    assert "BLOCKED" in texts(at)
+    assert (
+        "stratum 'hard' collapses: candidate preferred on 20% of 10 comparisons "
+        "(ties count as not a win)" in texts(at)
+    )
+    assert "38% of 40 comparisons" in texts(at)
+    assert "more pairs would likely decide it" in texts(at)  # the enough-evidence line
+    rules = {r["tie rule"]: r for r in at.dataframe[4].value.to_dict("records")}
+    assert rules["ties count as not a win"]["decides"]
+    assert rules["ties count as not a win"]["rate"] == 0.375  # 15 / 40
+    assert rules["ties count half"]["rate"] == pytest.approx(0.612, abs=1e-3)  # 24.5 / 40
+    assert rules["ties excluded"]["rate"] == 0.714  # 15 / 21
+    assert "Both bad:** 0 of 40 items" in texts(at)
 
 
 def test_admin_calibrates_the_judge_and_the_gate_guards_the_full_run(

@@ -18,8 +18,10 @@ def make_study(
     outcomes: dict[str, list[str]],
     strata: dict[str, str] | None = None,
     extra_pairs: list[dict] | None = None,
+    config: str | None = None,
 ) -> None:
-    """A study whose pair i is labeled with outcomes[pair_id] by annotators a0, a1, ..."""
+    """A study whose pair i is labeled with outcomes[pair_id] by annotators a0, a1, ...
+    (`config`: the study config's TOML text, if not the defaults)."""
     strata = strata or {}
     rows = [
         pair(
@@ -31,7 +33,10 @@ def make_study(
         )
         for i, pid in enumerate(outcomes)
     ] + (extra_pairs or [])
-    assert cli("import", write_jsonl(tmp_path / "p.jsonl", rows), "-s", "s").code == 0
+    args = ["--config", tmp_path / "c.toml"] if config else []
+    if config:
+        (tmp_path / "c.toml").write_text(config)
+    assert cli("import", write_jsonl(tmp_path / "p.jsonl", rows), "-s", "s", *args).code == 0
     lines = ["pair_id,annotator,preference"]
     for pid, prefs in outcomes.items():
         lines += [f"{pid},a{k},{p}" for k, p in enumerate(prefs)]
@@ -50,7 +55,10 @@ def test_clear_win_signs_off_with_exact_numbers(cli, tmp_path):
     outcomes = {f"w{i:03d}": ["candidate", "candidate"] for i in range(80)}
     outcomes |= {f"l{i:03d}": ["baseline", "baseline"] for i in range(20)}
     outcomes |= {f"s{i:03d}": ["candidate", "baseline"] for i in range(10)}
-    make_study(cli, tmp_path, outcomes)
+    # Ties excluded, as before schema 2: 80 of 100 decisive pairs clear 60% (anytime-valid lower
+    # bound 0.657). Under the default rule (ties are not wins) 80 of 110 do not yet (0.588):
+    # tests/test_verdict_rules.py checks that case.
+    make_study(cli, tmp_path, outcomes, config='[signoff]\nties = "exclude"\n')
     rep = report_json(cli)
     w = rep["humans"]["win_rate"]
     assert (w["items"], w["candidate"], w["baseline"], w["tie"]) == (110, 80, 20, 10)

@@ -179,7 +179,14 @@ def test_html_and_markdown_show_the_same_win_rates(cli, db_path):
         assert in_html[title] == in_md[title] and in_md[title]
     strata = {row[0]: row[1] for row in in_md["Win rate by stratum (humans)"]}
     assert set(strata) == set(report.humans.by_stratum) and len(strata) == 4
-    assert strata == {k: f"{w.rate:.0%}" for k, w in report.humans.by_stratum.items()}
+    # Schema 2: the first rate column is the deciding tie rule's (ties count as not a win by
+    # default); the decisive-only rate (schema 1's `rate`) follows it.
+    rule = report.verdict.tie_rule
+    assert strata == {
+        k: f"{w.by_tie_rule[rule].rate:.0%}" for k, w in report.humans.by_stratum.items()
+    }
+    decisive = {row[0]: row[3] for row in in_md["Win rate by stratum (humans)"]}
+    assert decisive == {k: f"{w.rate:.0%}" for k, w in report.humans.by_stratum.items()}
     overall = report.humans.win_rate
     said = f"Candidate preferred on {overall.rate:.0%} of {overall.decisive} decisive pairs"
     assert said in html and said in md
@@ -187,5 +194,5 @@ def test_html_and_markdown_show_the_same_win_rates(cli, db_path):
     first_chart = re.search(r"<svg.*?</svg>", html, re.DOTALL)
     labels = Page(first_chart.group()).text["text"][:-1]  # the last is the threshold's
     bars = dict(zip(labels[0::2], labels[1::2], strict=True))
-    assert bars["overall"] == f"{overall.rate:.0%}"
+    assert bars["overall"] == f"{overall.by_tie_rule[rule].rate:.0%}" == "38%"  # 15 of 40
     assert all(bars[name] == rate for name, rate in strata.items())

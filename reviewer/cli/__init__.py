@@ -12,7 +12,7 @@ import traceback
 
 import typer
 
-from reviewer.cli import report, serve, study
+from reviewer.cli import plan, report, serve, study
 from reviewer.cli.annotators import annotators_app
 from reviewer.cli.judge import judge_app
 from reviewer.cli.labels import labels_app
@@ -28,6 +28,7 @@ app.command("import")(study.import_cmd)
 app.command()(study.status)
 app.command()(report.report)
 app.command()(report.check)
+app.command()(plan.plan)
 app.command()(study.unblind)
 app.command("app")(serve.app_cmd)
 app.command()(serve.demo)

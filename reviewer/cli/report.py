@@ -51,10 +51,11 @@ def report(
 def check(
     study: StudyOption = None, resamples: ResamplesOption = 1000, db: DbOption = None
 ) -> None:
-    """Exit 0 on SIGN-OFF, 1 on BLOCKED or NOT ENOUGH EVIDENCE, printing why (for CI gates)."""
+    """Exit 0 on SIGN-OFF, 1 on BLOCKED or NOT ENOUGH EVIDENCE, printing why and whether the
+    evidence is already enough (for CI gates; safe to run after every batch of labels)."""
     from reviewer.report.build import build_report
 
     store, study_id = open_study(db, study)
     verdict = build_report(store, study_id, resamples).verdict
-    typer.echo(f"{verdict.decision}: {verdict.reason}")
+    typer.echo(f"{verdict.decision}: {verdict.reason}\n{verdict.evidence_text}")
     raise typer.Exit(0 if verdict.decision == "SIGN-OFF" else 1)

@@ -3,7 +3,8 @@
 All numbers come from `reviewer.analysis.stats`; this module only groups the data and names
 the parts.
 Human win rates reduce each item's labels to one outcome by majority (ties on a split), so an
-item labeled five times counts once.
+item labeled five times counts once (`reviewer.analysis.human_items`, which also forms the
+both-bad share, the flagged pairs and the planned sample).
 """
 
 from __future__ import annotations
@@ -13,19 +14,24 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 
+from reviewer.analysis.human_items import METHOD, HumanItems, human_items
 from reviewer.analysis.outcomes import (
     human_criteria_outcomes,
 )
 from reviewer.analysis.stats import (
     Rating,
-    item_outcome,
 )
+from reviewer.config import SignoffConfig, StudyConfig
 from reviewer.report.agreement import agreement, annotators, criteria_agreement
 from reviewer.report.judges import judge_gates, judges_out
 from reviewer.report.model import (
     Appendix,
     Example,
+    FlaggedLabel,
+    LabelQuality,
     Report,
+    SideResult,
+    Verdict,
 )
 from reviewer.report.verdict import decide
 from reviewer.report.win_rates import side_result
@@ -52,14 +58,13 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     strata = {pid: p["stratum"] for pid, p in pairs.items()}
 
     ratings = [Rating(r["pair_id"], r["annotator_id"], r["preference"]) for r in labels]
-    human_items: dict[str, list[str]] = defaultdict(list)
+    labels_by_item: dict[str, list[str]] = defaultdict(list)
     for r in ratings:
-        human_items[r.item].append(r.value)
-    human_outcomes = {item: item_outcome(values) for item, values in human_items.items()}
-    humans = side_result(human_outcomes, human_criteria_outcomes(labels, cfg), strata, cfg)
+        labels_by_item[r.item].append(r.value)
+    items = human_items(labels, cfg.signoff, data.first_labeled(cur, study_id))
+    humans, verdict = _humans(items, labels, strata, cfg, resamples)
     gates = judge_gates(cur, study_id)
-    judges = judges_out(verdict_rows, ratings, human_items, strata, cfg, resamples, gates)
-    verdict = decide(humans.win_rate, humans.by_stratum, cfg.signoff, "humans")
+    judges = judges_out(verdict_rows, ratings, labels_by_item, strata, cfg, resamples, gates)
     unblinded = data.unblinding(cur, study_id)
     any_pair = next(iter(pairs.values()), {})
     return Report(
@@ -74,7 +79,8 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
         ),
         annotators=annotators(labels, ratings, people),
         judges=judges,
-        examples=_examples(labels, human_outcomes, pairs, humans.worst_stratum, names),
+        examples=_examples(labels, items.all_outcomes, pairs, humans.worst_stratum, names),
+        quality=_quality(items, cfg.signoff),
         appendix=Appendix(
             study=study_id,
             config_hash=study.config_hash,
@@ -92,6 +98,49 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
             software_version=_version(),
             generated_at=datetime.now(UTC),
         ),
+    )
+
+
+def _humans(
+    items: HumanItems,
+    labels: list[dict],
+    strata: dict[str, str],
+    cfg: StudyConfig,
+    resamples: int,
+) -> tuple[SideResult, Verdict]:
+    """The humans' win rates on the items the verdict counts, and the verdict on them."""
+    criteria = {
+        name: {i: o for i, o in by_item.items() if i in items.outcomes}
+        for name, by_item in human_criteria_outcomes(labels, cfg).items()
+    }
+    humans = side_result(
+        items.outcomes, criteria, strata, cfg, both_bad=items.both_bad, resamples=resamples
+    )
+    verdict = decide(
+        humans.win_rate, humans.by_stratum, cfg.signoff, "humans", seed=cfg.seed,
+        resamples=resamples,
+    )  # fmt: skip
+    return humans, verdict
+
+
+def _quality(items: HumanItems, rules: SignoffConfig) -> LabelQuality:
+    counted = len(items.outcomes)
+    bad = sum(items.both_bad.values())
+    return LabelQuality(
+        method=METHOD,
+        items=counted,
+        both_bad_items=bad,
+        both_bad_share=bad / counted if counted else None,
+        labels=items.labels,
+        both_bad_labels=items.both_bad_labels,
+        max_both_bad_share=rules.max_both_bad_share,
+        flagged=[
+            FlaggedLabel(**f, outcome=items.all_outcomes[f["pair_id"]]) for f in items.flagged
+        ],
+        flagged_items=len({f["pair_id"] for f in items.flagged}),
+        exclude_flagged=rules.exclude_flagged,
+        excluded_items=len(items.excluded),
+        beyond_planned=len(items.beyond_planned),
     )
 
 

@@ -10,6 +10,31 @@ from pydantic import BaseModel, Field
 
 from reviewer.analysis.intervals import Interval
 
+TieRule = Literal["not_a_win", "half", "exclude"]
+
+
+class RuleRate(BaseModel):
+    """The candidate's win rate under one tie rule, with both kinds of interval."""
+
+    rule: TieRule = Field(
+        description="not_a_win: wins / all items; half: (wins + ties / 2) / all items; "
+        "exclude: wins / decisive items."
+    )
+    comparisons: int = Field(description="Items the rule counts (decisive ones for exclude).")
+    score: float = Field(description="Wins the rule counts (plus half the ties for half).")
+    rate: float | None = Field(description="score / comparisons; null when nothing counts.")
+    low: float | None = Field(
+        description="Fixed-n interval, valid for one read at a sample size fixed in advance: "
+        "Wilson (not_a_win, exclude) or a percentile bootstrap over items (half)."
+    )
+    high: float | None = Field(description="Upper end of the fixed-n interval.")
+    anytime_low: float | None = Field(
+        description="Anytime-valid confidence sequence, valid however often it is read: "
+        "beta-binomial mixture (not_a_win, exclude) or dKelly betting (half); each side at "
+        "(1 - confidence) / 2."
+    )
+    anytime_high: float | None = Field(description="Upper end of the confidence sequence.")
+
 
 class WinRateOut(BaseModel):
     items: int = Field(description="Items (prompts) with an outcome.")
@@ -17,15 +42,33 @@ class WinRateOut(BaseModel):
     baseline: int
     tie: int
     decisive: int = Field(description="candidate + baseline.")
-    rate: float | None = Field(description="candidate / decisive.")
+    rate: float | None = Field(
+        description="candidate / decisive (ties excluded; schema 1's only rate). The rate that "
+        "decides is by_tie_rule[rules.ties]."
+    )
     low: float | None = Field(description="Wilson 95% interval of rate.")
     high: float | None
     threshold: float = Field(description="The sign-off threshold the rate is tested against.")
-    p_value: float | None = Field(description="Exact one-sided P(wins >= observed | threshold).")
+    p_value: float | None = Field(
+        description="Exact one-sided P(wins >= observed | threshold), decisive pairs."
+    )
     p_value_half: float | None = Field(description="The same against 0.5.")
     more_pairs_needed: int | None = Field(
-        description="When the interval straddles the threshold: more items needed to decide."
+        description="When the deciding interval contains the threshold: about how many more "
+        "items (at the observed shares of wins, ties and losses) would decide it. Since schema "
+        "2 it follows the deciding rule (tie rule, anytime-valid); null under planned_pairs."
     )
+    by_tie_rule: dict[TieRule, RuleRate] = Field(
+        default_factory=dict,
+        description="The rate under each tie rule (not_a_win, half, exclude) with its fixed-n "
+        "and anytime-valid intervals.",
+    )
+    both_bad: int | None = Field(
+        None,
+        description="Items whose labels say 'both bad' by majority (null for criteria, which "
+        "carry no such flag).",
+    )
+    both_bad_share: float | None = Field(None, description="both_bad / items.")
 
 
 class SideResult(BaseModel):
@@ -34,7 +77,10 @@ class SideResult(BaseModel):
     win_rate: WinRateOut
     by_stratum: dict[str, WinRateOut]
     by_criterion: dict[str, WinRateOut]
-    worst_stratum: str | None = Field(description="Stratum with the lowest decisive win rate.")
+    worst_stratum: str | None = Field(
+        description="Stratum with the lowest win rate under the deciding tie rule (schema 1: "
+        "the lowest decisive win rate; the same when ties = 'exclude')."
+    )
 
 
 class PairOut(BaseModel):
@@ -164,6 +210,57 @@ class Verdict(BaseModel):
     decision: Literal["SIGN-OFF", "BLOCKED", "NOT ENOUGH EVIDENCE"]
     reason: str
     source: str = Field(description="Whose judgments decided: 'humans' or 'judge:<name>'.")
+    tie_rule: TieRule = Field(
+        "not_a_win", description="The rate that decided (signoff.ties); see WinRateOut.by_tie_rule."
+    )
+    guarantee: Literal["anytime-valid", "fixed-n"] = Field(
+        "anytime-valid",
+        description="anytime-valid: confidence sequences, the error holds however often the "
+        "verdict is read; fixed-n: one read once signoff.planned_pairs items are labeled.",
+    )
+    guarantee_text: str = Field(
+        "", description="The guarantee in a sentence, as the report says it."
+    )
+    enough_evidence: bool = Field(
+        False,
+        description="Whether the overall rate is decided (its interval excludes the threshold, "
+        "or the planned sample is complete): labeling can stop.",
+    )
+    more_items_needed: int | None = Field(
+        None,
+        description="When it is not: about how many more items would likely decide it (at the "
+        "observed shares, under the same rule), or the items left before the planned read.",
+    )
+    evidence_text: str = Field("", description="The enough-evidence line, as the report says it.")
+
+
+class FlaggedLabel(BaseModel):
+    """One latest label with a flag reason."""
+
+    pair_id: str = Field(description="The flagged item.")
+    stratum: str = Field(description="Its stratum.")
+    annotator: str = Field(description="Who flagged it (display name).")
+    reason: str = Field(description="The flag reason, as written.")
+    outcome: str = Field(description="The item's human outcome (majority of its labels).")
+
+
+class LabelQuality(BaseModel):
+    """'Both bad' (a quality alarm, not a tie) and flagged pairs."""
+
+    method: str = Field(description="How item outcomes and the both-bad share are formed.")
+    items: int = Field(description="Items counted in the win rates and the verdict.")
+    both_bad_items: int = Field(description="Items whose labels say 'both bad' by majority.")
+    both_bad_share: float | None = Field(description="both_bad_items / items.")
+    labels: int = Field(description="Latest labels on the counted items.")
+    both_bad_labels: int = Field(description="Of those, labels that say 'both bad'.")
+    max_both_bad_share: float | None = Field(description="The config's cap; null = none.")
+    flagged: list[FlaggedLabel] = Field(description="Every latest label with a flag reason.")
+    flagged_items: int = Field(description="Items with at least one flagged label.")
+    exclude_flagged: bool = Field(description="Whether flagged items are left out (config).")
+    excluded_items: int = Field(description="Items left out because they were flagged.")
+    beyond_planned: int = Field(
+        0, description="Items labeled after the planned sample (planned_pairs): not counted."
+    )
 
 
 class Appendix(BaseModel):
@@ -185,12 +282,14 @@ class Appendix(BaseModel):
 
 
 class Report(BaseModel):
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     study: str
     title: str
     question: str
     verdict: Verdict
-    rules: dict[str, float | int] = Field(description="The sign-off rules from the config.")
+    rules: dict[str, bool | float | int | str | None] = Field(
+        description="The sign-off rules from the config."
+    )
     humans: SideResult
     agreement: AgreementOut
     annotators: list[AnnotatorOut]
@@ -198,4 +297,5 @@ class Report(BaseModel):
     examples: dict[str, list[Example]] = Field(
         description="worst_stratum and disagreements: prompts with both outputs."
     )
+    quality: LabelQuality = Field(description="Both-bad share and flagged pairs (humans).")
     appendix: Appendix

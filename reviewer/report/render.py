@@ -5,6 +5,7 @@ as text. Both formats read the same tables, so they cannot show different number
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -12,6 +13,7 @@ from typing import NamedTuple
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
+from reviewer.report import human_tables as human
 from reviewer.report.model import (
     Appendix,
     Interval,
@@ -44,29 +46,19 @@ def ci(i: Interval) -> str:
     return f"{num(i.value)} ({num(i.low)}-{num(i.high)}, n={i.n})"
 
 
-def _rate_rows(rows: dict[str, WinRateOut]) -> list[list[str]]:
-    return [
-        [
-            name,
-            pct(w.rate),
-            f"{pct(w.low)}-{pct(w.high)}",
-            str(w.candidate),
-            str(w.baseline),
-            str(w.tie),
-            num(w.p_value, 3),
-        ]
-        for name, w in rows.items()
-    ]
-
-
-RATE_HEAD = ["", "win rate", "95% CI", "candidate", "baseline", "tie", "p (vs threshold)"]
-
-
 def _sections(r: Report) -> list[Table]:
     """Tables shared by both formats, in the order the report shows them."""
-    return [
-        Table("Win rate by stratum (humans)", RATE_HEAD, _rate_rows(r.humans.by_stratum)),
-        Table("Win rate by criterion (humans)", RATE_HEAD, _rate_rows(r.humans.by_criterion)),
+    head = human.rate_head(r)
+    tables = [
+        Table("Win rate under each tie rule (humans)", human.TIE_RULE_HEAD, human.tie_rule_rows(r)),
+        Table("Win rate by stratum (humans)", head, human.rate_rows(r.humans.by_stratum, r)),
+        Table("Win rate by criterion (humans)", head, human.rate_rows(r.humans.by_criterion, r)),
+        Table("Label quality (humans)", ["", ""], human.quality_rows(r)),
+    ]
+    if r.quality.flagged:
+        head = ["pair", "stratum", "annotator", "humans", "flag reason"]
+        tables.append(Table("Flagged pairs", head, human.flagged_rows(r)))
+    return tables + [
         _agreement_table(r),
         Table(
             "Annotator pairs (Cohen's kappa)",
@@ -179,20 +171,6 @@ def _appendix_table(a: Appendix) -> Table:
     )
 
 
-def _headline(r: Report) -> str:
-    w = r.humans.win_rate
-    worst = r.humans.worst_stratum
-    worst_text = (
-        f"; weakest stratum: {worst} at {pct(r.humans.by_stratum[worst].rate)}" if worst else ""
-    )
-    return (
-        f"Candidate preferred on {pct(w.rate)} of {w.decisive} decisive pairs "
-        f"(95% CI {pct(w.low)}-{pct(w.high)}; {w.tie} ties of {w.items} items; threshold "
-        f"{pct(w.threshold)}){worst_text}. Each item counts once: its human labels are "
-        "reduced to one outcome by majority, and an item without a majority is a tie."
-    )
-
-
 def gate_text(g: JudgeGate) -> str:
     text = {
         "passed": f"passed on the {g.part} calibration pairs",
@@ -229,7 +207,11 @@ def to_markdown(r: Report) -> str:
         "",
         f"**{r.verdict.decision}**: {r.verdict.reason} (decided by {r.verdict.source})",
         "",
-        _headline(r),
+        f"**Guarantee:** {r.verdict.guarantee_text}",
+        "",
+        f"**Enough evidence?** {r.verdict.evidence_text}",
+        "",
+        human.headline(r),
         "",
     ]
     out += [f"> **WARNING:** {w}\n" for w in gate_warnings(r)]
@@ -294,7 +276,17 @@ class Chart:
     bars: list[Bar]
 
 
-def _chart(rows: list[tuple[str, WinRateOut]], threshold: float) -> Chart:
+def _decisive(w: WinRateOut) -> tuple[float | None, float | None, float | None]:
+    return w.rate, w.low, w.high
+
+
+def _chart(
+    rows: list[tuple[str, WinRateOut]],
+    threshold: float,
+    pick: Callable[[WinRateOut], tuple[float | None, ...]] = _decisive,
+) -> Chart:
+    """`pick` chooses the rate and interval drawn (decisive by default; the humans' charts
+    draw the deciding tie rule's)."""
     width, left, row_h = 560, 110, 26
 
     def x(v: float) -> float:
@@ -302,9 +294,10 @@ def _chart(rows: list[tuple[str, WinRateOut]], threshold: float) -> Chart:
 
     def bar(i: int, name: str, w: WinRateOut) -> Bar:
         y, fill = 10 + i * row_h, "#0969da" if name == "overall" else "#57606a"
-        if w.rate is None or w.low is None or w.high is None:
-            return Bar(name, y, fill, pct(w.rate))
-        return Bar(name, y, fill, pct(w.rate), True, x(w.rate) - x(0), x(w.low), x(w.high))
+        rate, low, high = pick(w)
+        if rate is None or low is None or high is None:
+            return Bar(name, y, fill, pct(rate))
+        return Bar(name, y, fill, pct(rate), True, x(rate) - x(0), x(low), x(high))
 
     bars = [bar(i, name, w) for i, (name, w) in enumerate(rows)]
     return Chart(width, row_h * len(rows) + 30, left, x(threshold), pct(threshold), bars)
@@ -314,12 +307,18 @@ def _charts(r: Report) -> list[tuple[str, Chart]]:
     """The win-rate charts with their headings: humans overall and by stratum, humans by
     criterion, then each judge overall and by stratum."""
     threshold = r.humans.win_rate.threshold
+    rule = f"{human.RULE_TEXT[r.verdict.tie_rule]}, {human.interval_name(r)} 95% CI"
+
+    def pick(w: WinRateOut) -> tuple[float | None, ...]:
+        return human.deciding(w, r)
+
+    strata = [("overall", r.humans.win_rate), *r.humans.by_stratum.items()]
     charts = [
+        (f"Win rate (humans; {rule})", _chart(strata, threshold, pick)),
         (
-            "Win rate (humans)",
-            _chart([("overall", r.humans.win_rate), *r.humans.by_stratum.items()], threshold),
+            f"Win rate by criterion (humans; {rule})",
+            _chart(list(r.humans.by_criterion.items()), threshold, pick),
         ),
-        ("Win rate by criterion (humans)", _chart(list(r.humans.by_criterion.items()), threshold)),
     ]
     for j in r.judges:
         rows = [("overall", j.result.win_rate), *j.result.by_stratum.items()]
@@ -346,7 +345,7 @@ def to_html(r: Report) -> str:
     return _template().render(
         report=r,
         verdict_color=COLORS[r.verdict.decision],
-        headline=_headline(r),
+        headline=human.headline(r),
         warnings=gate_warnings(r),
         charts=_charts(r),
         tables=_sections(r),

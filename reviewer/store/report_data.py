@@ -28,6 +28,16 @@ def latest_labels(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
     )
 
 
+def first_labeled(cur: Cursor, study_id: str) -> dict[str, Any]:
+    """Item -> when its first label (any annotator, any revision) was submitted: the order of
+    the planned sample."""
+    cur.execute(
+        "SELECT pair_id, min(submitted_at) FROM labels WHERE study_id = ? GROUP BY pair_id",
+        [study_id],
+    )
+    return dict(cur.fetchall())
+
+
 def verdicts(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
     return fetch_dicts(
         cur,

@@ -2,6 +2,9 @@
 
 Outcomes are per item (prompt): several human labels on one item are first reduced to one
 outcome by majority (`item_outcome`), so an item with five labels does not count five times.
+This is the decisive-only view (ties left out) with fixed-n intervals; the rate that decides a
+sign-off, under the configured tie rule and with anytime-valid intervals, is
+`reviewer.analysis.tie_rules`.
 """
 
 from __future__ import annotations

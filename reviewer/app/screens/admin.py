@@ -9,11 +9,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from reviewer.analysis.tie_rules import RULE_TEXT
 from reviewer.app.components import calibration_panel, judge_panel
 from reviewer.app.context import app_url, default_study
 from reviewer.app.study_cache import current_exports, current_report
 from reviewer.errors import SignoffError
-from reviewer.report.model import Report
+from reviewer.report.model import Report, WinRateOut
 from reviewer.report.render import to_html, to_markdown
 from reviewer.store import Store
 from reviewer.store import studies as study_sql
@@ -159,20 +160,34 @@ def _report(store: Store, study_id: str, report: Report) -> None:
     color = {"SIGN-OFF": "green", "BLOCKED": "red"}.get(report.verdict.decision, "orange")
     st.markdown(f"### :{color}[{report.verdict.decision}]")
     st.markdown(report.verdict.reason)
+    enough = st.success if report.verdict.enough_evidence else st.info
+    enough(report.verdict.evidence_text)
+    st.caption(report.verdict.guarantee_text)
+    rule = report.verdict.tie_rule
     w = report.humans.win_rate
     rows = [
         {
             "stratum": name,
+            "deciding rate": r.by_tie_rule[rule].rate,
+            "deciding low": _bound(report, r, "low"),
+            "deciding high": _bound(report, r, "high"),
             "win rate": r.rate,
             "low": r.low,
             "high": r.high,
             "candidate": r.candidate,
             "baseline": r.baseline,
             "tie": r.tie,
+            "both bad": r.both_bad,
         }
         for name, r in {"overall": w, **report.humans.by_stratum}.items()
     ]
     st.dataframe(pd.DataFrame(rows).round(3), hide_index=True, width="stretch")
+    st.caption(
+        f"deciding rate: {RULE_TEXT[rule]} (signoff.ties = {rule}), with the interval the "
+        "verdict reads; win rate, low, high: decisive pairs only (ties left out), Wilson 95%."
+    )
+    _tie_rules(report)
+    _quality(report)
     left, mid, right = st.columns(3)
     left.download_button(
         "Report (HTML)", to_html(report), f"{study_id}-report.html", mime="text/html"
@@ -184,6 +199,46 @@ def _report(store: Store, study_id: str, report: Report) -> None:
         f"{study_id}-report.json",
         mime="application/json",
     )
+
+
+def _bound(report: Report, w: WinRateOut, side: str) -> float | None:
+    """The deciding rule's interval bound the verdict reads (anytime-valid or fixed-n)."""
+    r = w.by_tie_rule[report.verdict.tie_rule]
+    anytime = report.verdict.guarantee == "anytime-valid"
+    return getattr(r, f"anytime_{side}" if anytime else side)
+
+
+def _tie_rules(report: Report) -> None:
+    st.markdown("**The overall rate under each tie rule** (one decides)")
+    rows = [
+        {
+            "tie rule": RULE_TEXT[name],
+            "decides": name == report.verdict.tie_rule,
+            "rate": r.rate,
+            "comparisons": r.comparisons,
+            "anytime low": r.anytime_low,
+            "anytime high": r.anytime_high,
+            "fixed-n low": r.low,
+            "fixed-n high": r.high,
+        }
+        for name, r in report.humans.win_rate.by_tie_rule.items()
+    ]
+    st.dataframe(pd.DataFrame(rows).round(3), hide_index=True, width="stretch")
+
+
+def _quality(report: Report) -> None:
+    q = report.quality
+    cap = "no cap" if q.max_both_bad_share is None else f"cap {q.max_both_bad_share:.0%}"
+    share = "n/a" if q.both_bad_share is None else f"{q.both_bad_share:.0%}"
+    st.markdown(
+        f"**Both bad:** {q.both_bad_items} of {q.items} items ({share}; "
+        f"{q.both_bad_labels} of {q.labels} labels), {cap}. **Flagged:** {q.flagged_items} "
+        + ("items, left out of the win rates." if q.exclude_flagged else "items, counted.")
+    )
+    if q.flagged:
+        st.dataframe(
+            pd.DataFrame([f.model_dump() for f in q.flagged]), hide_index=True, width="stretch"
+        )
 
 
 def _hidden_until_unblinded(store: Store, study_id: str) -> bool:

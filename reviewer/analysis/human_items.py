@@ -1,0 +1,80 @@
+"""From the latest human labels to the items the verdict counts.
+
+An item's labels reduce to one outcome by strict majority (a split is a tie; `item_outcome`),
+so an item labeled five times counts once. 'Both bad' is a quality alarm, not an outcome: an
+item is both bad when a strict majority of its labels say so, and the both-bad share is over
+items (the share of labels is given beside it). A label with a flag reason flags its item: every
+flagged label is listed, and `exclude_flagged` leaves flagged items out of the win rates. Under
+`planned_pairs` only the first that many items labeled (by their first label) are counted, so
+labels that arrive after the planned read cannot change it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from reviewer.analysis.stats import item_outcome
+from reviewer.config import SignoffConfig
+
+METHOD = (
+    "Each item counts once: its latest labels are reduced to one outcome by strict majority "
+    "(no majority: a tie). An item is 'both bad' when a strict majority of its labels say "
+    "neither response is acceptable; the both-bad share is over the items counted (labels in "
+    "brackets). 'Both bad' is a quality alarm, not a tie: the item's outcome is still its "
+    "majority preference."
+)
+
+
+@dataclass(frozen=True)
+class HumanItems:
+    all_outcomes: dict[str, str]  # every labeled item -> majority outcome
+    outcomes: dict[str, str]  # the items the verdict counts -> outcome
+    both_bad: dict[str, bool]  # counted items -> a majority of labels say both bad
+    labels: int  # latest labels on the counted items
+    both_bad_labels: int
+    flagged: list[dict[str, Any]]  # every latest label with a flag reason
+    excluded: frozenset[str]  # flagged items left out (exclude_flagged)
+    beyond_planned: frozenset[str]  # items labeled after the planned sample
+
+
+def human_items(
+    labels: list[dict[str, Any]], rules: SignoffConfig, first_labeled: dict[str, Any]
+) -> HumanItems:
+    """Reduce label rows (pair_id, annotator, preference, both_bad, flag_reason, stratum) to
+    items; `first_labeled` (item -> time of its first label) orders the planned sample."""
+    prefs: dict[str, list[str]] = defaultdict(list)
+    bad: dict[str, list[bool]] = defaultdict(list)
+    flagged = []
+    for row in labels:
+        prefs[row["pair_id"]].append(row["preference"])
+        bad[row["pair_id"]].append(bool(row.get("both_bad")))
+        if (row.get("flag_reason") or "").strip():
+            flagged.append(
+                {
+                    "pair_id": row["pair_id"],
+                    "stratum": row.get("stratum") or "unspecified",
+                    "annotator": row.get("annotator") or row.get("annotator_id", ""),
+                    "reason": row["flag_reason"].strip(),
+                }
+            )
+    all_outcomes = {item: item_outcome(values) for item, values in prefs.items()}
+    flagged_items = {f["pair_id"] for f in flagged}
+    excluded = flagged_items if rules.exclude_flagged else set()
+    kept = [i for i in all_outcomes if i not in excluded]
+    beyond: list[str] = []
+    if rules.planned_pairs is not None and len(kept) > rules.planned_pairs:
+        order = sorted(kept, key=lambda i: (first_labeled.get(i) is None, first_labeled.get(i), i))
+        kept, beyond = order[: rules.planned_pairs], order[rules.planned_pairs :]
+    counted = {i: all_outcomes[i] for i in sorted(kept)}
+    return HumanItems(
+        all_outcomes=all_outcomes,
+        outcomes=counted,
+        both_bad={i: 2 * sum(bad[i]) > len(bad[i]) for i in counted},
+        labels=sum(len(bad[i]) for i in counted),
+        both_bad_labels=sum(sum(bad[i]) for i in counted),
+        flagged=flagged,
+        excluded=frozenset(excluded),
+        beyond_planned=frozenset(beyond),
+    )
