@@ -211,7 +211,17 @@ class ImportConfig(_Model):
     )
 
 
-_ADDED_LATER = ("annotator_title", "display")
+# Fields added after studies were first stored, as dotted paths. At their defaults they are
+# left out of the config hash, so that a config file imported before they existed keeps its
+# hash (and its frozen study accepts the same file again).
+_ADDED_LATER = (
+    "annotator_title",
+    "display",
+    "signoff.ties",
+    "signoff.max_both_bad_share",
+    "signoff.exclude_flagged",
+    "signoff.planned_pairs",
+)
 
 
 class StudyConfig(_Model):
@@ -270,11 +280,14 @@ class StudyConfig(_Model):
 
     def canonical_json(self) -> str:
         data = self.model_dump(mode="json")
-        # Fields added after studies were stored are left out at their defaults, so that a
-        # config file imported before they existed keeps its hash (and its frozen study).
-        for name in _ADDED_LATER:
-            if data[name] == type(self).model_fields[name].default:
-                del data[name]
+        defaults = StudyConfig().model_dump(mode="json")
+        for path in _ADDED_LATER:
+            *parents, name = path.split(".")
+            here, default = data, defaults
+            for part in parents:
+                here, default = here[part], default[part]
+            if here[name] == default[name]:
+                del here[name]
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     def content_hash(self) -> str:
