@@ -30,7 +30,7 @@ def test_a_config_written_before_the_new_fields_keeps_its_hash(tmp_path):
 
 def test_a_new_field_set_away_from_its_default_changes_the_hash(tmp_path):
     path = tmp_path / "new.toml"
-    path.write_text(OLD_CONFIG + 'ties = "half"\n')
+    path.write_text(OLD_CONFIG.replace("[gate]", 'ties = "half"\n[gate]'))
     assert load_config(path).signoff.ties == "half"
     assert (
         load_config(path).content_hash()
