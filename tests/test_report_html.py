@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import re
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
 from conftest import DATA, pair, write_jsonl
+from markdown_it import MarkdownIt
 
 from reviewer.report.build import build_report
 from reviewer.report.render import to_html, to_markdown
@@ -102,7 +104,10 @@ def test_hostile_text_is_escaped_never_markup(cli, tmp_path, db_path):
     # Values are data, never template source: shown as written, and the page runs to its end.
     assert "{{ 7*7 }}" in html and "{% raw %}" in html
     assert page.text["h1"] == [f"Sign-off report: {EVIL}"]
-    assert page.text["pre"].count(EVIL) == 3  # prompt, candidate, baseline of the example
+    # Prompt, candidate and baseline of the example, each as written in a display box (the
+    # annotators' renderer, text mode): the characters escaped, nothing rendered.
+    assert page.text["div"].count(EVIL) == 3
+    assert html.count(f'<div class="so-out">{escape(EVIL)}</div>') == 3
     assert EVIL in page.text["td"]  # the judge's name in its table, the annotator in theirs
     assert "Appendix: what was measured" in page.text["h2"]
 
@@ -196,3 +201,30 @@ def test_html_and_markdown_show_the_same_win_rates(cli, db_path):
     bars = dict(zip(labels[0::2], labels[1::2], strict=True))
     assert bars["overall"] == f"{overall.by_tie_rule[rule].rate:.0%}" == "38%"  # 15 of 40
     assert all(bars[name] == rate for name, rate in strata.items())
+
+
+def test_markdown_report_stays_text_when_rendered_with_html_enabled(cli, tmp_path, db_path):
+    hostile_study(cli, tmp_path)
+    report = build_report(Store(db_path), "s", resamples=20)
+    image = "![seen](http://127.0.0.1:9/track.png) [click](javascript:alert(3))"
+    md = to_markdown(report.model_copy(update={"title": EVIL + " " + image}))
+    # What a viewer with raw HTML allowed would make of it (markdown-it, CommonMark + html).
+    rendered = MarkdownIt("commonmark", {"html": True}).enable("table").render(md)
+    page = Page(rendered)
+    assert {t for t, _ in page.tags}.isdisjoint({"script", "img", "a", "iframe", "style"})
+    assert all(not a.startswith("on") for _, attrs in page.tags for a in attrs)
+    # The example's prompt and outputs are shown verbatim, each in a code block of its own.
+    assert page.text["code"].count(EVIL + "\n") == 3
+
+
+def test_outputs_in_the_html_report_look_as_the_annotators_saw_them(cli, tmp_path, db_path):
+    hostile_study(cli, tmp_path)
+    report = build_report(Store(db_path), "s", resamples=20)
+    (kind, examples), *_ = [(k, v) for k, v in report.examples.items() if v]
+    shown = examples[0].model_copy(update={"candidate": "**bold** and ![x](http://h/i.png)"})
+    as_markdown = report.model_copy(update={"display": "markdown", "examples": {kind: [shown]}})
+    html = to_html(as_markdown)
+    assert "<strong>bold</strong>" in html  # rendered, as on a markdown study's page
+    assert "<img" not in html and "http://h/i.png" in html  # the image is shown as its address
+    as_text = to_html(as_markdown.model_copy(update={"display": "text"}))
+    assert "**bold** and ![x](http://h/i.png)" in as_text  # a text study: the characters

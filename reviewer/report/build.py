@@ -71,6 +71,7 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
         study=study_id,
         title=cfg.title,
         question=cfg.question,
+        display=cfg.display,
         verdict=verdict,
         rules=cfg.signoff.model_dump(exclude={"blind_admin_until_unblinded"}),
         humans=humans,

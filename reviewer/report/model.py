@@ -298,4 +298,9 @@ class Report(BaseModel):
         description="worst_stratum and disagreements: prompts with both outputs."
     )
     quality: LabelQuality = Field(description="Both-bad share and flagged pairs (humans).")
+    display: Literal["text", "markdown"] = Field(
+        "text",
+        description="How the study shows outputs, here as on the annotators' page: the "
+        "characters as written, or inert Markdown (no HTML, images, links or LaTeX).",
+    )
     appendix: Appendix

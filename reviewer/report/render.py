@@ -5,6 +5,8 @@ as text. Both formats read the same tables, so they cannot show different number
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +14,10 @@ from functools import cache
 from typing import NamedTuple
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+from markupsafe import Markup
 
+from reviewer.labeling.display import CSS as DISPLAY_CSS
+from reviewer.labeling.display import render_output
 from reviewer.report import human_tables as human
 from reviewer.report.model import (
     Appendix,
@@ -200,52 +205,64 @@ def gate_warnings(r: Report) -> list[str]:
     ]
 
 
+def md_text(text: str) -> str:
+    """Text for a Markdown page that stays text in any renderer, HTML enabled or not: no tag,
+    link, image or code span can start in it.
+
+    >>> md_text('<img src=x onerror=alert(1)> ![t](http://x/y.png) `a|b` & c')
+    '&lt;img src=x onerror=alert(1)&gt; !\\\\[t\\\\](http://x/y.png) \\\\`a\\\\|b\\\\` &amp; c'
+    """
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for char in "\\`[]|":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def md_block(text: str) -> str:
+    """An output as written, in a fenced block longer than any backtick run inside it: shown
+    verbatim and inert by every Markdown renderer."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
 def to_markdown(r: Report) -> str:
-    """The report as Markdown, from the same tables as the HTML."""
+    """The report as Markdown, from the same tables as the HTML. Every value is escaped
+    (`md_text`) and model outputs are fenced (`md_block`), so nothing in them renders."""
     out = [
-        f"# Sign-off report: {r.title or r.study}",
+        f"# Sign-off report: {md_text(r.title or r.study)}",
         "",
-        f"**{r.verdict.decision}**: {r.verdict.reason} (decided by {r.verdict.source})",
+        f"**{r.verdict.decision}**: {md_text(r.verdict.reason)} (decided by "
+        f"{md_text(r.verdict.source)})",
         "",
-        f"**Guarantee:** {r.verdict.guarantee_text}",
+        f"**Guarantee:** {md_text(r.verdict.guarantee_text)}",
         "",
-        f"**Enough evidence?** {r.verdict.evidence_text}",
+        f"**Enough evidence?** {md_text(r.verdict.evidence_text)}",
         "",
-        human.headline(r),
+        md_text(human.headline(r)),
         "",
     ]
-    out += [f"> **WARNING:** {w}\n" for w in gate_warnings(r)]
+    out += [f"> **WARNING:** {md_text(w)}\n" for w in gate_warnings(r)]
     if r.agreement.note:
-        out += [f"> {r.agreement.note}", ""]
+        out += [f"> {md_text(r.agreement.note)}", ""]
     for title, head, rows in _sections(r):
-        out += [f"## {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        out += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+        out += [f"## {md_text(title)}", "", "| " + " | ".join(map(md_text, head)) + " |"]
+        out.append("|" + "---|" * len(head))
+        out += ["| " + " | ".join(map(md_text, row)) + " |" for row in rows]
         out.append("")
     for kind, examples in r.examples.items():
         if examples:
             out += [f"## Examples: {kind.replace('_', ' ')}", ""]
             for e in examples:
                 out += [
-                    f"### {e.pair_id} ({e.stratum}, humans: {e.human_outcome})",
+                    f"### {md_text(e.pair_id)} ({md_text(e.stratum)}, humans: "
+                    f"{md_text(e.human_outcome)})",
                     "",
-                    "**Prompt**",
-                    "",
-                    _quote(e.prompt),
-                    "",
-                    "**Candidate**",
-                    "",
-                    _quote(e.candidate),
-                    "",
-                    "**Baseline**",
-                    "",
-                    _quote(e.baseline),
-                    "",
-                ]
+                    *(f"**{name}**\n\n{md_block(text)}\n" for name, text in (
+                        ("Prompt", e.prompt), ("Candidate", e.candidate), ("Baseline", e.baseline)
+                    )),
+                ]  # fmt: skip
     return "\n".join(out)
-
-
-def _quote(text: str) -> str:
-    return "\n".join("> " + line for line in text.splitlines())
 
 
 @dataclass(frozen=True)
@@ -337,7 +354,16 @@ def _template() -> Template:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["output"] = _output_html
     return env.get_template("report.html.j2")
+
+
+def _output_html(text: str, mode: str) -> Markup:
+    """An output as the annotators saw it: HTML made by the display renderer, which escapes
+    every character and writes only allow-listed tags with class attributes (no src or href)."""
+    shown = render_output(text, mode)  # type: ignore[arg-type]
+    note = f'<div class="so-note">{html.escape(shown.note)}</div>' if shown.note else ""
+    return Markup(note + shown.html)
 
 
 def to_html(r: Report) -> str:
@@ -349,4 +375,5 @@ def to_html(r: Report) -> str:
         warnings=gate_warnings(r),
         charts=_charts(r),
         tables=_sections(r),
+        display_css=Markup(DISPLAY_CSS.removeprefix("<style>").removesuffix("</style>")),
     )
