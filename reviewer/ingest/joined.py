@@ -12,12 +12,12 @@ from typing import Any
 from reviewer.errors import Problem
 from reviewer.ingest.pairs import (
     PairSet,
+    as_text,
+    duplicate_id,
     flag_warnings,
     json_cell,
     raise_if,
-    as_text,
     validate_rows,
-    duplicate_id,
 )
 from reviewer.ingest.tabular import RecordFile, check_columns, read_records
 
