@@ -88,10 +88,27 @@ def _parse(path: Path, text: str) -> Any:
     try:
         if path.suffix.lower() == ".toml":
             return tomllib.loads(text)
-        return yaml.safe_load(text) or {}
+        return yaml.load(text, Loader=_Loader) or {}  # noqa: S506 (a SafeLoader)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         raise DeclaredFileError(path, [("syntax", str(exc))]) from None
     except RecursionError:
         raise DeclaredFileError(path, [("syntax", "nested too deeply")]) from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
         raise DeclaredFileError(path, [("syntax", str(exc).split("; use sys.")[0])]) from None
+
+
+MAX_ALIASES = 100
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, refusing the many aliases of an "entity expansion" bomb: a few
+    lines can expand to millions of values once validation walks them."""
+
+    aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases (*name); write values out")
+        return super().compose_node(parent, index)

@@ -21,10 +21,14 @@ from reviewer.errors import InvalidInput, Problem, SignoffError
 from reviewer.ingest.pairs import MAX_PROBLEMS, problems_from
 from reviewer.ingest.tabular import Record, RecordFile, check_columns, read_records
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
 
 def _clean(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
+    if isinstance(value, str) and value[:1] == "'" and value[1:2] and value[1] in FORMULA_START:
+        value = value[1:]  # neutralised against spreadsheet formulas by `labels export`
     return value.strip() if isinstance(value, str) else value
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +27,7 @@ from reviewer.errors import InvalidInput, Problem
 from reviewer.ingest.tabular import RecordFile, check_columns, read_records
 
 MAX_PROBLEMS = 50
+LONE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")  # possibly half of a UTF-16 pair
 DEFAULT_STRATUM = "unspecified"
 
 
@@ -49,7 +51,7 @@ def json_cell(value: Any, want: type) -> Any:
     if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
         try:
             decoded = json.loads(value)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, too deep, or a 4,300+ digit number
             return value
         return decoded if isinstance(decoded, want) else value
     return value
@@ -332,6 +334,8 @@ def _load_jsonl_fast(path: Path, max_output_chars: int) -> PairSet | None:
         for line in lines:
             if not line.strip():
                 continue
+            if LONE_SURROGATE.search(line):
+                return None  # the detailed reader names the line
             try:
                 pair = Pair.model_validate_json(line, context=context)
             except (ValueError, RecursionError):  # ValidationError is a ValueError

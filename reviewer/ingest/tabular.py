@@ -120,7 +120,13 @@ def _parse_jsonl(out: RecordFile, lines: Iterable[bytes]) -> RecordFile:
 def _json_line(text: str) -> tuple[Any, str]:
     """Decode one JSON line, or say why not (never raising on hostile content)."""
     try:
-        return json.loads(text), ""
+        data = json.loads(text)
+        if "\\u" in text:  # an escaped lone surrogate decodes to a str that is not text
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return data, ""
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end].encode("unicode_escape").decode()
+        return None, f"holds {bad}, half of a UTF-16 surrogate pair, which is not text"
     except json.JSONDecodeError as exc:
         return None, f"not valid JSON ({exc.msg})"
     except RecursionError:
