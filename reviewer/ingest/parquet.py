@@ -73,10 +73,15 @@ def read_parquet(out: RecordFile, max_output_chars: int) -> RecordFile:
     line = 0
     try:
         for batch in handle.iter_batches(batch_size=BATCH_ROWS):
-            total += batch.nbytes
-            if total > limit.file:
-                out.problems.append(_too_big(out, line + 1, "file", total, limit))
-                return out
+            # Sizes come from Arrow's lengths, before any value is copied into Python.
+            for offset, size in enumerate(row_sizes(batch)):
+                total += size
+                if size > limit.row:
+                    out.problems.append(_too_big(out, line + offset + 1, "row", size, limit))
+                    return out
+                if total > limit.file:
+                    out.problems.append(_too_big(out, line + offset + 1, "file", total, limit))
+                    return out
             for row in batch.to_pylist():
                 line += 1
                 size = _size(row, limit.row)
@@ -87,6 +92,41 @@ def read_parquet(out: RecordFile, max_output_chars: int) -> RecordFile:
     except Exception as exc:  # a corrupt page shows only when it is decoded
         out.problems.append(_unreadable(out, line + 1, exc))
     return out
+
+
+def row_sizes(batch: Any) -> list[int]:
+    """Decoded bytes of each row of a record batch: text and binary columns exactly (a
+    dictionary-encoded column counts its value on every row that uses it), other columns
+    their Arrow size shared evenly."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows = batch.num_rows
+    sizes = [0] * rows
+    for column in batch.columns:
+        lengths = None
+        kind = column.type
+        if pa.types.is_dictionary(kind) and _is_text(kind.value_type):
+            lengths = pc.take(pc.binary_length(column.dictionary), column.indices)
+        elif _is_text(kind):
+            lengths = pc.binary_length(column)
+        if lengths is None:
+            share = column.nbytes // max(rows, 1) + 1
+            sizes = [s + share for s in sizes]
+        else:
+            sizes = [s + (n or 0) for s, n in zip(sizes, lengths.to_pylist(), strict=True)]
+    return sizes
+
+
+def _is_text(kind: Any) -> bool:
+    import pyarrow as pa
+
+    return (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+    )
 
 
 def _bad_shape(out: RecordFile, handle: Any, limit: Caps) -> bool:
