@@ -104,3 +104,22 @@ def test_the_corpus_covers_every_path():
     paths = {c.path for c in CASES}
     assert paths == {"pairs", "join", "config", "rubric", "prices", "labels", "verdicts"}
     assert len({c.id for c in CASES}) == len(CASES) >= 60
+
+
+def test_admin_upload_hides_an_unexpected_error(tmp_path, monkeypatch, caplog):
+    """A bug while importing: a short message on the page, the traceback in the server log."""
+    import reviewer.app.screens.admin as admin
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(admin, "import_study_files", boom)
+
+    class Upload:
+        name, getvalue = "good.jsonl", staticmethod(lambda: GOOD_PAIRS)
+
+    with caplog.at_level("ERROR"):
+        outcome, message = admin.import_uploads(Store(tmp_path / "x.duckdb"), "h", Upload, None)
+    assert outcome is None
+    assert "internal error" in message and "secret detail" not in message
+    assert "secret detail" in caplog.text and "Traceback" in caplog.text

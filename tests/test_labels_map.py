@@ -92,3 +92,34 @@ def test_annotator_names_follow_the_rules_of_annotators_add(cli, tmp_path, store
     f.write_text("pair_id,annotator,preference\nldg-rou-001,Ana Ruiz,tie\n")
     assert cli("labels", "import", f, "-s", "s").code == 0
     assert stored(store) == [("ldg-rou-001", "ana-ruiz", "tie", None)]
+
+
+def test_csv_export_neutralises_formulas_and_reads_back(cli, tmp_path, store):
+    setup_sample(cli)
+    f = tmp_path / "evil.jsonl"
+    f.write_text(
+        '{"pair_id": "ldg-rou-001", "annotator": "Ana", "preference": "tie", '
+        '"rationale": "=HYPERLINK(\\"http://x\\")"}\n'
+        '{"pair_id": "ldg-rou-002", "annotator": "Ana", "preference": "tie", "rationale": "-1"}\n'
+        '{"pair_id": "ldg-rou-003", "annotator": "@Bo", "preference": "tie", "rationale": "ok"}\n'
+    )
+    assert cli("labels", "import", f, "-s", "s").code == 0
+    out = tmp_path / "out.csv"
+    assert cli("labels", "export", "-s", "s", "--out", out).code == 0
+    text = out.read_text()
+    assert "'=HYPERLINK" in text and "'@Bo" in text
+    assert ",-1," in text and "'-1" not in text  # a number is no formula
+    jsonl = cli("labels", "export", "-s", "s", "--format", "jsonl").out
+    assert '"=HYPERLINK' in jsonl and '"@Bo"' in jsonl  # JSONL stays exact
+    # The exported CSV imports into a new study with the same annotators, quote dropped.
+    r = cli(
+        "import", DATA / "support_pairs.jsonl", "-s", "t", "--config", DATA / "support_study.toml"
+    )
+    assert r.code == 0
+    assert cli("labels", "import", out, "-s", "t").code == 0, "reimport failed"
+    names = store.read(
+        lambda cur: cur.execute(
+            "SELECT display_name FROM annotators WHERE study_id = 't' ORDER BY 1"
+        ).fetchall()
+    )
+    assert names == [("@Bo",), ("Ana",)]
