@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from judge.declared import DeclaredFileError, load_declared
 from reviewer.errors import InvalidInput, Problem
@@ -217,16 +217,20 @@ class StudyConfig(_Model):
             raise ValueError(f"criteria names must be unique, repeated: {', '.join(dupes)}")
         return self
 
-    @model_validator(mode="after")
-    def _known_floor_criteria(self) -> StudyConfig:
-        names = [c.name for c in self.criteria]
-        unknown = [n for n in self.gate.criterion_agreement_floor if n not in names]
+    @field_validator("gate")
+    @classmethod
+    def _known_floor_criteria(cls, gate: GateConfig, info: ValidationInfo) -> GateConfig:
+        criteria = info.data.get("criteria")
+        if criteria is None:  # the criteria themselves were refused
+            return gate
+        names = [c.name for c in criteria]
+        unknown = [n for n in gate.criterion_agreement_floor if n not in names]
         if unknown:
             raise ValueError(
-                f"gate.criterion_agreement_floor names {', '.join(map(repr, unknown))}, which "
-                f"is not a criterion of this study (criteria: {', '.join(names) or 'none'})"
+                f"criterion_agreement_floor names {', '.join(map(repr, unknown))}, which is "
+                f"not a criterion of this study (criteria: {', '.join(names) or 'none'})"
             )
-        return self
+        return gate
 
     def criterion(self, name: str) -> Criterion | None:
         return next((c for c in self.criteria if c.name == name), None)

@@ -382,7 +382,7 @@ def config_cases() -> list[Case]:
           ("size.toml: calibration.size: Input should be a valid integer",)),
         c("config-floor-unknown-criterion", "config", "floor.toml",
           files(floor__toml="[gate.criterion_agreement_floor]\ntone = 0.5\n"),
-          ("floor.toml: config: gate.criterion_agreement_floor names 'tone'",
+          ("floor.toml: gate: criterion_agreement_floor names 'tone'",
            "criteria: correctness, helpfulness, safety, format")),
         c("config-max-output-chars-zero", "config", "zero.toml",
           files(zero__toml="[limits]\nmax_output_chars = 0\n"),
