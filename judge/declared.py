@@ -9,6 +9,8 @@ while `reviewer` may use it.
 
 from __future__ import annotations
 
+import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +20,7 @@ from pydantic import BaseModel, RootModel, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
 SUFFIXES = (".toml", ".yaml", ".yml")
+MAX_BYTES = 5_000_000  # a declared file is written by hand; more is a mistake or an attack
 
 
 class DeclaredFileError(ValueError):
@@ -43,12 +46,17 @@ def load_declared(path: Path, model: type[M], what: str) -> M:
         raise DeclaredFileError(path, [("file", "must be a table/mapping")])
     try:
         return model.model_validate(raw)
+    except RecursionError:
+        raise DeclaredFileError(path, [("file", "nested too deeply")]) from None
     except ValidationError as exc:
         default = "root" if issubclass(model, RootModel) else what
         raise DeclaredFileError(
             path,
             [
-                (".".join(str(p) for p in err["loc"] if p != "root") or default, err["msg"])
+                (
+                    ".".join(str(p) for p in err["loc"] if p != "root") or default,
+                    err["msg"].removeprefix("Value error, "),
+                )
                 for err in exc.errors()
             ],
         ) from None
@@ -56,6 +64,14 @@ def load_declared(path: Path, model: type[M], what: str) -> M:
 
 def _text(path: Path) -> str:
     try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):
+            raise DeclaredFileError(path, [("file", "is not a regular file")])
+        if info.st_size > MAX_BYTES:
+            size = f"{info.st_size:,} bytes, more than the {MAX_BYTES:,} a declared file may have"
+            raise DeclaredFileError(path, [("file", size)])
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DeclaredFileError(path, [("file", "not found")]) from None
@@ -72,6 +88,27 @@ def _parse(path: Path, text: str) -> Any:
     try:
         if path.suffix.lower() == ".toml":
             return tomllib.loads(text)
-        return yaml.safe_load(text) or {}
+        return yaml.load(text, Loader=_Loader) or {}  # noqa: S506 (a SafeLoader)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         raise DeclaredFileError(path, [("syntax", str(exc))]) from None
+    except RecursionError:
+        raise DeclaredFileError(path, [("syntax", "nested too deeply")]) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise DeclaredFileError(path, [("syntax", str(exc).split("; use sys.")[0])]) from None
+
+
+MAX_ALIASES = 100
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, refusing the many aliases of an "entity expansion" bomb: a few
+    lines can expand to millions of values once validation walks them."""
+
+    aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases (*name); write values out")
+        return super().compose_node(parent, index)

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from judge.declared import DeclaredFileError, load_declared
 from reviewer.errors import InvalidInput, Problem
@@ -22,6 +22,9 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+MAX_LIKERT_SPAN = 100  # every point is a value to list, show and check; 101 points is plenty
+
+
 class Scale(_Model):
     """How a criterion is rated."""
 
@@ -30,8 +33,8 @@ class Scale(_Model):
         description="pairwise: which response is better on this criterion (candidate, baseline, "
         "same); likert: each response gets its own score from min to max.",
     )
-    min: int = Field(1, description="Lowest score of a likert scale.")
-    max: int = Field(5, ge=2, description="Highest score of a likert scale.")
+    min: int = Field(1, strict=True, description="Lowest score of a likert scale.")
+    max: int = Field(5, ge=2, strict=True, description="Highest score of a likert scale.")
     anchors: dict[str, str] = Field(
         default_factory=dict,
         description="What a score means, e.g. {'1': 'wrong', '5': 'fully correct'}.",
@@ -41,6 +44,12 @@ class Scale(_Model):
     def _check_range(self) -> Scale:
         if self.kind == "likert" and self.min >= self.max:
             raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        if self.kind == "likert" and self.max - self.min > MAX_LIKERT_SPAN:
+            raise ValueError(
+                f"a likert scale from {self.min} to {self.max} has "
+                f"{self.max - self.min + 1:,} points; at most {MAX_LIKERT_SPAN + 1} are allowed "
+                f"(max - min <= {MAX_LIKERT_SPAN})"
+            )
         return self
 
     def values(self) -> list[str]:
@@ -81,15 +90,21 @@ DEFAULT_CRITERIA = (
 class CalibrationConfig(_Model):
     """The pairs every annotator (and later the judge) labels, to measure agreement."""
 
-    size: int = Field(50, ge=0, description="How many pairs; capped at the study size.")
+    size: int = Field(
+        50, ge=0, strict=True, description="How many pairs; capped at the study size."
+    )
     stratified: bool = Field(
         True, description="Sample proportionally from each stratum, at least one pair per stratum."
     )
     annotators_per_pair: int | None = Field(
-        None, ge=1, description="How many annotators label each calibration pair; empty = all."
+        None,
+        ge=1,
+        strict=True,
+        description="How many annotators label each calibration pair; empty = all.",
     )
     holdout_fraction: float = Field(
         0.30,
+        strict=True,
         ge=0,
         lt=1,
         description="Share of the calibration pairs held out from rubric tuning: the judge "
@@ -207,6 +222,8 @@ class ImportConfig(_Model):
     max_output_chars: int = Field(
         100_000,
         ge=1,
+        le=100_000_000,
+        strict=True,
         description="Longest output accepted; longer ones are usually runaway generations.",
     )
 
@@ -246,7 +263,11 @@ class StudyConfig(_Model):
     )
     guidelines: str = Field("", description="Markdown guidelines shown in the labeling page.")
     seed: int = Field(
-        20_240_601, description="Seeds every random choice: sample, orientation, bootstrap."
+        20_240_601,
+        ge=0,
+        lt=2**63,
+        strict=True,
+        description="Seeds every random choice: sample, orientation, bootstrap.",
     )
     criteria: tuple[Criterion, ...] = Field(DEFAULT_CRITERIA, description="Rubric dimensions.")
     calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
@@ -262,6 +283,21 @@ class StudyConfig(_Model):
         if dupes:
             raise ValueError(f"criteria names must be unique, repeated: {', '.join(dupes)}")
         return self
+
+    @field_validator("gate")
+    @classmethod
+    def _known_floor_criteria(cls, gate: GateConfig, info: ValidationInfo) -> GateConfig:
+        criteria = info.data.get("criteria")
+        if criteria is None:  # the criteria themselves were refused
+            return gate
+        names = [c.name for c in criteria]
+        unknown = [n for n in gate.criterion_agreement_floor if n not in names]
+        if unknown:
+            raise ValueError(
+                f"criterion_agreement_floor names {', '.join(map(repr, unknown))}, which is "
+                f"not a criterion of this study (criteria: {', '.join(names) or 'none'})"
+            )
+        return gate
 
     def criterion(self, name: str) -> Criterion | None:
         return next((c for c in self.criteria if c.name == name), None)

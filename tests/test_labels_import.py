@@ -77,7 +77,7 @@ def test_bad_label_rows_are_named(cli, tmp_path, store):
     )
     r = cli("labels", "import", f, "-s", "s")
     assert f"{f}:2: correctness: 'better' is not on the scale (candidate, baseline, same)" in r.err
-    assert f"{f}:3: preference: Input should be 'candidate', 'baseline' or 'tie'" in r.err
+    assert f"{f}:3: preference: 'maybe' is not candidate, baseline or tie" in r.err
     assert f"{f}:4: annotator: required, but missing or empty" in r.err
     assert f"{f}:6: pair_id, annotator: repeats line 5" in r.err
     assert store.read(lambda cur: cur.execute("SELECT count(*) FROM labels").fetchone()) == (0,)

@@ -68,15 +68,30 @@ def test_duplicate_ids_name_both_lines(cli, tmp_path, store):
     assert no_study(store)
 
 
-def test_empty_output_and_missing_field_are_all_reported(cli, tmp_path, store):
+def test_empty_output_is_kept_and_missing_field_is_reported(cli, tmp_path, store):
     rows = [pair(1, candidate="   "), pair(2), {"id": "x", "prompt": "p", "candidate": "c"}]
     f = write_jsonl(tmp_path / "e.jsonl", rows)
     r = cli("import", f, "--study", "s")
     assert r.code == 2
-    assert f"{f}:1: candidate: output is empty" in r.err
+    assert "output is empty" not in r.err
     assert f"{f}:3: baseline: required, but missing or empty" in r.err
-    assert "(2 problems)" in r.err
+    assert "(1 problem)" in r.err
     assert no_study(store)
+
+
+def test_empty_outputs_are_kept_and_flagged(cli, tmp_path, store):
+    f = tmp_path / "e.csv"
+    f.write_text("id,prompt,candidate,baseline\np1,q,,b\np2,q,a,b\np3,q,a,\n", encoding="utf-8")
+    r = cli("import", f, "--study", "s")
+    assert r.code == 0, r.err
+    assert "1 pair(s) have an empty candidate output" in r.err
+    assert "1 pair(s) have an empty baseline output" in r.err
+    stored = store.read(
+        lambda cur: cur.execute(
+            "SELECT pair_id, candidate, baseline FROM pairs ORDER BY 1"
+        ).fetchall()
+    )
+    assert stored == [("p1", "", "b"), ("p2", "a", "b"), ("p3", "a", "")]
 
 
 def test_identical_outputs_are_flagged_not_rejected(cli, tmp_path, store):
@@ -192,7 +207,7 @@ def test_malformed_rows(cli, tmp_path, content, expected):
 
 
 def test_problem_list_is_capped(cli, tmp_path):
-    f = write_jsonl(tmp_path / "many.jsonl", [pair(i, candidate="") for i in range(120)])
+    f = write_jsonl(tmp_path / "many.jsonl", [pair(i, prompt="") for i in range(120)])
     r = cli("import", f, "--study", "s")
     assert "(120 problems)" in r.err
     assert "... and 70 more problems not shown" in r.err

@@ -11,6 +11,7 @@ import typer
 
 from reviewer.cli.common import DbOption, StudyOption, open_study
 from reviewer.cli.present import imported_text
+from reviewer.ingest.labels import parse_value_map
 from reviewer.study.imported import import_labels
 from reviewer.study.lifecycle import current_actor
 
@@ -19,15 +20,28 @@ labels_app = typer.Typer(help="Human labels gathered elsewhere.", no_args_is_hel
 
 @labels_app.command("import")
 def labels_import(
-    file: Annotated[Path, typer.Argument(help="pair_id, annotator, preference[, criteria...]")],
+    file: Annotated[
+        Path, typer.Argument(help="pair_id, annotator, preference[, presented, criteria...]")
+    ],
     study: StudyOption = None,
+    value_map: Annotated[
+        str | None,
+        typer.Option(
+            "--map",
+            help="Translate another tool's preference values, e.g. "
+            "'1=candidate,2=baseline,0=tie'. A value may also map to first/second: positional "
+            "values (first, second, A, B, left, right) are resolved through the presented "
+            "column (candidate_first or baseline_first).",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Import human labels gathered elsewhere (e.g. an earlier spreadsheet round)."""
+    mapping = parse_value_map(value_map)
     store, study_id = open_study(db, study)
-    n = import_labels(store, study_id, file, current_actor())
-    text = imported_text(file, study_id, n, "labels")
-    typer.echo(text + ("; the study is now frozen" if n else ""))
+    done = import_labels(store, study_id, file, current_actor(), value_map=mapping)
+    text = imported_text(file, study_id, done.stored, "labels")
+    typer.echo(text + ("; the study is now frozen" if done.froze else ""))
 
 
 class ExportFormat(StrEnum):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +27,7 @@ from reviewer.errors import InvalidInput, Problem
 from reviewer.ingest.tabular import RecordFile, check_columns, read_records
 
 MAX_PROBLEMS = 50
+LONE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")  # possibly half of a UTF-16 pair
 DEFAULT_STRATUM = "unspecified"
 
 
@@ -36,19 +39,19 @@ class ChatMessage(BaseModel):
     content: str = Field(description="What was said.")
 
 
-def _text(value: Any) -> Any:
+def as_text(value: Any) -> Any:
     """Numbers in an id or stratum column are fine; we store them as text."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return value
 
 
-def _json_cell(value: Any, want: type) -> Any:
+def json_cell(value: Any, want: type) -> Any:
     """CSV cells hold structured values as JSON text; decode them when they look like it."""
     if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
         try:
             decoded = json.loads(value)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, too deep, or a 4,300+ digit number
             return value
         return decoded if isinstance(decoded, want) else value
     return value
@@ -72,7 +75,7 @@ class Pair(BaseModel):
     @field_validator("id", "stratum", mode="before")
     @classmethod
     def _strip_text(cls, value: Any) -> Any:
-        value = _text(value)
+        value = as_text(value)
         return value.strip() if isinstance(value, str) else value
 
     @field_validator("stratum", mode="before")
@@ -83,7 +86,7 @@ class Pair(BaseModel):
     @field_validator("prompt", mode="before")
     @classmethod
     def _prompt(cls, value: Any) -> Any:
-        value = _json_cell(value, list)
+        value = json_cell(value, list)
         if isinstance(value, str) and not value.strip():
             raise ValueError("prompt is empty")
         if isinstance(value, list) and not value:
@@ -93,8 +96,8 @@ class Pair(BaseModel):
     @field_validator("candidate", "baseline")
     @classmethod
     def _output(cls, value: str, info: ValidationInfo) -> str:
-        if not value.strip():
-            raise ValueError("output is empty")
+        # An empty output is a result (the model answered nothing): kept and flagged, since
+        # dropping the pair would favour the model that produced nothing.
         limit = (info.context or {}).get("max_output_chars")
         if limit and len(value) > limit:
             raise ValueError(
@@ -108,14 +111,41 @@ class Pair(BaseModel):
     def _metadata(cls, value: Any) -> Any:
         if value is None:
             return {}
-        value = _json_cell(value, dict)
+        value = json_cell(value, dict)
         if isinstance(value, str):
             raise ValueError("metadata must be a JSON object")
+        if isinstance(value, dict):
+            _check_plain(value)
         return value
 
     @property
     def identical_outputs(self) -> bool:
         return self.candidate.strip() == self.baseline.strip()
+
+    @property
+    def empty_outputs(self) -> list[str]:
+        """Which outputs are empty (or only whitespace): 'candidate', 'baseline', both or none."""
+        return [side for side in ("candidate", "baseline") if not getattr(self, side).strip()]
+
+
+MAX_METADATA_DEPTH = 32
+
+
+def _check_plain(value: dict[str, Any]) -> None:
+    """Metadata is stored as JSON: refuse what JSON cannot hold, or holds only at great depth."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_METADATA_DEPTH:
+            raise ValueError(f"metadata is nested more than {MAX_METADATA_DEPTH} levels deep")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("metadata holds NaN or Infinity, which JSON cannot store")
+        elif not isinstance(item, str | int | float | bool | None):
+            raise ValueError(f"metadata holds a {type(item).__name__}, which JSON cannot store")
 
 
 PAIR_FIELDS = tuple(Pair.model_fields)
@@ -210,12 +240,12 @@ def duplicate_id(file: str, line: int, key: str, first: int) -> Problem:
     return Problem(file, line, "id", f"duplicate id '{key}' (first on line {first})")
 
 
-def _raise_if(problems: list[Problem], what: str) -> None:
+def raise_if(problems: list[Problem], what: str) -> None:
     if problems:
         raise InvalidInput(problems[:MAX_PROBLEMS], total=len(problems), what=what)
 
 
-def _validate_rows(
+def validate_rows(
     rf: RecordFile, rows: list[tuple[int, dict[str, Any]]], max_output_chars: int
 ) -> tuple[list[Pair], list[Problem]]:
     pairs: list[Pair] = []
@@ -224,6 +254,10 @@ def _validate_rows(
     context = {"max_output_chars": max_output_chars}
     for line, data in rows:
         given = {k: v for k, v in data.items() if v is not None}  # None: not given
+        if rf.path.suffix.lower() == ".csv":  # an empty CSV cell is an empty output
+            given.update(
+                {k: "" for k in ("candidate", "baseline") if k in rf.columns and k not in given}
+            )
         try:
             pair = Pair.model_validate(given, context=context)
         except ValidationError as exc:
@@ -237,15 +271,27 @@ def _validate_rows(
     return pairs, problems
 
 
-def _identical_warning(pairs: list[Pair]) -> list[str]:
+def flag_warnings(pairs: list[Pair]) -> list[str]:
+    """Warnings for pairs kept but flagged: identical outputs, and empty outputs."""
+    warnings = []
     same = [p.id for p in pairs if p.identical_outputs]
-    if not same:
-        return []
-    shown = ", ".join(same[:10]) + (" ..." if len(same) > 10 else "")
-    return [
-        f"{len(same)} pair(s) have identical candidate and baseline outputs (kept, flagged; "
-        f"expect ties): {shown}"
-    ]
+    if same:
+        warnings.append(
+            f"{len(same)} pair(s) have identical candidate and baseline outputs (kept, flagged; "
+            f"expect ties): {_ids(same)}"
+        )
+    for side in ("candidate", "baseline"):
+        empty = [p.id for p in pairs if side in p.empty_outputs]
+        if empty:
+            warnings.append(
+                f"{len(empty)} pair(s) have an empty {side} output (kept, shown as an empty "
+                f"response; dropping them would bias the study): {_ids(empty)}"
+            )
+    return warnings
+
+
+def _ids(ids: list[str]) -> str:
+    return ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
 
 
 def load_pairs(path: Path, max_output_chars: int, extra_columns: str = "reject") -> PairSet:
@@ -258,18 +304,18 @@ def load_pairs(path: Path, max_output_chars: int, extra_columns: str = "reject")
         fast = _load_jsonl_fast(path, max_output_chars)
         if fast is not None:
             return fast
-    rf = read_records(path)
+    rf = read_records(path, max_output_chars)
     known = PAIR_FIELDS if extra_columns == "reject" else [*PAIR_FIELDS, *rf.columns]
     hint = " (or pass --extra-columns metadata to keep extra columns as metadata)"
     problems = rf.problems + check_columns(rf, REQUIRED_FIELDS, known, hint)
-    _raise_if(problems, f"pairs file {path}")
+    raise_if(problems, f"pairs file {path}")
     extras = [c for c in rf.columns if c not in PAIR_FIELDS]
     rows = [(r.line, _fold_extras(r.data, extras)) for r in rf.records]
-    pairs, problems = _validate_rows(rf, rows, max_output_chars)
+    pairs, problems = validate_rows(rf, rows, max_output_chars)
     if not pairs and not problems:
         problems.append(Problem(rf.name, None, "file", "has no rows"))
-    _raise_if(problems, f"pairs file {path}")
-    return PairSet(str(path), pairs, _identical_warning(pairs))
+    raise_if(problems, f"pairs file {path}")
+    return PairSet(str(path), pairs, flag_warnings(pairs))
 
 
 def _load_jsonl_fast(path: Path, max_output_chars: int) -> PairSet | None:
@@ -288,9 +334,11 @@ def _load_jsonl_fast(path: Path, max_output_chars: int) -> PairSet | None:
         for line in lines:
             if not line.strip():
                 continue
+            if LONE_SURROGATE.search(line):
+                return None  # the detailed reader names the line
             try:
                 pair = Pair.model_validate_json(line, context=context)
-            except ValidationError:
+            except (ValueError, RecursionError):  # ValidationError is a ValueError
                 return None
             if pair.id in seen:
                 return None
@@ -298,96 +346,15 @@ def _load_jsonl_fast(path: Path, max_output_chars: int) -> PairSet | None:
             pairs.append(pair)
     if not pairs:
         return None
-    return PairSet(str(path), pairs, _identical_warning(pairs))
+    return PairSet(str(path), pairs, flag_warnings(pairs))
 
 
 def _fold_extras(data: dict[str, Any], extras: list[str]) -> dict[str, Any]:
     if not extras:
         return data
-    meta = _json_cell(data.get("metadata"), dict) or {}
+    meta = json_cell(data.get("metadata"), dict) or {}
     if not isinstance(meta, dict):
         return data  # let validation report the malformed metadata
     kept = {k: v for k, v in data.items() if k not in extras}
     kept["metadata"] = {**meta, **{k: data[k] for k in extras if data.get(k) is not None}}
     return kept
-
-
-OUTPUT_FIELDS = ("id", "prompt", "output", "model", "stratum", "reference", "metadata")
-
-
-def load_pair_files(candidate: Path, baseline: Path, max_output_chars: int) -> PairSet:
-    """Join one output file per model on `id` into pairs.
-
-    Each file has `id`, `prompt`, `output` and optionally `model`, `stratum`, `reference`,
-    `metadata`. Ids found in only one file, or prompts that differ, are reported and nothing is
-    imported: a pair with one side missing cannot be judged.
-    """
-    files = {"candidate": read_records(candidate), "baseline": read_records(baseline)}
-    problems: list[Problem] = []
-    for rf in files.values():
-        problems += rf.problems + check_columns(rf, ("id", "prompt", "output"), OUTPUT_FIELDS)
-    _raise_if(problems, "output files")
-    by_id: dict[str, dict[str, tuple[int, dict[str, Any]]]] = {"candidate": {}, "baseline": {}}
-    for side, rf in files.items():
-        for rec in rf.records:
-            key = str(_text(rec.data.get("id")) or "").strip()
-            if key in by_id[side]:
-                problems.append(duplicate_id(rf.name, rec.line, key, by_id[side][key][0]))
-            else:
-                by_id[side][key] = (rec.line, rec.data)
-    rows = _joined_rows(files, by_id, problems, candidate)
-    cand, base = by_id["candidate"], by_id["baseline"]
-    pairs, row_problems = _validate_rows(files["candidate"], rows, max_output_chars)
-    # An output's problem belongs to the file, line and column that hold that output.
-    baseline_line = {line: base[key][0] for key, (line, _) in cand.items() if key in base}
-    for p in row_problems:
-        if p.field == "baseline":
-            p = Problem(files["baseline"].name, baseline_line[p.line], "output", p.message)
-        elif p.field == "candidate":
-            p = Problem(p.file, p.line, "output", p.message)
-        problems.append(p)
-    _raise_if(problems, "output files")
-    return PairSet(f"{candidate} + {baseline}", pairs, _identical_warning(pairs))
-
-
-def _joined_rows(
-    files: dict[str, RecordFile],
-    by_id: dict[str, dict[str, tuple[int, dict[str, Any]]]],
-    problems: list[Problem],
-    candidate: Path,
-) -> list[tuple[int, dict[str, Any]]]:
-    """Pair rows for the ids in both files (in the candidate file's order); ids in one file
-    only, and prompts that differ, are added to `problems`."""
-    cand, base = by_id["candidate"], by_id["baseline"]
-    for side, other in (("candidate", "baseline"), ("baseline", "candidate")):
-        for key, (line, _) in by_id[side].items():
-            if key not in by_id[other]:
-                problems.append(
-                    Problem(files[side].name, line, "id", f"'{key}' is not in {files[other].name}")
-                )
-    rows = []
-    for key, (line, c) in cand.items():
-        if key not in base:
-            continue
-        b = base[key][1]
-        if _json_cell(c.get("prompt"), list) != _json_cell(b.get("prompt"), list):
-            problems.append(
-                Problem(files["baseline"].name, base[key][0], "prompt", f"differs from {candidate}")
-            )
-        rows.append(
-            (
-                line,
-                {
-                    "id": c.get("id"),
-                    "prompt": c.get("prompt"),
-                    "candidate": c.get("output"),
-                    "baseline": b.get("output"),
-                    "candidate_model": c.get("model"),
-                    "baseline_model": b.get("model"),
-                    "stratum": c.get("stratum") or b.get("stratum"),
-                    "reference": c.get("reference") or b.get("reference"),
-                    "metadata": c.get("metadata") or b.get("metadata"),
-                },
-            )
-        )
-    return rows

@@ -3,6 +3,7 @@
 Every row keeps its line number (JSONL: the physical line; CSV: the line its record starts on;
 Parquet: the 1-based row), so that any later problem can be reported as `file:line: field: ...`.
 Reading never raises on bad content: it returns the problems it found beside the rows it could read.
+A missing file, a folder, or an unsupported extension is refused at once.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,19 +47,42 @@ class RecordFile:
         return str(self.path)
 
 
-def read_records(path: Path) -> RecordFile:
-    """Read a file by its extension; a missing or unsupported file is an immediate error."""
+# Python's csv module refuses fields over 131,072 characters; an output may be longer.
+CSV_FIELD_LIMIT = 131_072
+
+
+def require_file(path: Path) -> None:
+    """Raise `InvalidInput` naming the file if it is missing, a folder or unreadable."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        raise InvalidInput([Problem(str(path), None, "file", "not found")]) from None
+    except OSError as exc:
+        reason = f"cannot be read ({exc.strerror or exc})"
+        raise InvalidInput([Problem(str(path), None, "file", reason)]) from None
+    if not os.path.isfile(path):
+        kind = "a folder" if os.path.isdir(path) else "not a regular file"
+        raise InvalidInput([Problem(str(path), None, "file", f"is {kind}, not a file")])
+
+
+def read_records(path: Path, max_output_chars: int = 100_000) -> RecordFile:
+    """Read a file by its extension; a missing or unsupported file is an immediate error.
+
+    `max_output_chars` sizes the longest CSV field and the Parquet decoding caps.
+    """
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
         raise InvalidInput(
             [Problem(str(path), None, "file", "expected a .jsonl, .csv or .parquet file")]
         )
-    if not path.is_file():
-        raise InvalidInput([Problem(str(path), None, "file", "not found")])
+    require_file(path)
     if kind == "parquet":
-        return _read_parquet(path)
+        from reviewer.ingest.parquet import read_parquet
+
+        return read_parquet(RecordFile(path), max_output_chars)
     if kind == "jsonl":
         return _read_jsonl(path)
+    csv.field_size_limit(max(CSV_FIELD_LIMIT, 4 * max_output_chars + 1))
     return _read_csv(path)
 
 
@@ -69,6 +94,8 @@ def _read_jsonl(path: Path) -> RecordFile:
 
 def _parse_jsonl(out: RecordFile, lines: Iterable[bytes]) -> RecordFile:
     for number, line in enumerate(lines, start=1):
+        if number == 1:
+            line = line.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark, as CSV accepts
         if not line.strip():
             continue
         try:
@@ -76,10 +103,9 @@ def _parse_jsonl(out: RecordFile, lines: Iterable[bytes]) -> RecordFile:
         except UnicodeDecodeError as exc:
             out.problems.append(Problem(out.name, number, "encoding", _bad_bytes(line, exc)))
             continue
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            out.problems.append(Problem(out.name, number, "json", f"not valid JSON ({exc.msg})"))
+        data, problem = _json_line(text)
+        if problem:
+            out.problems.append(Problem(out.name, number, "json", problem))
             continue
         if not isinstance(data, dict):
             out.problems.append(Problem(out.name, number, "json", "each line must be an object"))
@@ -89,6 +115,24 @@ def _parse_jsonl(out: RecordFile, lines: Iterable[bytes]) -> RecordFile:
         out.records.append(Record(number, data))
     out.columns = list(out.first_line)
     return out
+
+
+def _json_line(text: str) -> tuple[Any, str]:
+    """Decode one JSON line, or say why not (never raising on hostile content)."""
+    try:
+        data = json.loads(text)
+        if "\\u" in text:  # an escaped lone surrogate decodes to a str that is not text
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return data, ""
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end].encode("unicode_escape").decode()
+        return None, f"holds {bad}, half of a UTF-16 surrogate pair, which is not text"
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON ({exc.msg})"
+    except RecursionError:
+        return None, "nested too deeply to read"
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        return None, f"not usable JSON ({str(exc).split('; use sys.')[0]})"
 
 
 def _read_csv(path: Path) -> RecordFile:
@@ -118,6 +162,10 @@ def _parse_csv(out: RecordFile, lines: Iterable[str]) -> RecordFile:
             out.problems.append(Problem(out.name, 1, "header", "file is empty"))
             return out
         out.columns = [h.strip() for h in header]
+        duplicates = _duplicate_columns(out)
+        if duplicates:
+            out.problems += duplicates
+            return out
         start = reader.line_num + 1
         for row in reader:
             if not any(cell.strip() for cell in row):
@@ -138,22 +186,33 @@ def _parse_csv(out: RecordFile, lines: Iterable[str]) -> RecordFile:
                 out.records.append(Record(start, data))
             start = reader.line_num + 1
     except csv.Error as exc:
-        out.problems.append(Problem(out.name, reader.line_num, "csv", str(exc)))
+        message = str(exc)
+        if "field larger than field limit" in message:
+            message = (
+                f"a cell is longer than {csv.field_size_limit():,} characters, far above "
+                "limits.max_output_chars"
+            )
+        out.problems.append(Problem(out.name, reader.line_num, "csv", message))
     return out
 
 
-def _read_parquet(path: Path) -> RecordFile:
-    import pyarrow.parquet as pq
-
-    out = RecordFile(path)
-    try:
-        table = pq.read_table(path)
-    except Exception as exc:  # pyarrow raises several unrelated types for a broken file
-        out.problems.append(Problem(out.name, None, "file", f"not a readable Parquet file ({exc})"))
-        return out
-    out.columns = list(table.column_names)
-    out.records = [Record(i, row) for i, row in enumerate(table.to_pylist(), start=1)]
-    return out
+def _duplicate_columns(out: RecordFile) -> list[Problem]:
+    """Two header cells with one name: which one wins would be a guess, so refuse."""
+    seen: dict[str, int] = {}
+    problems = []
+    for number, name in enumerate(out.columns, start=1):
+        if name in seen:
+            problems.append(
+                Problem(
+                    out.name,
+                    1,
+                    name,
+                    f"column {number} repeats column {seen[name]} (both named '{name}'); "
+                    "rename or remove one",
+                )
+            )
+        seen.setdefault(name, number)
+    return problems
 
 
 def _bad_bytes(line: bytes, exc: UnicodeDecodeError) -> str:
@@ -173,6 +232,8 @@ def check_columns(
     known = set(known)
     required = list(required)
     problems: list[Problem] = []
+    if not rf.columns and not rf.records:
+        return [] if rf.problems else [Problem(rf.name, None, "file", "is empty (no rows)")]
     columns = set(rf.columns)
     missing = [c for c in required if c not in columns]
     if missing and rf.path.suffix.lower() == ".csv" and not (columns & known):

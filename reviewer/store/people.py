@@ -23,6 +23,12 @@ def annotator_ids(cur: Cursor, study_id: str, roles: Sequence[str] | None = None
     return [r[0] for r in cur.fetchall()]
 
 
+def annotator_names(cur: Cursor, study_id: str) -> dict[str, str]:
+    """Every annotator id of a study (revoked ones too) with its display name."""
+    cur.execute("SELECT annotator_id, display_name FROM annotators WHERE study_id = ?", [study_id])
+    return dict(cur.fetchall())
+
+
 def insert_annotator(
     cur: Cursor,
     study_id: str,

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from reviewer.config import StudyConfig, load_config
 from reviewer.errors import NotFound, SignoffError, StudyFrozen
-from reviewer.ingest.pairs import PairSet, load_pair_files, load_pairs
+from reviewer.ingest.joined import load_pair_files
+from reviewer.ingest.pairs import PairSet, load_pairs
 from reviewer.models import PairSlot
 from reviewer.store import Store, people, studies
 from reviewer.store.connection import Cursor

@@ -3,6 +3,7 @@ export labels. Reached only with the admin secret; annotator tokens never open i
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
@@ -19,10 +20,11 @@ from reviewer.report.render import to_html, to_markdown
 from reviewer.store import Store
 from reviewer.store import studies as study_sql
 from reviewer.study.annotators import add_annotators
-from reviewer.study.lifecycle import import_study_files
+from reviewer.study.lifecycle import ImportOutcome, import_study_files
 from reviewer.study.status import annotator_row, study_status
 
 ACTOR = "admin page"
+LOG = logging.getLogger(__name__)
 
 
 def render(store: Store) -> None:
@@ -59,6 +61,22 @@ def _create(store: Store) -> None:
     if not name or pairs is None:
         st.error("Give the study a name and a pairs file.")
         return
+    outcome = _import_uploads(store, name, pairs, config)
+    if outcome is None:
+        return
+    for warning in outcome.warnings:
+        st.warning(warning)
+    st.session_state["admin_study"] = name
+    st.success(
+        f"Study {name!r}: {outcome.action}, {outcome.pairs} pairs, "
+        f"{outcome.calibration} in the calibration set."
+    )
+
+
+def import_uploads(store: Store, name: str, pairs, config) -> tuple[ImportOutcome | None, str]:
+    """Create the study from uploaded files as `signoff import` would: the outcome, or None and
+    the message the CLI would print (file names as uploaded). An unexpected error is logged
+    with its traceback on the server and shown only as a short message."""
     with tempfile.TemporaryDirectory() as tmp:
         try:
             outcome = import_study_files(
@@ -69,20 +87,29 @@ def _create(store: Store) -> None:
                 config=_save(tmp, config) if config else None,
             )
         except SignoffError as exc:
-            st.error("The study was not created.")
-            st.code(str(exc).replace(tmp + "/", ""), language=None)
-            return
-    for warning in outcome.warnings:
-        st.warning(warning)
-    st.session_state["admin_study"] = name
-    st.success(
-        f"Study {name!r}: {outcome.action}, {outcome.pairs} pairs, "
-        f"{outcome.calibration} in the calibration set."
-    )
+            return None, str(exc).replace(tmp + "/", "")
+        except Exception:  # a bug: the traceback goes to the server log, never to the page
+            LOG.exception("creating study %r from uploaded files failed", name)
+            return None, (
+                "internal error while reading the uploaded files (a bug in signoff); the "
+                "details are in the app's log"
+            )
+    return outcome, ""
+
+
+def _import_uploads(store: Store, name: str, pairs, config) -> ImportOutcome | None:
+    outcome, message = import_uploads(store, name, pairs, config)
+    if outcome is None:
+        st.error("The study was not created.")
+        st.code(message, language=None)
+    return outcome
 
 
 def _save(folder: str, upload) -> Path:
-    path = Path(folder) / Path(upload.name).name
+    base = Path(upload.name).name
+    if base in ("", ".", "..") or base.startswith("."):
+        base = "upload" + Path(upload.name).suffix
+    path = Path(folder) / base
     path.write_bytes(upload.getvalue())
     return path
 
