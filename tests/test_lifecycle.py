@@ -17,6 +17,8 @@ from browser import free_port
 from conftest import ROOT, pair, write_jsonl
 
 from reviewer.app import running
+from reviewer.labeling import session
+from reviewer.store import Store
 
 pytestmark = pytest.mark.slow
 
@@ -41,12 +43,12 @@ def wait_for(predicate, what: str, timeout: float = 30.0) -> None:
 class Launcher:
     """`signoff app` in a subprocess, its output in a file."""
 
-    def __init__(self, tmp: Path, *args: str):
+    def __init__(self, tmp: Path, *args: str, command: str = "app"):
         self.out = tmp / f"app-{time.monotonic_ns()}.log"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         with open(self.out, "wb") as f:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "reviewer", "app", *args],
+                [sys.executable, "-m", "reviewer", command, *args],
                 env=env, stdout=f, stderr=subprocess.STDOUT,
             )  # fmt: skip
 
@@ -86,13 +88,33 @@ def launcher_db(launcher: Launcher) -> Path:
     return launcher.out.parent / "signoff.duckdb"
 
 
-def test_kill_9_of_signoff_app_takes_the_app_down_with_it(study_db, tmp_path, launchers):
+def signoff(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "reviewer", *args],
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_kill_9_of_signoff_demo_takes_the_app_down_and_a_second_demo_reuses_it(
+    tmp_path, launchers
+):
+    study_db = tmp_path / "signoff.duckdb"  # where the fixture's cleanup looks
     port = free_port()
-    launchers.append(app := Launcher(tmp_path, "--db", str(study_db), "--port", str(port)))
+    launchers.append(
+        app := Launcher(tmp_path, "--db", str(study_db), "--port", str(port), command="demo")
+    )
     app.wait_ready()
+    url = f"http://localhost:{port}"
+    assert f"your annotator link: {url}/?token=" in app.text()
     record = running.running_app(study_db)
-    assert record is not None and record.launcher_pid == app.proc.pid
-    assert record.url == f"http://localhost:{port}"
+    assert record is not None and record.launcher_pid == app.proc.pid and record.url == url
+    # `make demo` run again: the same app, a fresh link that works on it, no second server.
+    again = signoff("demo", "--db", str(study_db))
+    assert again.returncode == 0, again.stderr
+    assert f"already served on {url}" in again.stdout
+    token = again.stdout.split(f"your annotator link: {url}/?token=")[1].split()[0]
+    assert session.login(Store(study_db), token) is not None
+    assert running.running_app(study_db) == record
     app.proc.send_signal(signal.SIGKILL)
     app.proc.wait()
     wait_for(lambda: gone(record.pid), "the app to die with its launcher")
@@ -110,10 +132,7 @@ def test_a_second_app_reuses_the_first_links_follow_it_and_sigterm_stops_it(
     url = f"http://localhost:{port}"
     record = running.running_app(study_db)
     # A second `signoff app` on this database (any port) points at the first and exits 0.
-    second = subprocess.run(
-        [sys.executable, "-m", "reviewer", "app", "--db", str(study_db)],
-        env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    second = signoff("app", "--db", str(study_db))
     assert second.returncode == 0, second.stderr
     assert f"already served on {url}" in second.stdout
     assert f"admin page: {url}/?admin=" in second.stdout
@@ -148,3 +167,12 @@ def test_a_taken_port_is_refused_when_asked_for_and_skipped_by_default(cli, stud
         assert r.code == 2 and f"port {port} is in use by another program" in r.err
         assert running.free_port("127.0.0.1", port) != port
     assert running.free_port("127.0.0.1", port) == port
+
+
+def test_make_demo_passes_port_through():
+    dry = subprocess.run(
+        ["make", "-n", "demo", "PORT=8642"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert dry.stdout.strip().splitlines()[-1].endswith("signoff demo --port 8642"), dry.stdout
+    dry = subprocess.run(["make", "-n", "demo"], cwd=ROOT, capture_output=True, text=True)
+    assert dry.stdout.strip().splitlines()[-1].endswith("signoff demo"), dry.stdout
