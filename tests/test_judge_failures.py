@@ -75,13 +75,17 @@ def test_a_run_where_every_call_fails_exits_6_with_every_call_logged(
 
 
 def test_too_few_verdicts_exit_6_and_enough_exit_0(cli, study, llm, rubric_file):
-    # 6 of 48 (pair, order) verdicts fail: 87.5% judged, below the 90% a run needs.
-    llm.reset(Script(faults=["400"] * 6))
+    # 25 of 48 (pair, order) verdicts fail (a 400 is not retried): fewer than half judged.
+    llm.reset(Script(faults=["400"] * 25))
     r = cli(*judge_args(llm, rubric_file, "--concurrency", "1"))
-    assert r.code == 6 and "only 42 of 48 verdicts were judged (less than 90%)" in r.err
-    # The rerun asks only for those six, and now has them all.
+    assert r.code == 6 and "only 23 of 48 verdicts were judged (less than 50%)" in r.err
+    # The rerun asks only for those, and now has them all.
     r = cli(*judge_args(llm, rubric_file, "--json"))
-    assert r.code == 0 and r.json()["calls"] == 6 and r.json()["verdicts"] == 48
+    assert r.code == 0 and r.json()["calls"] == 25 and r.json()["verdicts"] == 48
+    # Half judged is enough to exit 0; what is missing is listed.
+    llm.reset(Script(faults=["400"] * 24))
+    r = cli(*judge_args(llm, rubric_file, "--temperature", "0.5"))
+    assert r.code == 0 and "24/48 verdicts" in r.out and "24 failed calls" in r.out
 
 
 def test_calibrate_exits_6_when_nothing_was_judged(cli, study, llm, rubric_file):
@@ -91,7 +95,7 @@ def test_calibrate_exits_6_when_nothing_was_judged(cli, study, llm, rubric_file)
     del args[args.index("--pairs") : args.index("--override") + 2]
     r = cli(*args)
     assert r.code == 6, (r.out, r.err)
-    assert "verdicts were judged (less than 90%)" in r.err
+    assert "verdicts were judged (less than 50%)" in r.err
 
 
 def key_pieces(key: str) -> set[str]:

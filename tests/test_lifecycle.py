@@ -95,9 +95,7 @@ def signoff(*args: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def test_kill_9_of_signoff_demo_takes_the_app_down_and_a_second_demo_reuses_it(
-    tmp_path, launchers
-):
+def test_kill_9_of_signoff_demo_takes_the_app_down_and_a_second_demo_reuses_it(tmp_path, launchers):
     study_db = tmp_path / "signoff.duckdb"  # where the fixture's cleanup looks
     port = free_port()
     launchers.append(

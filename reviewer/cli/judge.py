@@ -196,8 +196,8 @@ def judge_run(
 ) -> None:
     """Judge pairs in both orders with an LLM; cached, resumable, within limits and budget.
 
-    Exit code 0 when at least 90% of the verdicts wanted are in, 4 when the run stopped early
-    (budget, a refused key), 6 when fewer than 90% were judged (calls failed, answers did not
+    Exit code 0 when at least half the verdicts wanted are in, 4 when the run stopped early
+    (budget, a refused key), 6 when fewer than half were judged (calls failed, answers did not
     parse): run again to retry them."""
     store, study_id = open_study(db, study)
     scope = SCOPE_OF_CHOICE[pairs]
@@ -247,7 +247,7 @@ def judge_calibrate(
     """Judge the calibration pairs and measure the judge against the humans; decide the gate.
 
     Exit code 0 when the gate passed or is not decided yet, 5 when it failed, 4 when the run
-    stopped early, 6 when fewer than 90% of the verdicts wanted were judged."""
+    stopped early, 6 when fewer than half the verdicts wanted were judged."""
     store, study_id = open_study(db, study)
     with progress_bar(quiet=as_json) as on_progress:
         result, summary = service.calibrate(
@@ -266,8 +266,9 @@ def judge_calibrate(
         raise typer.Exit(5)
 
 
-# A run that judged less than this share of what it was asked has failed, even if it ended.
-MIN_JUDGED_SHARE = 0.9
+# A run that judged less than this share of what it was asked has failed, even if it ended
+# (above it, the summary lists what is missing and a rerun asks for that only).
+MIN_JUDGED_SHARE = 0.5
 EXIT_TOO_FEW_JUDGED = 6
 
 

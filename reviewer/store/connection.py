@@ -161,9 +161,10 @@ class Store:
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         if not self.create and not self.path.exists():
+            folder = "" if self.path.parent.exists() else " (its folder does not exist)"
             raise NotFound(
-                f"no database at {self.path}; create one with `signoff import` (or check --db "
-                "and $SIGNOFF_DB)"
+                f"no database at {self.path}{folder}; create one with `signoff import` (or "
+                "check --db and $SIGNOFF_DB)"
             )
         if not self.path.parent.exists():
             raise SignoffError(f"cannot create database {self.path}: folder does not exist")
