@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
+# `make demo PORT=8600` picks the port; without it, 8501 or the next free one. Run twice, it
+# reuses the app already serving the demo database and prints its links again.
 demo: $(STAMP)
-	$(BIN)/signoff demo
+	$(BIN)/signoff demo $(if $(PORT),--port $(PORT))
 
 test: $(STAMP)
 	$(BIN)/ruff check reviewer judge tests data bench docs

@@ -4,6 +4,7 @@ implements, and the background writer that hands rows over in batches."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -62,20 +63,37 @@ class CallLog(Protocol):
 
 
 class LogWriter:
-    """Collects calls and verdicts as they happen and writes them from a background task at
-    most every `interval` seconds, so answers never wait on the database."""
+    """Collects calls and verdicts as they happen and writes them from a background task, in
+    batches at most every `interval` seconds, so answers never wait on the database, with one
+    exception: an answer that was paid for is written at once (with whatever else is pending),
+    and its caller waits for that (`add_paid`). A run killed at any moment has then lost at most
+    the answers of the calls in flight, one per worker, and its resume pays for those only."""
 
     def __init__(self, log: CallLog, interval: float):
         self.log, self.interval = log, interval
         self._calls: list[Call] = []
         self._verdicts: list[OrderVerdict] = []
+        self._waiters: list[asyncio.Future[None]] = []
         self._wake = asyncio.Event()
+        self._urgent = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task | None = None
 
     def add_call(self, call: Call) -> None:
         self._calls.append(call)
         self._wake.set()
+
+    async def add_paid(self, call: Call) -> None:
+        """Add a call whose answer was paid for, and return once it is in the log."""
+        if self._task is None or self._task.done():
+            self.add_call(call)
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._calls.append(call)
+        self._waiters.append(done)
+        self._wake.set()
+        self._urgent.set()
+        await done
 
     def add_verdicts(self, verdicts: list[OrderVerdict]) -> None:
         self._verdicts += verdicts
@@ -88,6 +106,7 @@ class LogWriter:
         """Write what is pending and stop."""
         self._closing = True
         self._wake.set()
+        self._urgent.set()
         if self._task is not None:
             await self._task
 
@@ -96,7 +115,7 @@ class LogWriter:
         Ctrl-C."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
-            calls, verdicts = self._take()
+            calls, verdicts, _ = self._take()
             if calls or verdicts:
                 self.log.write(calls, verdicts)
 
@@ -104,15 +123,27 @@ class LogWriter:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            calls, verdicts = self._take()
-            if calls or verdicts:
-                await asyncio.to_thread(self.log.write, calls, verdicts)
+            self._urgent.clear()
+            calls, verdicts, waiters = self._take()
+            try:
+                if calls or verdicts:
+                    await asyncio.to_thread(self.log.write, calls, verdicts)
+            except BaseException as exc:
+                for w in waiters:
+                    if not w.done():
+                        w.set_exception(exc)
+                raise
+            for w in waiters:
+                if not w.done():
+                    w.set_result(None)
             if self._closing and not (self._calls or self._verdicts):
                 return
-            if not self._closing:
-                await asyncio.sleep(self.interval)
+            if not self._closing and not self._waiters:
+                # Batch what is not urgent; a paid answer cuts the wait short.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._urgent.wait(), self.interval)
 
-    def _take(self) -> tuple[list[Call], list[OrderVerdict]]:
-        calls, verdicts = self._calls, self._verdicts
-        self._calls, self._verdicts = [], []
-        return calls, verdicts
+    def _take(self) -> tuple[list[Call], list[OrderVerdict], list[asyncio.Future[None]]]:
+        calls, verdicts, waiters = self._calls, self._verdicts, self._waiters
+        self._calls, self._verdicts, self._waiters = [], [], []
+        return calls, verdicts, waiters

@@ -1,13 +1,13 @@
 """One judge call, tried until it settles: rate limits and the budget before each attempt,
 backoff after a transient failure, a fresh attempt after a malformed or cut-short answer, and
-every attempt logged."""
+every attempt logged (an answer, which was paid for, in the log before the call goes on)."""
 
 from __future__ import annotations
 
 import asyncio
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from judge.budget import CostBudget
@@ -40,9 +40,10 @@ class Caller:
         budget: CostBudget,
         summary: Summary,
         record: Callable[[Call], None],
+        record_paid: Callable[[Call], Awaitable[None]],
     ):
         self.spec, self.provider, self.settings, self.budget = spec, provider, settings, budget
-        self.summary, self._record = summary, record
+        self.summary, self._record, self._record_paid = summary, record, record_paid
         self.schema = answer_schema(spec.rubric)
         self._rng = random.Random(settings.seed)
         rpm, tpm = settings.requests_per_minute, settings.tokens_per_minute
@@ -116,7 +117,9 @@ class Caller:
         self.summary.input_tokens += response.input_tokens
         self.summary.output_tokens += response.output_tokens
         settled = self._parse(response)
-        self._record(
+        # A paid answer is in the log (the cache) before its verdict counts: a run killed now
+        # finds it there when it resumes.
+        await self._record_paid(
             Call(
                 item.key, pair_id, presented, "ok" if settled.output else "parse_failure",
                 attempt, request=logged, response_text=response.text,

@@ -3,8 +3,9 @@ the provider, many calls at once, within rate limits and a budget.
 
 The runner knows nothing of where results go: it reads and writes through a `CallLog` (reviewer
 implements it on DuckDB). Every call is logged, hit or miss, success or failure, and each answer
-is handed to the log as soon as it arrives, so a run killed at any point resumes by finding its
-answers in the cache: nothing already received is paid for twice.
+is in the log before its verdict counts and before its worker makes another call, so a run killed
+at any point resumes by finding its answers in the cache: what it pays for twice is at most the
+answers that arrived while they were being written, one per worker (`--concurrency`).
 
 This module is the judge's public entry point: the names a caller needs are importable from it.
 """
@@ -61,7 +62,10 @@ class Runner:
         self.on_progress = on_progress
         self.summary = Summary()
         self.writer = LogWriter(log, settings.flush_interval)
-        self.caller = Caller(spec, provider, settings, budget, self.summary, self.writer.add_call)
+        self.caller = Caller(
+            spec, provider, settings, budget, self.summary,
+            self.writer.add_call, self.writer.add_paid,
+        )  # fmt: skip
         self._done = 0
         self._verdicts: list[OrderVerdict] = []
 

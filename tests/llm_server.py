@@ -4,8 +4,10 @@ It speaks enough of the OpenAI chat-completions API (`POST /v1/chat/completions`
 Anthropic messages API (`POST /v1/messages`) for the official SDKs, and judges like a
 deterministic model would: it reads the two fenced responses out of the judge prompt and applies
 a policy (prefer the one carrying a marker, or follow a ranking of the texts). Faults are scripted:
-latency, 429 with Retry-After, 500, hanging, malformed JSON, output cut at max_tokens, and a
-random fault rate. It counts what a provider would bill: answers actually delivered to a client
+latency, 429 with Retry-After, 500, hanging, malformed JSON, output cut at max_tokens, a 200
+whose body is an HTML page or empty (a proxy or a half-started server), an error body that
+echoes the caller's key at length, and a random fault rate.
+It counts what a provider would bill: answers actually delivered to a client
 that was still connected (a client killed mid-call is not answered, as providers abort a
 generation whose client went away).
 
@@ -15,6 +17,7 @@ Run standalone for benchmarks: `python tests/llm_server.py --port 8399 --latency
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import re
@@ -50,8 +53,9 @@ def rank_policy(first: str, second: str, ranking: dict[str, float]) -> str:
 @dataclass
 class Script:
     """What the server does. `faults` is consumed one per request, in order, before
-    `fault_rate` applies; each entry is ok | hang | malformed | truncated, or an HTTP status
-    such as 429 (sent with Retry-After), 500 or 401."""
+    `fault_rate` applies; each entry is ok | hang | malformed | truncated | html | empty |
+    leak (a 400 whose long body repeats the key, whole and in pieces), or an HTTP status such
+    as 429 (sent with Retry-After), 500 or 401."""
 
     policy: str = "marker"
     latency: float = 0.0
@@ -73,6 +77,9 @@ class LLMServer:
         self.requests = 0
         self.keys_seen: set[str] = set()
         self.bodies: list[dict] = []
+        # Fingerprints of the prompts whose answers were delivered: the same one in two runs
+        # is a call paid twice.
+        self.delivered: list[str] = []
         self._lock = threading.Lock()
         self._rng = random.Random(self.script.seed)
         self._stop = threading.Event()
@@ -107,6 +114,7 @@ class LLMServer:
             self._rng = random.Random(self.script.seed)
             self.billed = self.requests = 0
             self.bodies.clear()
+            self.delivered.clear()
 
     def next_fault(self) -> str:
         with self._lock:
@@ -156,6 +164,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if not self._wait_for_client_to_leave(script.latency):
             return
+        if fault in ("html", "empty"):
+            page = b"<html><body><h1>502 Bad Gateway</h1></body></html>" if fault == "html" else b""
+            self._send_raw(200, page, "text/html" if fault == "html" else "application/json")
+            return
+        if fault == "leak":
+            self._send(400, _leak_body(key, api), {})
+            return
         if fault.isdigit():
             status = int(fault)
             headers = {"retry-after": f"{script.retry_after}"} if status == 429 else {}
@@ -185,6 +200,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self._send(200, payload, {}):
             with server._lock:
                 server.billed += 1
+                server.delivered.append(fingerprint(body))
 
     def _wait_for_client_to_leave(self, seconds: float | None) -> bool:
         """Sleep `seconds` (forever if None); False as soon as the client has disconnected."""
@@ -204,10 +220,15 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     def _send(self, status: int, payload: dict, headers: dict[str, str]) -> bool:
-        data = json.dumps(payload).encode()
+        return self._send_raw(status, json.dumps(payload).encode(), "application/json", headers)
+
+    def _send_raw(
+        self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> bool:
+        headers = headers or {}
         try:
             self.send_response(status)
-            self.send_header("content-type", "application/json")
+            self.send_header("content-type", content_type)
             self.send_header("content-length", str(len(data)))
             for k, v in headers.items():
                 self.send_header(k, v)
@@ -217,6 +238,28 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         except OSError:
             return False
+
+
+def fingerprint(body: dict) -> str:
+    """What identifies a call: its prompt (both APIs), whatever the transport around it."""
+    prompt = {"system": body.get("system"), "messages": body.get("messages")}
+    return hashlib.sha256(json.dumps(prompt, sort_keys=True).encode()).hexdigest()
+
+
+def _leak_body(key: str, api: str) -> dict:
+    """An error body without a "message" that quotes the key across the 300th character, then
+    in pieces, as a debugging proxy might."""
+    pieces = [key[i : i + 12] for i in range(0, len(key), 12)]
+    detail = {
+        "padding": "x" * (180 if api == "anthropic" else 190),
+        "echo": f"authorization: Bearer {key}",
+        "pieces": pieces,
+        "tail": f"key ends with {key[-10:]}; starts with {key[:9]}",
+    }
+    body: dict = {"error": {"type": "invalid_request_error", "detail": detail}}
+    if api == "anthropic":
+        body["type"] = "error"
+    return body
 
 
 def _judge(body: dict, script: Script) -> tuple[str, dict]:

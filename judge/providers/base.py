@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 OutputMode = Literal["json_schema", "json_object", "tools", "plain"]
@@ -47,10 +47,42 @@ class ProviderError(Exception):
         self.fatal = fatal
 
 
+# An error message is kept to this length, after the key is cut out of it (cutting first let
+# the part of the key before the cut through).
+MAX_ERROR_CHARS = 300
+# Any run of this many consecutive characters of the key counts as leaking it.
+KEY_RUN = 8
+
+
+def scrub_text(text: str, key: str | None) -> str:
+    """`text` with every run of KEY_RUN or more consecutive characters of `key` replaced by
+    "[key]": the whole key, a prefix, a suffix or a piece of it.
+
+    >>> scrub_text("auth sk-abcdefghijkl, ends ghijkl, cdefghij", "sk-abcdefghijkl")
+    'auth [key], ends ghijkl, [key]'
+    """
+    if not key or len(key) < KEY_RUN:
+        return text.replace(key, "[key]") if key else text
+    grams = {key[i : i + KEY_RUN] for i in range(len(key) - KEY_RUN + 1)}
+    out: list[str] = []
+    i = start = 0
+    while i <= len(text) - KEY_RUN:
+        if text[i : i + KEY_RUN] not in grams:
+            i += 1
+            continue
+        end = i + KEY_RUN
+        while end < len(text) and text[i : end + 1] in key:
+            end += 1
+        out += [text[start:i], "[key]"]
+        i = start = end
+    out.append(text[start:])
+    return "".join(out)
+
+
 def scrub(error: ProviderError, key: str | None) -> ProviderError:
-    """The same error with the key (if an error body echoed it) cut out of its message."""
-    if key and key in str(error):
-        error.args = (str(error).replace(key, "[key]"),)
+    """The same error with any part of the key (if an error body echoed it) cut out of its
+    message, then the message cut to MAX_ERROR_CHARS."""
+    error.args = (scrub_text(str(error), key)[:MAX_ERROR_CHARS],)
     return error
 
 
@@ -129,9 +161,20 @@ class SdkProvider(ABC):
 
     async def complete(self, request: Request) -> Response:
         try:
-            return await self._complete(request)
+            response = await self._complete(request)
         except ProviderError as exc:
             raise scrub(exc, self._key) from None
+        except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+            # A 200 whose body is not the API's answer: an HTML page from a proxy, an empty
+            # body (the SDK hands back a str, or fails to decode JSON). A failed call, retried.
+            failed = ProviderError(
+                f"the server's reply is not what the {self.name} API returns "
+                f"({type(exc).__name__}: {exc})",
+                retry=True,
+            )
+            raise scrub(failed, self._key) from None
+        text = scrub_text(response.text, self._key)
+        return response if text == response.text else replace(response, text=text)
 
     async def close(self) -> None:
         if self._client is not None:

@@ -87,5 +87,5 @@ def _message(exc: Exception) -> str:
         err = body.get("error", body)
         if isinstance(err, dict) and err.get("message"):
             return f"HTTP {getattr(exc, 'status_code', '?')}: {err['message']}"
-        return f"HTTP {getattr(exc, 'status_code', '?')}: {json.dumps(body)[:300]}"
-    return str(exc)[:300]
+        return f"HTTP {getattr(exc, 'status_code', '?')}: {json.dumps(body)}"
+    return str(exc)  # cut to length by `scrub`, once the key is out of it

@@ -1,13 +1,27 @@
-"""Start the Streamlit app for a database: `signoff app` and `signoff demo` come here."""
+"""Start the Streamlit app for a database: `signoff app` and `signoff demo` come here.
+
+The app runs as a child process that never outlives its launcher: on Linux the kernel sends it
+SIGTERM when the launcher dies, even by `kill -9` (PR_SET_PDEATHSIG); SIGTERM, SIGHUP and Ctrl-C
+to the launcher stop it first. An orphaned app kept serving old links and held the port, so the
+next `signoff app` printed new links and died on "Port 8501 is not available".
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import secrets
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
+
+from reviewer.app.running import RunningApp, healthy, remove_record, write_record
 
 APP = Path(__file__).resolve().parent / "main.py"
 
@@ -82,12 +96,78 @@ def plan_launch(db: Path, study: str | None, host: str, port: int) -> Launch:
     )
 
 
-def run_app(launch: Launch) -> int:
-    """Run the app in the foreground until Ctrl-C; its exit code."""
-    proc = subprocess.Popen(launch.command, env=launch.env)
+class _Stop(Exception):
+    """SIGTERM or SIGHUP reached the launcher: stop the app, then exit."""
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop(signum)
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` that has the kernel send SIGTERM to the child when this process dies
+    (Linux only; elsewhere None: the signal handlers cover all but `kill -9`)."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+    pr_set_pdeathsig = 1
+
+    def preexec() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGTERM)
+        if os.getppid() != parent:  # the launcher died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+def run_app(db: Path, launch: Launch, on_ready: Callable[[], None] = lambda: None) -> int:
+    """Run the app in the foreground until Ctrl-C, SIGTERM or SIGHUP; its exit code. Calls
+    `on_ready` once it answers (the links printed then work), and records it next to `db` for
+    `running_app` while it runs."""
+    proc = subprocess.Popen(launch.command, env=launch.env, preexec_fn=_die_with_parent())
+    handlers = {s: signal.signal(s, _raise_stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        if _wait_until_healthy(proc, launch.base_url):
+            write_record(
+                db,
+                RunningApp(
+                    launch.base_url, launch.admin_url, proc.pid, os.getpid(), str(db.resolve())
+                ),
+            )
+            on_ready()
         return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait()
+    except (KeyboardInterrupt, _Stop):
         return 0
+    finally:
+        _stop(proc)
+        remove_record(db, proc.pid)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def _wait_until_healthy(proc: subprocess.Popen, url: str, timeout: float = 120.0) -> bool:
+    """True once the app answers; False if it exited first (e.g. its port was taken)."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        if healthy(url, timeout=0.5):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    except (KeyboardInterrupt, _Stop):  # a second Ctrl-C: do not wait any longer
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()

@@ -24,6 +24,10 @@ if "admin" in params:
 elif "token" in params:
     who = login(store, params.get("token"))
     if who is None:
+        # A press that the store refused (the link was revoked or replaced while the page was
+        # open) says so here: the labeling page, which shows such notices, is no longer drawn.
+        if notice := st.session_state.pop("notice", None):
+            st.warning(notice)
         st.error(
             "Sorry, this link is not valid (it may have been replaced). Please ask the "
             "study organiser for your personal link."

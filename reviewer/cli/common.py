@@ -23,13 +23,16 @@ StudyOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
-def open_store(db: Path | None) -> Store:
-    return Store(db or default_db_path())
+def open_store(db: Path | None, *, create: bool = True) -> Store:
+    """The database of `--db` (default $SIGNOFF_DB or ./signoff.duckdb). Only the commands that
+    make a study (import, demo, app) create the file; the others say it is missing."""
+    return Store(db or default_db_path(), create=create)
 
 
 def open_study(db: Path | None, name: str | None) -> tuple[Store, str]:
-    """The store and the study a command works on (`--db`, `--study`, or the only study)."""
-    store = open_store(db)
+    """The store and the study a command works on (`--db`, `--study`, or the only study); a
+    study lives in an existing database, so a missing file is an error, never created."""
+    store = open_store(db, create=False)
     return store, resolve_study(store, name)
 
 

@@ -194,7 +194,11 @@ def judge_run(
     *,
     options: JudgeOptions,
 ) -> None:
-    """Judge pairs in both orders with an LLM; cached, resumable, within limits and budget."""
+    """Judge pairs in both orders with an LLM; cached, resumable, within limits and budget.
+
+    Exit code 0 when at least half the verdicts wanted are in, 4 when the run stopped early
+    (budget, a refused key), 6 when fewer than half were judged (calls failed, answers did not
+    parse): run again to retry them."""
     store, study_id = open_study(db, study)
     scope = SCOPE_OF_CHOICE[pairs]
     if dry_run:
@@ -220,6 +224,7 @@ def judge_run(
         typer.echo(describe_summary(judge.name, judge.judge_id, summary))
     if summary.stopped is not None:
         raise typer.Exit(4)
+    _exit_if_too_few_judged(summary)
 
 
 @judge_app.command("calibrate")
@@ -241,7 +246,8 @@ def judge_calibrate(
 ) -> None:
     """Judge the calibration pairs and measure the judge against the humans; decide the gate.
 
-    Exit code 0 when the gate passed or is not decided yet, 5 when it failed."""
+    Exit code 0 when the gate passed or is not decided yet, 5 when it failed, 4 when the run
+    stopped early, 6 when fewer than half the verdicts wanted were judged."""
     store, study_id = open_study(db, study)
     with progress_bar(quiet=as_json) as on_progress:
         result, summary = service.calibrate(
@@ -255,8 +261,26 @@ def judge_calibrate(
         typer.echo(describe_calibration(result))
     if summary.stopped is not None:
         raise typer.Exit(4)
+    _exit_if_too_few_judged(summary)
     if result.gate is not None and not result.gate.passed:
         raise typer.Exit(5)
+
+
+# A run that judged less than this share of what it was asked has failed, even if it ended
+# (above it, the summary lists what is missing and a rerun asks for that only).
+MIN_JUDGED_SHARE = 0.5
+EXIT_TOO_FEW_JUDGED = 6
+
+
+def _exit_if_too_few_judged(summary: Summary) -> None:
+    """Exit 6, saying why, when the run judged less than MIN_JUDGED_SHARE of its verdicts."""
+    if summary.needed and summary.verdicts < MIN_JUDGED_SHARE * summary.needed:
+        typer.echo(
+            f"error: only {summary.verdicts} of {summary.needed} verdicts were judged (less "
+            f"than {MIN_JUDGED_SHARE:.0%}); the judge run failed, see the reasons above",
+            err=True,
+        )
+        raise typer.Exit(EXIT_TOO_FEW_JUDGED)
 
 
 def _summary_json(judge_id: str, summary: Summary) -> dict:

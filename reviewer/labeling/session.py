@@ -25,6 +25,10 @@ from reviewer.study.annotators import hash_token
 
 Choice = Literal["1", "2", "tie", "both_bad"]
 CHOICES: tuple[Choice, ...] = ("1", "2", "tie", "both_bad")
+REVOKED = (
+    "this link is no longer valid (it was revoked or replaced), so nothing was saved; "
+    "ask the study organiser for your personal link"
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class Annotator:
     study_id: str
     annotator_id: str
     display_name: str
+    # The hash of the link they came in with: every write checks it is still theirs.
+    token_hash: str | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -92,10 +98,11 @@ def login(store: Store, token: str | None) -> Annotator | None:
     """The annotator a personal token belongs to, or None for an unknown or revoked token."""
     if not token or len(token) > 200:
         return None
-    row = store.read(lambda cur: people.annotator_by_token(cur, hash_token(token)))
+    token_hash = hash_token(token)
+    row = store.read(lambda cur: people.annotator_by_token(cur, token_hash))
     if row is None or row["role"] != "annotator":
         return None
-    return Annotator(row["study_id"], row["annotator_id"], row["display_name"])
+    return Annotator(row["study_id"], row["annotator_id"], row["display_name"], token_hash)
 
 
 def brief(store: Store, who: Annotator) -> StudyBrief:
@@ -243,11 +250,16 @@ def submit(
             "2": score}. Unrated criteria are simply left out.
     Returns:
         True if stored now, False if this view had been submitted already.
+    Raises:
+        SignoffError: the link was revoked or replaced since the page was opened (checked in
+            the transaction that would write, so nothing is stored).
     """
     if choice not in CHOICES:
         raise SignoffError(f"unknown choice {choice!r}")
 
     def work(cur: Cursor) -> bool:
+        if not people.may_write(cur, who.study_id, who.annotator_id, who.token_hash):
+            raise SignoffError(REVOKED)
         view = view_sql.get_view(cur, view_id, who.annotator_id)
         if view is None or view["study_id"] != who.study_id:
             raise SignoffError("this page is out of date; reload it to continue")

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from reviewer.errors import SignoffError, StoreBusy
+from reviewer.errors import NotFound, SignoffError, StoreBusy
 from reviewer.store.migrations import apply_migrations
 
 T = TypeVar("T")
@@ -44,14 +44,24 @@ class Store:
     """Owns one DuckDB database file for this process.
 
     Args:
-        path: the database file; created (with its schema) on first use.
+        path: the database file; created (with its schema) on first use when `create` is true,
+            else its absence is an error (commands that only read must not leave an empty
+            database behind a typo).
         lock_timeout: seconds to keep retrying while another process holds the file.
         linger: seconds an idle connection stays open before the file is released.
     """
 
-    def __init__(self, path: Path | str, lock_timeout: float | None = None, linger: float = 0.0):
+    def __init__(
+        self,
+        path: Path | str,
+        lock_timeout: float | None = None,
+        linger: float = 0.0,
+        *,
+        create: bool = True,
+    ):
         self.path = Path(path)
         self.linger = linger
+        self.create = create
         self._generation = 0  # bumped by every acquire: a pending close checks it
         if linger > 0:
             atexit.register(self._close_if_idle_now)
@@ -150,6 +160,12 @@ class Store:
         self._conn = None
 
     def _open(self) -> duckdb.DuckDBPyConnection:
+        if not self.create and not self.path.exists():
+            folder = "" if self.path.parent.exists() else " (its folder does not exist)"
+            raise NotFound(
+                f"no database at {self.path}{folder}; create one with `signoff import` (or "
+                "check --db and $SIGNOFF_DB)"
+            )
         if not self.path.parent.exists():
             raise SignoffError(f"cannot create database {self.path}: folder does not exist")
         deadline = time.monotonic() + self.lock_timeout

@@ -54,6 +54,17 @@ def annotator_by_token(cur: Cursor, token_hash: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def may_write(cur: Cursor, study_id: str, annotator_id: str, token_hash: str | None) -> bool:
+    """Whether this annotator may still write: not revoked and, when the write came through a
+    link, that link (`token_hash`) is still theirs (`annotators link` replaces it)."""
+    cur.execute(
+        "SELECT 1 FROM annotators WHERE study_id = ? AND annotator_id = ? "
+        "AND revoked_at IS NULL AND (?::VARCHAR IS NULL OR token_hash = ?::VARCHAR)",
+        [study_id, annotator_id, token_hash, token_hash],
+    )
+    return cur.fetchone() is not None
+
+
 def labeled_orientations(cur: Cursor, study_id: str) -> dict[tuple[str, str], bool]:
     """(pair, annotator) rows that already hold a label: the planner must keep them as they are."""
     cur.execute(
