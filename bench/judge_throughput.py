@@ -47,6 +47,8 @@ def judge(db: Path, port: int, model: str, concurrency: int) -> tuple[float, dic
         "--rubric", str(RUBRIC), "--provider", "openai-compatible",
         "--base-url", f"http://127.0.0.1:{port}/v1", "--model", model, "--pairs", "all",
         "--concurrency", str(concurrency), "--json",
+        # Throughput only: this judge is not calibrated, so the gate is overridden (logged).
+        "--override", "throughput benchmark",
     ]  # fmt: skip
     t0 = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)

@@ -20,8 +20,8 @@ CHARS_PER_TOKEN = 4  # the usual English estimate; dry runs state it is an estim
 
 class Price(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    input: float = Field(ge=0, description="USD per million input tokens")
-    output: float = Field(ge=0, description="USD per million output tokens")
+    input: float = Field(ge=0, strict=True, description="USD per million input tokens")
+    output: float = Field(ge=0, strict=True, description="USD per million output tokens")
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         return (input_tokens * self.input + output_tokens * self.output) / 1e6

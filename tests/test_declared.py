@@ -49,3 +49,13 @@ def test_unknown_fields_are_named_by_their_dotted_path(tmp_path, load, error):
         load(path)
     field = "zzz.input" if load is load_prices else "zzz"
     assert f"{path}: {field}: " in str(err.value)
+
+
+def test_a_price_must_be_a_number_not_a_boolean(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text("[m]\ninput = true\noutput = 2\n")
+    with pytest.raises(PricesError) as err:
+        load_prices(path)
+    assert f"{path}: m.input: Input should be a valid number" in str(err.value)
+    path.write_text("[m]\ninput = 1\noutput = 2.5\n")
+    assert load_prices(path).for_model("m").cost(1_000_000, 0) == 1.0
