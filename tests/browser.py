@@ -130,3 +130,15 @@ def choose(page, key: str) -> None:
 
 def blur(page) -> None:
     page.evaluate("document.activeElement && document.activeElement.blur()")
+
+
+def capture_frames(page) -> list[bytes]:
+    """Every websocket frame the page receives from now on (register before `goto`)."""
+    frames: list[bytes] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived", lambda f: frames.append(f if isinstance(f, bytes) else f.encode())
+        ),
+    )
+    return frames

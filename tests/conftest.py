@@ -131,3 +131,14 @@ def rubric_file(tmp_path) -> Path:
     path = tmp_path / "rubric.toml"
     path.write_text(RUBRIC_TOML, encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def server(tmp_path, db_path):
+    """`signoff app` on this test's database, for the Chromium tests (see browser.py)."""
+    from browser import AppServer, require_chromium
+
+    require_chromium()
+    srv = AppServer(db_path, tmp_path / "server.log")
+    yield srv
+    srv.stop()

@@ -5,17 +5,9 @@ from __future__ import annotations
 
 import pytest
 from apphelp import seed_sample
-from browser import AppServer, browser, choose, require_chromium, wait_for_pair, wait_for_text
+from browser import browser, choose, wait_for_pair, wait_for_text
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def server(tmp_path, db_path):
-    require_chromium()
-    srv = AppServer(db_path, tmp_path / "server.log")
-    yield srv
-    srv.stop()
 
 
 def labels_of(store, annotator: str) -> int:

@@ -9,8 +9,8 @@ import pytest
 from apphelp import seed_sample
 from browser import (
     ADMIN,
-    AppServer,
     browser,
+    capture_frames,
     choose,
     require_chromium,
     wait_for_pair,
@@ -21,14 +21,6 @@ from conftest import pair, write_jsonl
 pytestmark = pytest.mark.slow
 
 MODEL_NAMES = ["ledgerly-support-v3", "Llama-3.1-8B-Instruct", "Llama-3.1-8B fine-tune"]
-
-
-@pytest.fixture
-def server(tmp_path, db_path):
-    require_chromium()
-    srv = AppServer(db_path, tmp_path / "server.log")
-    yield srv
-    srv.stop()
 
 
 def label_with_keys(page, key: str, done: int, total: int) -> None:
@@ -50,15 +42,9 @@ def views(store, annotator):
 def test_keyboard_labeling_revision_refresh_and_blinding(cli, server, store):
     tokens = seed_sample(cli, "Ana", "Bo")
     server.start()
-    frames: list[bytes] = []
     with browser() as b:
         page = b.new_page(viewport={"width": 1400, "height": 1000})
-        page.on(
-            "websocket",
-            lambda ws: ws.on(
-                "framereceived", lambda f: frames.append(f if isinstance(f, bytes) else f.encode())
-            ),
-        )
+        frames = capture_frames(page)
         page.goto(f"{server.url}/?token={tokens['Ana']}")
         wait_for_pair(page, 0, 84)
         keys = ["1", "2", "t", "b", "1"]

@@ -7,7 +7,7 @@ import http.server
 import threading
 
 import pytest
-from browser import AppServer, browser, free_port, require_chromium, wait_for_pair
+from browser import browser, capture_frames, free_port, wait_for_pair
 from conftest import pair, write_jsonl
 
 from reviewer.app.components.pair_view import RESPONSE_MAX_HEIGHT
@@ -51,14 +51,6 @@ def tracker():
     t = Tracker()
     yield t
     t.stop()
-
-
-@pytest.fixture
-def server(tmp_path, db_path):
-    require_chromium()
-    srv = AppServer(db_path, tmp_path / "server.log")
-    yield srv
-    srv.stop()
 
 
 def payload_pairs(port: int) -> list[dict]:
@@ -231,15 +223,9 @@ def test_model_names_in_study_texts_never_reach_the_page_or_its_frames(cli, serv
     )
     token = cli("annotators", "add", "Eve", "-s", "leaky", "--json").json()[0]["token"]
     server.start()
-    frames: list[bytes] = []
     with browser() as b:
         page = b.new_page(viewport={"width": 1400, "height": 1400})
-        page.on(
-            "websocket",
-            lambda ws: ws.on(
-                "framereceived", lambda f: frames.append(f if isinstance(f, bytes) else f.encode())
-            ),
-        )
+        frames = capture_frames(page)
         page.goto(f"{server.url}/?token={token}")
         wait_for_pair(page, 0, 3)
         page.get_by_text("Guidelines").first.click()

@@ -8,17 +8,9 @@ import json
 
 import pytest
 from apphelp import seed_sample
-from browser import AppServer, browser, choose, require_chromium, settle, wait_for_pair
+from browser import browser, choose, settle, wait_for_pair
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def server(tmp_path, db_path):
-    require_chromium()
-    srv = AppServer(db_path, tmp_path / "server.log")
-    yield srv
-    srv.stop()
 
 
 def app_labels(store):
