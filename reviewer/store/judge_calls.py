@@ -104,3 +104,15 @@ def add_verdicts(cur: Cursor, study_id: str, judge_id: str, verdicts: list[Order
         [study_id, judge_id],
     )
     cur.unregister("new_verdicts")
+
+
+def latest_served(cur: Cursor, judge_id: str) -> dict[str, Any] | None:
+    """The latest answer a provider gave this judge version (in any study) that named the
+    model it came from: what the provider serves under the judge's model name lately."""
+    cur.execute(
+        "SELECT served_model, study_id, created_at FROM judge_calls WHERE judge_id = ? "
+        "AND outcome = 'ok' AND served_model IS NOT NULL ORDER BY call_id DESC LIMIT 1",
+        [judge_id],
+    )
+    row = cur.fetchone()
+    return None if row is None else {"served": row[0], "study_id": row[1], "at": row[2]}
