@@ -149,7 +149,8 @@ def pass_rate(
     """Share of `runs` simulated calibrations the gate passes. The default rules read no
     bootstrap interval (only the first gate's kappa bound does), so a few resamples suffice."""
     rng = random.Random(f"{seed}-{pairs}-{share}-{judge}")
-    return sum(passes(simulate(rng, pairs, share, judge), cfg, resamples) for _ in range(runs)) / runs
+    hits = sum(passes(simulate(rng, pairs, share, judge), cfg, resamples) for _ in range(runs))
+    return hits / runs
 
 
 def coverage(items: int, share: float, runs: int, seed: int = 0) -> float:
@@ -164,7 +165,9 @@ def coverage(items: int, share: float, runs: int, seed: int = 0) -> float:
         truths = ["candidate" if rng.random() < share else "baseline" for _ in range(items)]
         judge = {f"i{i}": _label(rng, t, a) for i, t in enumerate(truths)}
         humans = [
-            Rating(f"i{i}", f"h{k}", _label(rng, t, a)) for i, t in enumerate(truths) for k in (0, 1)
+            Rating(f"i{i}", f"h{k}", _label(rng, t, a))
+            for i, t in enumerate(truths)
+            for k in (0, 1)
         ]
         agreement, _ = judge_vs_humans(judge, humans, resamples=500, seed=run)
         hits += agreement.low <= truth_agreement <= agreement.high

@@ -149,7 +149,7 @@ class GateConfig(_Model):
         le=1,
         description="The judge's correlation with the humans must beat that of the rule 'the "
         "longer response wins' on the same pairs by at least this much (a rule that picks the "
-        "same side everywhere counts as 0). Empty = no such rule.",
+        "same side everywhere, or does worse than chance, counts as 0). Empty = no such rule.",
     )
     position_consistency_floor: float = Field(
         0.80, ge=0, le=1, description="Share of pairs whose verdict survives swapping the order."

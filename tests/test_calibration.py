@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+import numpy as np
 import pytest
 from conftest import DATA
 from llm_server import FENCE, Script
@@ -115,6 +116,10 @@ def test_an_agreeing_judge_passes_the_gate_and_scores_the_full_set(cli, study, l
     r = cli("judge", "calibrate", *judge_args(llm, "good"))
     assert r.code == 0, r.err
     assert "gate: not decided yet" in r.out and "development part: 28 pairs, 28 usable" in r.out
+    assert "each verdict on its own (LLMBar, JudgeBench, AlpacaEval): agreement with the " in r.out
+    assert "both orders agree on 1.00 [0.88, 1.00] of 28 pairs" in r.out
+    assert "length baseline, 'the longer response wins' (candidate longer on " in r.out
+    assert "served by: good (56 verdicts)" in r.out
     shown = {prompt_of(body) for body in llm.bodies}
     judged = {i for i, text in prompts.items() if text in shown}
     assert len(judged) == 28 and not judged & held_out  # the held-out part is never shown
@@ -140,6 +145,7 @@ def test_an_agreeing_judge_passes_the_gate_and_scores_the_full_set(cli, study, l
     assert result["gate"]["human_only_criteria"] == ["format"]
     assert deciding["by_criterion"]["correctness"]["value"] == 1.0
     assert deciding["by_criterion"]["format"]["value"] == 0.0
+    _second_gate_measures_by_hand(deciding, [by_id[i] for i in sorted(held_out)])
 
     assert cli("judge", "run", *judge_args(llm, "good", "--pairs", "all")).code == 0
     report = cli("report", "-s", "cal", "--format", "json").json()
@@ -151,6 +157,35 @@ def test_an_agreeing_judge_passes_the_gate_and_scores_the_full_set(cli, study, l
     assert (bc["labeled"], bc["unlabeled"]) == (40, 88)
     assert bc["low"] <= bc["value"] <= bc["high"]
     assert bc["high"] - bc["low"] < bc["human_only_high"] - bc["human_only_low"]
+
+
+def _second_gate_measures_by_hand(deciding: dict, pairs: list[dict]) -> None:
+    """Per-verdict agreement, positional consistency, the correlation the gate tests and the
+    length baseline, recomputed from the pairs and labels."""
+    score = {"candidate": 1.0, "tie": 0.5, "baseline": 0.0}
+    decided = [p for p in pairs if len(set(p["labels"])) == 1 and p["labels"][0] != "tie"]
+    per = deciding["per_verdict_agreement"]
+    assert (per["value"], per["n"]) == (1.0, 2 * len(decided))  # it matches them in both orders
+    assert deciding["positional_consistency"]["value"] == 1.0
+    assert deciding["positional_consistency"]["n"] == len(pairs)
+    judge = [score[p["truth"]] for p in pairs]
+    humans = [np.mean([score[v] for v in p["labels"]]) for p in pairs]
+    assert deciding["correlation"]["value"] == pytest.approx(np.corrcoef(judge, humans)[0, 1])
+    assert deciding["chance_p_value"] <= 0.05
+
+    def longer(p: dict) -> str:
+        c, b = len(p["candidate"]), len(p["baseline"])
+        return "candidate" if c > b else "baseline" if b > c else "tie"
+
+    length = deciding["length_baseline"]
+    hits = sum(longer(p) == p["labels"][0] for p in decided)
+    assert length["decisive_agreement"]["value"] == pytest.approx(hits / len(decided))
+    label_hits = [longer(p) == v for p in pairs for v in p["labels"]]
+    assert length["vs_humans_with_ties"]["value"] == pytest.approx(np.mean(label_hits))
+    rule = [score[longer(p)] for p in pairs]
+    assert length["correlation"]["value"] == pytest.approx(np.corrcoef(rule, humans)[0, 1])
+    assert length["candidate_longer"] == sum(longer(p) == "candidate" for p in pairs)
+    assert deciding["served_models"] == {"good": 2 * len(pairs)}
 
 
 def test_a_disagreeing_judge_is_refused_with_the_reason_and_an_override_is_logged(

@@ -120,17 +120,17 @@ def _versus_human_agreement(m: CalibrationOut, margin: float) -> RuleOut:
 
 
 def _versus_length(m: CalibrationOut, margin: float) -> RuleOut:
-    """The judge must relate to the humans better than "the longer response wins" does."""
+    """The judge must relate to the humans better than "the longer response wins" does (a rule
+    that picks one side everywhere, or does worse than chance, counts as 0)."""
     base = m.length_baseline
     judge = None if m.correlation is None else m.correlation.value
     length_r = None if base is None else base.correlation.value
-    note = (
-        "picks the same side on every pair: counted as 0" if length_r is None else f"{length_r:.3f}"
-    )
+    note = "picks the same side on every pair" if length_r is None else f"r = {length_r:.3f}"
     return _rule(
-        "length_baseline", judge, (length_r or 0.0) + margin,
-        f"judge-human correlation vs the length baseline, 'the longer response wins' ({note}; "
-        f"margin {margin:g})", at_least=True,
+        "length_baseline", judge, max(length_r or 0.0, 0.0) + margin,
+        f"judge-human correlation r, against the length baseline 'the longer response wins' "
+        f"({note}, counted as {max(length_r or 0.0, 0.0):.3f}; margin {margin:g})",
+        at_least=True,
     )  # fmt: skip
 
 

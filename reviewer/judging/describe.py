@@ -35,7 +35,7 @@ def describe_calibration(result: CalibrationResult) -> str:
     return "\n".join(lines)
 
 
-def _fmt(i: Interval | None, items: int | None = None) -> str:
+def interval_text(i: Interval | None, items: int | None = None) -> str:
     """An estimate with its interval, or why there is none: an interval resting on fewer than
     MIN_INTERVAL_ITEMS items is not shown as one."""
     if i is None or i.value is None:
@@ -45,6 +45,9 @@ def _fmt(i: Interval | None, items: int | None = None) -> str:
     if i.low is None or i.high is None:
         return f"{i.value:.2f}"
     return f"{i.value:.2f} [{i.low:.2f}, {i.high:.2f}]"
+
+
+_fmt = interval_text
 
 
 def _describe_part(m: CalibrationOut) -> list[str]:

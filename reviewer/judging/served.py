@@ -63,28 +63,35 @@ class ServedModelGuard:
         self._first: asyncio.Lock | None = None
 
     async def complete(self, request: Request) -> Response:
-        if self._checked:
-            return self._check(await self.inner.complete(request))
-        self._first = self._first or asyncio.Lock()
-        async with self._first:
-            if not self._checked:
-                response = self._check(await self.inner.complete(request))
-                self._checked = True
-                return response
-        return self._check(await self.inner.complete(request))
+        if not self._checked:
+            self._first = self._first or asyncio.Lock()
+            async with self._first:
+                if not self._checked:
+                    response = self._check(await self._send(request))
+                    self._checked = True
+                    return response
+        return self._check(await self._send(request))
+
+    async def _send(self, request: Request) -> Response:
+        if self.strict and self.changed is not None:
+            raise self._refusal()  # calls waiting their turn are not sent at all
+        return await self.inner.complete(request)
 
     def _check(self, response: Response) -> Response:
         served = response.served_model
         if served is not None and served not in self.calibrated:
             self.changed = self.changed or served
             if self.strict:
-                raise ProviderError(
-                    f"the provider now serves '{served}', not the model the judge was "
-                    f"calibrated on ({names(self.calibrated)})",
-                    retry=False,
-                    fatal=True,
-                )
+                raise self._refusal()
         return response
+
+    def _refusal(self) -> ProviderError:
+        return ProviderError(
+            f"the provider now serves '{self.changed}', not the model the judge was "
+            f"calibrated on ({names(self.calibrated)})",
+            retry=False,
+            fatal=True,
+        )
 
     async def close(self) -> None:
         await self.inner.close()
