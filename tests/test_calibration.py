@@ -11,6 +11,7 @@ import pytest
 from conftest import DATA
 from llm_server import FENCE, Script
 from sklearn.metrics import cohen_kappa_score
+from streamlit.testing.v1 import AppTest
 
 from reviewer.judging.scope import calibration_parts, prompt_text
 from reviewer.store import studies as study_sql
@@ -236,3 +237,26 @@ def test_the_gate_cannot_change_after_the_first_calibration(cli, tmp_path, llm):
     )
     r = cli("import", DATA / "support_pairs.jsonl", "-s", "g", "--config", config)
     assert r.code == 2 and "frozen" in r.err
+
+
+def test_the_app_panel_shows_the_judge_and_the_length_baseline_side_by_side(cli, study, llm, store):
+    llm.reset(Script(policy="rank", ranking=ranking(study, agree=True)))
+    assert cli("judge", "calibrate", *judge_args(llm, "good", "--final")).code == 0
+
+    def panel(db: str) -> None:
+        from reviewer.app.components import calibration_panel
+        from reviewer.store import Store
+
+        calibration_panel.render(Store(db), "cal")
+
+    at = AppTest.from_function(panel, args=(str(store.path),), default_timeout=30).run()
+    assert not at.exception
+    versions = next(d.value for d in at.dataframe if "part" in d.value.columns)
+    held = versions[versions["part"] == "held-out"].iloc[0]
+    assert held["per verdict"] == 1.0 and held["both orders agree"] == 1.0
+    assert held["served by"] == "good" and held["gate"] == "passed"
+    assert held["chance p"] <= 0.05 and held["r vs humans"] == pytest.approx(1.0)
+    measures = [d.value for d in at.dataframe if "measure" in d.value.columns]
+    names = {m for table in measures for m in table["measure"]}
+    assert {"each order's verdict on its own (n = verdicts)", "both orders agree",
+            "'longer wins': correlation (r)"} <= names  # fmt: skip

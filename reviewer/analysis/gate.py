@@ -59,7 +59,7 @@ def _rule(
     else:
         text = f"{what} = {_num(value)}, needs {word} {_num(threshold)}"
         if not ok:
-            text += f" ({'short' if at_least else 'over'} by {abs(value - threshold):.3f})"
+            text += f" ({'short' if at_least else 'over'} by {_num(abs(value - threshold))})"
     return RuleOut(rule=name, value=value, threshold=threshold, passed=ok, text=text)
 
 
