@@ -2,7 +2,7 @@
 pass a judge as good as the humans, and how often they stop useless judges, from simulated
 calibrations decided by the production code (`calibrate`, then `decide_gate`).
 
-Run: python bench/gate_oc.py [--runs 1000] [--first-gate] [--coverage]
+Run: python bench/gate_oc.py [--runs 1000] [--first-gate] [--coverage] [--smaller 15 30]
 
 The simulation (one run = one held-out calibration part):
 - each pair has a truly better side: the candidate with probability `win share`, else the
@@ -188,6 +188,10 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, help="pairs per calibration (default: the config's)")
     parser.add_argument("--first-gate", action="store_true", help="also the first gate's OC")
     parser.add_argument("--coverage", action="store_true", help="small-n bootstrap coverage")
+    parser.add_argument(
+        "--smaller", type=int, nargs="*", default=[],
+        help="also the default rules on this many held-out pairs (min_usable_pairs lowered)",
+    )  # fmt: skip
     args = parser.parse_args()
     cfg = StudyConfig()
     pairs = args.pairs or held_out_pairs(cfg)
@@ -201,6 +205,10 @@ def main() -> None:
     if args.first_gate:
         print("\nFirst gate (kappa rules), decided on 15 held-out pairs, same simulation\n")
         _table(cfg.model_copy(update={"gate": FIRST_GATE}), 15, args.runs, resamples=1000)
+    for n in args.smaller:
+        print(f"\nDefault rules on {n} held-out pairs (min_usable_pairs = {n}), same simulation\n")
+        gate = cfg.gate.model_copy(update={"min_usable_pairs": n})
+        _table(cfg.model_copy(update={"gate": gate}), n, args.runs, resamples=200)
     if args.coverage:
         print("\n| items | coverage, win share 0.5 | coverage, win share 0.85 |\n|---|---|---|")
         for items in (2, 3, 5, 8, 10, 15, 20):

@@ -20,10 +20,10 @@ from reviewer.analysis.stats.judge_agreement import association, per_verdict_agr
 DECISIVE = ("candidate", "baseline")
 
 # Below 10 items a 95% percentile bootstrap is not a 95% interval: over 600 simulated
-# calibrations each (two annotators 80% right, a judge like them; bench/gate_oc.py --coverage),
-# the judge-human agreement interval covered the truth 46-50% of the time with 2 items, 73-77%
-# with 3, 81-83% with 5 and 89-91% from 8 to 10 (92-93% with 15-20). A one-item interval is a
-# single point ("-0.33 [-0.33, -0.33]").
+# calibrations per cell (two annotators right 80% of the time and a judge like them; `python
+# bench/gate_oc.py --coverage`), the judge-human agreement interval covered the truth 46-48% of
+# the time with 2 items, 71-74% with 3, 81-82% with 5, 89-90% with 8 and 10, 90-93% with 15-20.
+# A one-item interval is a single point ("-0.33 [-0.33, -0.33]").
 MIN_INTERVAL_ITEMS = 10
 
 
