@@ -13,6 +13,7 @@ import time
 import pytest
 from conftest import DATA, write_jsonl
 from llm_server import Script
+from streamlit.testing.v1 import AppTest
 from test_calibration import judge_args, ranking, study  # noqa: F401 (study is a fixture)
 
 from judge.providers import ProviderError, Request, Response
@@ -202,3 +203,28 @@ def test_the_guard_refuses_or_remembers_another_model(strict):
     answers = asyncio.run(three())
     assert len(answers) == (2 if strict else 3)  # a model not named (None) is not a change
     assert guard.changed == NEW
+
+
+def test_the_app_refuses_the_full_run_and_names_both_models(
+    cli,
+    study,  # noqa: F811
+    llm,
+    store,
+):
+    calibrated(cli, llm, study, OLD)
+    llm.script.served = {"good": NEW}
+
+    def panel(db: str) -> None:
+        from reviewer.app.components import judge_panel
+        from reviewer.store import Store
+
+        judge_panel.render(Store(db), "cal")
+
+    at = AppTest.from_function(panel, args=(str(store.path),), default_timeout=30).run()
+    at.text_input(key="judge_rubric_path").input(str(DATA / "support_rubric.toml"))
+    at.text_input(key="judge_model").input("good")
+    at.text_input(key="judge_base_url").input(llm.openai_url)
+    next(b for b in at.button if b.label == "Run on all pairs").click().run()
+    (error,) = at.error
+    assert f"served by '{OLD}'" in error.value and f"served '{NEW}'" in error.value
+    assert count(store, "SELECT count(*) FROM verdicts") == 80

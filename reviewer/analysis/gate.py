@@ -24,9 +24,15 @@ from reviewer.config import StudyConfig
 
 
 class RuleOut(BaseModel):
-    rule: str
-    value: float | None
-    threshold: float
+    rule: str = Field(
+        description="usable_pairs | beyond_chance | agreement_vs_humans | length_baseline | "
+        "position_consistency; rules of the first gate, when a config sets them: "
+        "majority_agreement | kappa_vs_humans | kappa_lower_bound."
+    )
+    value: float | None = Field(description="Measured; null when not measurable (fails).")
+    threshold: float = Field(
+        description="beyond_chance (a p-value) must be at most this; every other rule at least."
+    )
     passed: bool
     text: str = Field(description="The rule, the value and by how much it missed, for people.")
 

@@ -53,7 +53,7 @@ class LengthBaseline(BaseModel):
         "pair. The gate compares the judge's correlation with this one."
     )
     candidate_longer: int = Field(description="Pairs where the candidate's output is longer.")
-    baseline_longer: int
+    baseline_longer: int = Field(description="Pairs where the baseline's output is longer.")
     equal_length: int = Field(description="Pairs of equal length: the rule says tie.")
 
 
