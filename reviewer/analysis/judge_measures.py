@@ -8,13 +8,14 @@ JSON keeps its numbers and n, the text does not pretend they mean anything.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from pydantic import BaseModel, Field
 
-from reviewer.analysis.intervals import Interval, agreement_kappa, wilson
+from reviewer.analysis.intervals import Interval, wilson
 from reviewer.analysis.outcomes import JudgeOutcomes
-from reviewer.analysis.stats import Rating, judge_vs_humans
+from reviewer.analysis.stats import Rating
 from reviewer.analysis.stats.judge_agreement import association, per_verdict_agreement
 
 DECISIVE = ("candidate", "baseline")
@@ -108,14 +109,17 @@ def length_baseline(
     rule = {i: longer(lengths[i]) for i in items if i in lengths}
     decisive = [i for i, o in decided.items() if o in DECISIVE and i in rule]
     on = [r for r in ratings if r.item in rule]
-    with_ties = agreement_kappa(
-        judge_vs_humans(rule, on, ties=True, resamples=resamples, seed=seed)
-    )["agreement"]
+    labels: dict[str, list[str]] = defaultdict(list)
+    for r in on:
+        labels[r.item].append(r.value)
+    # Agreement with every label = matching labels / labels: the MT-Bench agreement of
+    # `judge_vs_humans` (ties counted), with the bootstrap draws the correlation uses.
+    with_ties = per_verdict_agreement(labels, rule, resamples=resamples, seed=seed)
     found = association(rule, on, resamples=resamples, seed=seed, permutations=0)
     sides = list(rule.values())
     return LengthBaseline(
         decisive_agreement=wilson(sum(rule[i] == decided[i] for i in decisive), len(decisive)),
-        vs_humans_with_ties=with_ties,
+        vs_humans_with_ties=Interval.of(with_ties),
         correlation=Interval.of(found.r),
         candidate_longer=sides.count("candidate"),
         baseline_longer=sides.count("baseline"),

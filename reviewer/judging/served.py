@@ -17,7 +17,7 @@ from judge.providers import Provider, ProviderError, Request, Response
 from reviewer.judging.gate import GateRefused, gate_part
 from reviewer.judging.options import PreparedJudge
 from reviewer.judging.scope import calibration_parts
-from reviewer.store import Store, report_data
+from reviewer.store import Store
 from reviewer.store import calibrations as calibration_sql
 from reviewer.store import judge_calls as judge_sql
 from reviewer.store import studies as study_sql
@@ -41,11 +41,11 @@ def calibrated_models(
     cur: Cursor, study_id: str, judge_id: str, rows: list[dict] | None = None
 ) -> dict[str, int]:
     """What served this judge's verdicts on the pairs its gate is decided on. `rows`: the
-    study's verdict rows (`report_data.verdicts`), when the caller has them already."""
+    study's verdict rows with `served_model`, when the caller has them already."""
     study = require_study(cur, study_id)
     development, held_out = calibration_parts(cur, study_id, study.config)
     deciding = held_out if gate_part(held_out) == "held-out" else development
-    rows = report_data.verdicts(cur, study_id) if rows is None else rows
+    rows = judge_sql.served_by_verdict(cur, study_id) if rows is None else rows
     return served_counts(r for r in rows if r["judge_id"] == judge_id and r["pair_id"] in deciding)
 
 
@@ -138,7 +138,7 @@ def check_after(
         return
     served, when = guard.changed, "during this run"
     if served is None:
-        rows = store.read(lambda cur: report_data.verdicts(cur, study_id))
+        rows = store.read(lambda cur: judge_sql.served_by_verdict(cur, study_id))
         counts = served_counts(r for r in rows if r["judge_id"] == judge.judge_id)
         others = [m for m in counts if m not in guard.calibrated and m != UNKNOWN]
         if not others:

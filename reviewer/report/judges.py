@@ -33,17 +33,18 @@ from reviewer.report.model import (
 )
 from reviewer.report.win_rates import side_result
 from reviewer.store import calibrations as calibration_sql
-from reviewer.store import report_data
+from reviewer.store import judge_calls as judge_sql
 from reviewer.store.connection import Cursor
 
 
 def judge_gates(cur: Cursor, study_id: str) -> dict[str, JudgeGate]:
     """Each judge version's standing with the gate, from its calibrations and overrides, and
     the served models its pass covers."""
-    rows = report_data.verdicts(cur, study_id)
+    gates = deciding_gates(cur, study_id)
+    rows = judge_sql.served_by_verdict(cur, study_id) if gates else []
     served = _served_by_judge(rows)
     out = {}
-    for judge_id, gate in deciding_gates(cur, study_id).items():
+    for judge_id, gate in gates.items():
         calibrated = list(calibrated_models(cur, study_id, judge_id, rows))
         uncovered = [m for m in served.get(judge_id, {}) if m not in calibrated and m != UNKNOWN]
         out[judge_id] = JudgeGate(

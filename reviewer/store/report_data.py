@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reviewer.store.connection import Cursor, fetch_dicts
+from reviewer.store.judge_calls import SERVED_CTE
 
 
 def latest_labels(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
@@ -34,13 +35,8 @@ def verdicts(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
     with its cache key (a cached answer carries it too); NULL when none was named."""
     return fetch_dicts(
         cur,
-        """
-        WITH served AS (
-            SELECT cache_key, served_model FROM judge_calls
-            WHERE outcome IN ('ok', 'cached')
-              AND cache_key IN (SELECT call_key FROM verdicts WHERE study_id = $study)
-            QUALIFY row_number() OVER (PARTITION BY cache_key ORDER BY call_id) = 1
-        )
+        SERVED_CTE
+        + """
         SELECT v.pair_id, j.name AS judge, j.judge_id, j.provider, j.model, j.version_hash,
                v.presented, v.preference, v.criteria_json, v.rationale, p.stratum,
                length(p.candidate) AS candidate_chars, length(p.baseline) AS baseline_chars,

@@ -14,6 +14,7 @@ chance one.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -39,12 +40,21 @@ class Association:
     permutations: int
 
 
+@functools.lru_cache(maxsize=4)
+def _weights(items: int, resamples: int, seed: int) -> np.ndarray:
+    """`item_weights`, drawn once for the several statistics of a judge on the same items (a
+    report on 5,000 items spends ~0.2 s per draw). Read-only: it is shared."""
+    weights = item_weights(items, resamples, seed)
+    weights.flags.writeable = False
+    return weights
+
+
 def human_scores(humans: Sequence[Rating]) -> dict[str, float]:
     """Each item's mean human score (candidate 1, tie 0.5, baseline 0)."""
     values: dict[str, list[float]] = defaultdict(list)
     for r in humans:
         values[r.item].append(SCORE[r.value])
-    return {item: float(np.mean(v)) for item, v in values.items()}
+    return {item: sum(v) / len(v) for item, v in values.items()}
 
 
 def _weighted_r(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -88,7 +98,7 @@ def association(
     y = np.array([scores[i] for i in items])
     n = len(items)
     value = float(_weighted_r(np.ones((1, n)), x, y)[0]) if n else math.nan
-    replicates = _weighted_r(item_weights(n, resamples, seed), x, y) if resamples else []
+    replicates = _weighted_r(_weights(n, resamples, seed), x, y) if resamples else []
     r = Estimate(value, *percentile_interval(np.asarray(replicates)), n)
     if math.isnan(value) or permutations == 0:
         return Association(r, 1.0 if permutations else math.nan, permutations)
@@ -123,7 +133,7 @@ def per_verdict_agreement(
     counts = np.array([len(verdicts[i]) for i in items], dtype=float)
     total = counts.sum()
     value = float(hits.sum() / total) if total else math.nan
-    weights = item_weights(len(items), resamples, seed)
+    weights = _weights(len(items), resamples, seed)
     with np.errstate(invalid="ignore", divide="ignore"):
         replicates = (weights @ hits) / (weights @ counts) if resamples else np.array([])
     return Estimate(value, *percentile_interval(replicates), int(total))
