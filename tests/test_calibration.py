@@ -156,6 +156,23 @@ def test_an_agreeing_judge_passes_the_gate_and_scores_the_full_set(cli, study, l
     assert set(judge["result"]["by_criterion"]) == {"correctness"}  # format stays human-only
     bc = judge["bias_corrected"]
     assert (bc["labeled"], bc["unlabeled"]) == (40, 88)
+    # The field's conventions beside MT-Bench's, on the 40 labeled pairs (consistency: all 128).
+    decided = [p for p in study if p["in_calibration"] and len(set(p["labels"])) == 1]
+    decisive = [p for p in decided if p["labels"][0] != "tie"]
+    assert judge["per_verdict_agreement"]["value"] == 1.0
+    assert judge["per_verdict_agreement"]["n"] == 2 * len(decisive)
+    assert judge["positional_consistency"] == {"value": 1.0, **judge["positional_consistency"]}
+    assert judge["positional_consistency"]["n"] == 128
+    assert judge["length_baseline"]["correlation"]["n"] == 40
+    assert judge["served_models"] == {"good": 256}
+    markdown = cli("report", "-s", "cal", "--format", "md").out
+    for row in (
+        "| agreement with human majority, each order's verdict counted (n = verdicts) | 1.00 ",
+        "| positional consistency (both orders agree; n = items) | 1.00 ",
+        "| length baseline: 'the longer response wins', same items | agreement with human ",
+        "| served by (model the provider named) | good: 256 verdicts |",
+    ):
+        assert row in markdown
     assert bc["low"] <= bc["value"] <= bc["high"]
     assert bc["high"] - bc["low"] < bc["human_only_high"] - bc["human_only_low"]
 
