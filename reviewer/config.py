@@ -91,7 +91,12 @@ class CalibrationConfig(_Model):
     """The pairs every annotator (and later the judge) labels, to measure agreement."""
 
     size: int = Field(
-        50, ge=0, strict=True, description="How many pairs; capped at the study size."
+        100,
+        ge=0,
+        strict=True,
+        description="How many pairs; capped at the study size. 100 with the default holdout "
+        "decides the gate on 60 held-out pairs: fewer cannot tell a judge as good as the "
+        "humans from a useless one when one side wins most pairs (bench/gate_oc.py).",
     )
     stratified: bool = Field(
         True, description="Sample proportionally from each stratum, at least one pair per stratum."
@@ -103,7 +108,7 @@ class CalibrationConfig(_Model):
         description="How many annotators label each calibration pair; empty = all.",
     )
     holdout_fraction: float = Field(
-        0.30,
+        0.60,
         strict=True,
         ge=0,
         lt=1,
@@ -120,32 +125,73 @@ class AssignmentConfig(_Model):
 
 
 class GateConfig(_Model):
-    """What a judge's calibration must show before it may score the full set."""
+    """What a judge's calibration must show before it may score the full set.
 
-    agreement_margin: float = Field(
-        0.10,
+    The default rules do not degenerate when one side wins most pairs (kappa's interval does:
+    see the README), and bench/gate_oc.py publishes how often they pass a judge as good as the
+    humans and how often they stop useless ones. The three rules of signoff's first gate are
+    kept: they apply when a config sets them, and are off by default.
+    """
+
+    min_usable_pairs: int = Field(
+        50,
+        ge=1,
+        description="Pairs with human labels and a judge verdict in both orders needed to decide "
+        "(the default calibration set holds 60 out, so up to 10 may lack a label or a verdict; "
+        "the published operating characteristics hold from 50).",
+    )
+    max_chance_p_value: float = Field(
+        0.05,
+        gt=0,
+        le=1,
+        description="The judge must agree with the humans beyond chance: one-sided permutation "
+        "test of the correlation between its outcomes and the humans' preferences (candidate 1, "
+        "tie 0.5, baseline 0), p at most this. A judge unrelated to the humans (one that picks "
+        "at random, or always the same side) passes it at most this often, at any win share.",
+    )
+    human_agreement_margin: float | None = Field(
+        0.15,
         ge=0,
         le=1,
-        description="Judge-human kappa may be at most this far below human-human kappa.",
+        description="The judge's agreement with each human label (MT-Bench protocol, ties "
+        "counted) may be at most this far below the humans' agreement with each other on the "
+        "same pairs. Empty = no such rule.",
     )
-    kappa_lower_bound_floor: float = Field(
-        0.20, ge=-1, le=1, description="Lower 95% bound of judge-human kappa must exceed this."
+    length_baseline_margin: float | None = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="The judge's correlation with the humans must beat that of the rule 'the "
+        "longer response wins' on the same pairs by at least this much (a rule that picks the "
+        "same side everywhere, or does worse than chance, counts as 0). Empty = no such rule.",
     )
     position_consistency_floor: float = Field(
         0.80, ge=0, le=1, description="Share of pairs whose verdict survives swapping the order."
     )
-    min_majority_agreement: float = Field(
-        0.80,
+    min_majority_agreement: float | None = Field(
+        None,
         ge=0,
         le=1,
-        description="On pairs where the human majority picked a side, the judge must pick the "
-        "same side at least this often.",
+        description="From the first gate, off by default: on pairs where the human majority "
+        "picked a side, the judge must pick the same side at least this often. A judge as good "
+        "as annotators who are right 80% of the time scores about 0.78 here.",
     )
-    min_usable_pairs: int = Field(
-        15,
-        ge=1,
-        description="Pairs with human labels and a judge verdict in both orders needed to decide "
-        "(15 = the held-out part of the default 50-pair calibration set).",
+    agreement_margin: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Deprecated (first gate, off by default): judge-human kappa may be at most "
+        "this far below human-human kappa. Kappa swings with the win share; prefer "
+        "human_agreement_margin.",
+    )
+    kappa_lower_bound_floor: float | None = Field(
+        None,
+        ge=-1,
+        le=1,
+        description="Deprecated (first gate, off by default): the lower 95% bound of judge-human "
+        "kappa must reach this. When one side wins most pairs, bootstrap resamples without the "
+        "other side give kappa 0, so it fails good judges by chance; max_chance_p_value is the "
+        "rule that replaces it.",
     )
     criterion_agreement_floor: dict[str, float] = Field(
         default_factory=dict,
@@ -238,6 +284,9 @@ _ADDED_LATER = (
     "signoff.max_both_bad_share",
     "signoff.exclude_flagged",
     "signoff.planned_pairs",
+    "gate.max_chance_p_value",
+    "gate.human_agreement_margin",
+    "gate.length_baseline_margin",
 )
 
 

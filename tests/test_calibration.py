@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 
+import numpy as np
 import pytest
 from conftest import DATA
 from llm_server import FENCE, Script
 from sklearn.metrics import cohen_kappa_score
+from streamlit.testing.v1 import AppTest
 
 from reviewer.judging.scope import calibration_parts, prompt_text
 from reviewer.store import studies as study_sql
@@ -115,6 +117,10 @@ def test_an_agreeing_judge_passes_the_gate_and_scores_the_full_set(cli, study, l
     r = cli("judge", "calibrate", *judge_args(llm, "good"))
     assert r.code == 0, r.err
     assert "gate: not decided yet" in r.out and "development part: 28 pairs, 28 usable" in r.out
+    assert "each verdict on its own (LLMBar, JudgeBench, AlpacaEval): agreement with the " in r.out
+    assert "both orders agree on 1.00 [0.88, 1.00] of 28 pairs" in r.out
+    assert "length baseline, 'the longer response wins' (candidate longer on " in r.out
+    assert "served by: good (56 verdicts)" in r.out
     shown = {prompt_of(body) for body in llm.bodies}
     judged = {i for i, text in prompts.items() if text in shown}
     assert len(judged) == 28 and not judged & held_out  # the held-out part is never shown
@@ -140,6 +146,7 @@ def test_an_agreeing_judge_passes_the_gate_and_scores_the_full_set(cli, study, l
     assert result["gate"]["human_only_criteria"] == ["format"]
     assert deciding["by_criterion"]["correctness"]["value"] == 1.0
     assert deciding["by_criterion"]["format"]["value"] == 0.0
+    _second_gate_measures_by_hand(deciding, [by_id[i] for i in sorted(held_out)])
 
     assert cli("judge", "run", *judge_args(llm, "good", "--pairs", "all")).code == 0
     report = cli("report", "-s", "cal", "--format", "json").json()
@@ -149,8 +156,54 @@ def test_an_agreeing_judge_passes_the_gate_and_scores_the_full_set(cli, study, l
     assert set(judge["result"]["by_criterion"]) == {"correctness"}  # format stays human-only
     bc = judge["bias_corrected"]
     assert (bc["labeled"], bc["unlabeled"]) == (40, 88)
+    # The field's conventions beside MT-Bench's, on the 40 labeled pairs (consistency: all 128).
+    decided = [p for p in study if p["in_calibration"] and len(set(p["labels"])) == 1]
+    decisive = [p for p in decided if p["labels"][0] != "tie"]
+    assert judge["per_verdict_agreement"]["value"] == 1.0
+    assert judge["per_verdict_agreement"]["n"] == 2 * len(decisive)
+    assert judge["positional_consistency"] == {"value": 1.0, **judge["positional_consistency"]}
+    assert judge["positional_consistency"]["n"] == 128
+    assert judge["length_baseline"]["correlation"]["n"] == 40
+    assert judge["served_models"] == {"good": 256}
+    markdown = cli("report", "-s", "cal", "--format", "md").out
+    for row in (
+        "| agreement with human majority, each order's verdict counted (n = verdicts) | 1.00 ",
+        "| positional consistency (both orders agree; n = items) | 1.00 ",
+        "| length baseline: 'the longer response wins', same items | agreement with human ",
+        "| served by (model the provider named) | good: 256 verdicts |",
+    ):
+        assert row in markdown
     assert bc["low"] <= bc["value"] <= bc["high"]
     assert bc["high"] - bc["low"] < bc["human_only_high"] - bc["human_only_low"]
+
+
+def _second_gate_measures_by_hand(deciding: dict, pairs: list[dict]) -> None:
+    """Per-verdict agreement, positional consistency, the correlation the gate tests and the
+    length baseline, recomputed from the pairs and labels."""
+    score = {"candidate": 1.0, "tie": 0.5, "baseline": 0.0}
+    decided = [p for p in pairs if len(set(p["labels"])) == 1 and p["labels"][0] != "tie"]
+    per = deciding["per_verdict_agreement"]
+    assert (per["value"], per["n"]) == (1.0, 2 * len(decided))  # it matches them in both orders
+    assert deciding["positional_consistency"]["value"] == 1.0
+    assert deciding["positional_consistency"]["n"] == len(pairs)
+    judge = [score[p["truth"]] for p in pairs]
+    humans = [np.mean([score[v] for v in p["labels"]]) for p in pairs]
+    assert deciding["correlation"]["value"] == pytest.approx(np.corrcoef(judge, humans)[0, 1])
+    assert deciding["chance_p_value"] <= 0.05
+
+    def longer(p: dict) -> str:
+        c, b = len(p["candidate"]), len(p["baseline"])
+        return "candidate" if c > b else "baseline" if b > c else "tie"
+
+    length = deciding["length_baseline"]
+    hits = sum(longer(p) == p["labels"][0] for p in decided)
+    assert length["decisive_agreement"]["value"] == pytest.approx(hits / len(decided))
+    label_hits = [longer(p) == v for p in pairs for v in p["labels"]]
+    assert length["vs_humans_with_ties"]["value"] == pytest.approx(np.mean(label_hits))
+    rule = [score[longer(p)] for p in pairs]
+    assert length["correlation"]["value"] == pytest.approx(np.corrcoef(rule, humans)[0, 1])
+    assert length["candidate_longer"] == sum(longer(p) == "candidate" for p in pairs)
+    assert deciding["served_models"] == {"good": 2 * len(pairs)}
 
 
 def test_a_disagreeing_judge_is_refused_with_the_reason_and_an_override_is_logged(
@@ -201,3 +254,26 @@ def test_the_gate_cannot_change_after_the_first_calibration(cli, tmp_path, llm):
     )
     r = cli("import", DATA / "support_pairs.jsonl", "-s", "g", "--config", config)
     assert r.code == 2 and "frozen" in r.err
+
+
+def test_the_app_panel_shows_the_judge_and_the_length_baseline_side_by_side(cli, study, llm, store):
+    llm.reset(Script(policy="rank", ranking=ranking(study, agree=True)))
+    assert cli("judge", "calibrate", *judge_args(llm, "good", "--final")).code == 0
+
+    def panel(db: str) -> None:
+        from reviewer.app.components import calibration_panel
+        from reviewer.store import Store
+
+        calibration_panel.render(Store(db), "cal")
+
+    at = AppTest.from_function(panel, args=(str(store.path),), default_timeout=30).run()
+    assert not at.exception
+    versions = next(d.value for d in at.dataframe if "part" in d.value.columns)
+    held = versions[versions["part"] == "held-out"].iloc[0]
+    assert held["per verdict"] == 1.0 and held["both orders agree"] == 1.0
+    assert held["served by"] == "good" and held["gate"] == "passed"
+    assert held["chance p"] <= 0.05 and held["r vs humans"] == pytest.approx(1.0)
+    measures = [d.value for d in at.dataframe if "measure" in d.value.columns]
+    names = {m for table in measures for m in table["measure"]}
+    assert {"each order's verdict on its own (n = verdicts)", "both orders agree",
+            "'longer wins': correlation (r)"} <= names  # fmt: skip

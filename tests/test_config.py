@@ -11,7 +11,9 @@ from reviewer.errors import InvalidInput
 
 def test_defaults_a_new_user_can_live_with():
     cfg = StudyConfig()
-    assert cfg.calibration.size == 50
+    # 100 pairs, 60 held out: fewer cannot tell a judge as good as the humans from a useless one
+    # when one side wins most pairs (bench/gate_oc.py; it was 50 with 30% held out).
+    assert (cfg.calibration.size, cfg.calibration.holdout_fraction) == (100, 0.6)
     assert cfg.signoff.win_rate_threshold == 0.60
     assert [c.name for c in cfg.criteria] == ["correctness", "helpfulness", "safety", "format"]
     assert all(c.scale.kind == "pairwise" for c in cfg.criteria)

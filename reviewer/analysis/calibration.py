@@ -1,5 +1,5 @@
-"""How far a judge version agrees with the experts on the calibration pairs, and the gate that
-decides whether it may score the full set.
+"""How far a judge version agrees with the experts on the calibration pairs: the measures the
+gate (reviewer/analysis/gate.py) decides on.
 
 The humans' agreement with each other on the same pairs is the ceiling: a judge is asked to agree
 with them about as well as they agree among themselves. The calibration set may be split: the
@@ -14,6 +14,12 @@ from collections import defaultdict
 from pydantic import BaseModel, Field
 
 from reviewer.analysis.intervals import Interval, agreement_kappa, wilson
+from reviewer.analysis.judge_measures import (
+    LengthBaseline,
+    OrderMeasures,
+    length_baseline,
+    order_measures,
+)
 from reviewer.analysis.outcomes import (
     JudgeOutcomes,
     confusion,
@@ -22,30 +28,10 @@ from reviewer.analysis.outcomes import (
     majorities,
 )
 from reviewer.analysis.stats import Rating, item_outcome, judge_vs_humans, mtbench
+from reviewer.analysis.stats.judge_agreement import PERMUTATIONS, association
 from reviewer.config import StudyConfig
 
 DECISIVE = ("candidate", "baseline")
-
-
-class RuleOut(BaseModel):
-    rule: str
-    value: float | None
-    threshold: float
-    passed: bool
-    text: str = Field(description="The rule, the value and by how much it missed, for people.")
-
-
-class GateOut(BaseModel):
-    part: str
-    passed: bool
-    rules: list[RuleOut]
-    human_only_criteria: list[str] = Field(
-        default_factory=list,
-        description="Criteria below their floor: the report keeps them human-only.",
-    )
-
-    def failures(self) -> list[str]:
-        return [r.text for r in self.rules if not r.passed]
 
 
 class CalibrationOut(BaseModel):
@@ -77,6 +63,38 @@ class CalibrationOut(BaseModel):
     judge_picks_longer: float | None = Field(description="Of decisive judge outcomes.")
     humans_pick_longer: float | None = Field(description="Of decisive human labels.")
     disagreements: list[str] = Field(description="Usable pairs where judge and majority differ.")
+    # Added with the second gate; null in calibrations stored before it.
+    per_verdict_agreement: Interval | None = Field(
+        None,
+        description="Each order's verdict against the human majority on its own (LLMBar, "
+        "JudgeBench, AlpacaEval), on usable pairs where the majority picked a side; n = "
+        "verdicts (two per pair), 95% bootstrap over pairs.",
+    )
+    positional_consistency: Interval | None = Field(
+        None,
+        description="Share of pairs judged in both orders whose two verdicts agree (1 - "
+        "flip_rate); n = pairs, Wilson interval.",
+    )
+    correlation: Interval | None = Field(
+        None,
+        description="Pearson's r between the judge's outcome and the humans' mean preference "
+        "per usable pair (candidate 1, tie 0.5, baseline 0); null when the judge (or the "
+        "humans) gave the same outcome on every pair. n = pairs, 95% bootstrap over pairs.",
+    )
+    chance_p_value: float | None = Field(
+        None,
+        description=f"One-sided permutation p-value of that correlation ({PERMUTATIONS:,} "
+        "shuffles of the judge's outcomes over the pairs, seeded by the study seed): the chance "
+        "that a judge unrelated to the humans shows as much; 1 when the correlation is null.",
+    )
+    length_baseline: LengthBaseline | None = Field(
+        None, description="The rule 'the longer response wins' on the same usable pairs."
+    )
+    served_models: dict[str, int] = Field(
+        default_factory=dict,
+        description="Verdicts on this part by the model the provider said served them "
+        "('unknown' when it named none, or the call was logged before served models were).",
+    )
 
 
 def calibrate(
@@ -114,6 +132,7 @@ def calibrate(
     humans_ceiling = (
         mtbench(ratings, ties=True, resamples=resamples, seed=cfg.seed) if ratings else None
     )
+    measured = _measures(judged, usable, judge, ratings, decided, lengths, resamples, cfg.seed)
     return CalibrationOut(
         part=part,
         pairs=len(pair_ids),
@@ -130,14 +149,38 @@ def calibrate(
         confusion=confusion(decided, judge),
         flip_rate=_rate([judged.flips[i] for i in both_orders]),
         first_position_rate=judged.first_position_rate,
-        judge_picks_longer=_rate(
+        disagreements=[i for i in usable if judge[i] != item_outcome(human[i])],
+        **measured,
+    )
+
+
+def _measures(
+    judged: JudgeOutcomes,
+    usable: list[str],
+    judge: dict[str, str],
+    ratings: list[Rating],
+    decided: dict[str, str],
+    lengths: dict[str, tuple[int, int]],
+    resamples: int,
+    seed: int,
+) -> dict:
+    """Length bias; and the measures the second gate reads: verdicts one by one, correlation
+    with the humans and its chance p-value, and the length baseline on the same pairs."""
+    orders: OrderMeasures = order_measures(judged, usable, decided, resamples, seed)
+    found = association(judge, ratings, resamples=resamples, seed=seed)
+    return {
+        "judge_picks_longer": _rate(
             [_longer(o, lengths[i]) for i, o in judge.items() if o in DECISIVE]
         ),
-        humans_pick_longer=_rate(
+        "humans_pick_longer": _rate(
             [_longer(r.value, lengths[r.item]) for r in ratings if r.value in DECISIVE]
         ),
-        disagreements=[i for i in usable if judge[i] != item_outcome(human[i])],
-    )
+        "per_verdict_agreement": orders.per_verdict_agreement,
+        "positional_consistency": orders.positional_consistency,
+        "correlation": Interval.of(found.r),
+        "chance_p_value": found.p_value,
+        "length_baseline": length_baseline(usable, lengths, ratings, decided, resamples, seed),
+    }
 
 
 def _versus_humans(
@@ -193,75 +236,3 @@ def _criteria(
                 hits += judge[item] == majority
         out[name] = wilson(hits, total)
     return out
-
-
-def _rule(
-    name: str, value: float | None, threshold: float, what: str, *, at_least: bool
-) -> RuleOut:
-    """One gate rule: passed or not, and in words by how much it missed."""
-    ok = value is not None and (value >= threshold if at_least else value <= threshold)
-    if value is None:
-        text = f"{what}: not measurable on these pairs (needs >= {threshold:g})"
-    else:
-        word = ">=" if at_least else "<="
-        text = f"{what} = {value:.3f}, needs {word} {threshold:.3f}"
-        if not ok:
-            text += f" (short by {abs(value - threshold):.3f})"
-    return RuleOut(rule=name, value=value, threshold=threshold, passed=ok, text=text)
-
-
-def decide_gate(metrics: CalibrationOut, cfg: StudyConfig) -> GateOut:
-    """The study's gate rules applied to one calibration, each with its value and shortfall."""
-    g = cfg.gate
-    rules: list[RuleOut] = []
-
-    def rule(name: str, value: float | None, threshold: float, at_least: bool, what: str) -> None:
-        rules.append(_rule(name, value, threshold, what, at_least=at_least))
-
-    rule("usable_pairs", metrics.usable, g.min_usable_pairs, True, "usable pairs")
-    rule(
-        "majority_agreement",
-        metrics.decisive_agreement.value,
-        g.min_majority_agreement,
-        True,
-        "agreement with the human majority on decisive pairs",
-    )
-    human_kappa = metrics.humans.get("kappa")
-    judge_kappa = metrics.vs_humans_with_ties["kappa"]
-    if human_kappa is not None and human_kappa.value is not None:
-        rule(
-            "kappa_vs_humans",
-            judge_kappa.value,
-            human_kappa.value - g.agreement_margin,
-            True,
-            f"judge-human kappa (humans' own: {human_kappa.value:.3f}, margin "
-            f"{g.agreement_margin:g})",
-        )
-    else:
-        rule("kappa_vs_humans", None, g.agreement_margin, True, "judge-human kappa vs the humans'")
-    rule(
-        "kappa_lower_bound",
-        judge_kappa.low,
-        g.kappa_lower_bound_floor,
-        True,
-        "lower 95% bound of judge-human kappa",
-    )
-    consistency = None if metrics.flip_rate is None else 1 - metrics.flip_rate
-    rule(
-        "position_consistency",
-        consistency,
-        g.position_consistency_floor,
-        True,
-        "share of pairs whose verdict survives swapping the order",
-    )
-    human_only = sorted(
-        name
-        for name, floor in g.criterion_agreement_floor.items()
-        if (m := metrics.by_criterion.get(name)) is None or m.value is None or m.value < floor
-    )
-    return GateOut(
-        part=metrics.part,
-        passed=all(r.passed for r in rules),
-        rules=rules,
-        human_only_criteria=human_only,
-    )

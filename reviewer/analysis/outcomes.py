@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from judge.consistency import combine_orders, first_position_rate
 from reviewer.analysis.stats import item_outcome
@@ -80,6 +80,9 @@ class JudgeOutcomes:
     flips: dict[str, bool]  # items judged in both orders -> did the order change the verdict
     first_position_rate: float | None  # over the items with an outcome
     one_order_only: frozenset[str]  # items judged in one order only: no outcome
+    # items with an outcome -> their verdicts by order (presented -> preference), for the
+    # measures that count each order's verdict on its own
+    orders: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def flip_rate(self) -> float | None:
@@ -115,4 +118,5 @@ def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
             (v["presented"], v["preference"]) for v in verdicts if v["pair_id"] in counted
         ),
         one_order_only=frozenset(item for item, c in combined.items() if c is None),
+        orders={item: dict(overall[item]) for item in counted},
     )

@@ -177,14 +177,15 @@ def judge_run(
         typer.Option(
             help="calibration: the calibration pairs open to rubric tuning (the held-out part "
             "is scored only by `judge calibrate --final`); all: every pair, once this judge "
-            "has passed the gate."
+            "has passed the gate on answers from the model the provider serves now."
         ),
     ] = PairsChoice.calibration,
     override: Annotated[
         str | None,
         typer.Option(
-            help="Judge all pairs without a passing gate; the reason is logged and "
-            "stamped on the report in red."
+            help="Judge all pairs without a passing gate, or while the provider serves a "
+            "model the calibration never saw; the reason is logged and stamped on the report "
+            "in red."
         ),
     ] = None,
     dry_run: Annotated[
@@ -197,8 +198,9 @@ def judge_run(
     """Judge pairs in both orders with an LLM; cached, resumable, within limits and budget.
 
     Exit code 0 when at least half the verdicts wanted are in, 4 when the run stopped early
-    (budget, a refused key), 6 when fewer than half were judged (calls failed, answers did not
-    parse): run again to retry them."""
+    (budget, a refused key), 5 when the gate refused it (no passing calibration, or the
+    provider serves a model the calibration never saw), 6 when fewer than half were judged
+    (calls failed, answers did not parse): run again to retry them."""
     store, study_id = open_study(db, study)
     scope = SCOPE_OF_CHOICE[pairs]
     if dry_run:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from judge.runner import CostEstimate, Summary
 from reviewer.analysis.calibration import CalibrationOut
 from reviewer.analysis.intervals import Interval
+from reviewer.analysis.judge_measures import interval_shown
 from reviewer.judging.service import CalibrationResult
 
 
@@ -34,16 +35,24 @@ def describe_calibration(result: CalibrationResult) -> str:
     return "\n".join(lines)
 
 
-def _fmt(i: Interval | None) -> str:
+def interval_text(i: Interval | None, items: int | None = None) -> str:
+    """An estimate with its interval, or why there is none: an interval resting on fewer than
+    MIN_INTERVAL_ITEMS items is not shown as one."""
     if i is None or i.value is None:
         return "n/a"
+    if not interval_shown(i, items):
+        return f"n too small (n={i.n if items is None else min(i.n, items)})"
     if i.low is None or i.high is None:
         return f"{i.value:.2f}"
     return f"{i.value:.2f} [{i.low:.2f}, {i.high:.2f}]"
 
 
+_fmt = interval_text
+
+
 def _describe_part(m: CalibrationOut) -> list[str]:
     rate = lambda x: "n/a" if x is None else f"{x:.0%}"  # noqa: E731
+    u = m.usable
     lines = [
         f"{m.part} part: {m.pairs} pairs, {m.usable} usable ({m.without_labels} without human "
         f"labels, {m.without_verdict} without a verdict in both orders, {m.one_order_only} of "
@@ -53,14 +62,15 @@ def _describe_part(m: CalibrationOut) -> list[str]:
         f"{_fmt(m.vs_majority['kappa'])}; without ties: agreement "
         f"{_fmt(m.vs_majority_without_ties['agreement'])}, kappa "
         f"{_fmt(m.vs_majority_without_ties['kappa'])}",
-        f"  judge vs each human label: agreement {_fmt(m.vs_humans_with_ties['agreement'])}, "
-        f"kappa {_fmt(m.vs_humans_with_ties['kappa'])}; without ties: agreement "
-        f"{_fmt(m.vs_humans_without_ties['agreement'])}",
-        f"  humans among themselves (the ceiling): agreement {_fmt(m.humans.get('agreement'))}, "
-        f"kappa {_fmt(m.humans.get('kappa'))}",
+        f"  judge vs each human label: agreement {_fmt(m.vs_humans_with_ties['agreement'], u)}, "
+        f"kappa {_fmt(m.vs_humans_with_ties['kappa'], u)}; without ties: agreement "
+        f"{_fmt(m.vs_humans_without_ties['agreement'], u)}",
+        f"  humans among themselves (the ceiling): agreement "
+        f"{_fmt(m.humans.get('agreement'), u)}, kappa {_fmt(m.humans.get('kappa'), u)}",
         f"  flip rate under order swap {rate(m.flip_rate)}; first response picked "
         f"{rate(m.first_position_rate)}; picks the longer response: judge "
         f"{rate(m.judge_picks_longer)}, humans {rate(m.humans_pick_longer)}",
+        *_second_gate_lines(m),
     ]
     if m.by_criterion:
         lines.append(
@@ -69,6 +79,39 @@ def _describe_part(m: CalibrationOut) -> list[str]:
     if m.by_stratum:
         lines.append(
             "  by stratum: " + ", ".join(f"{k} {_fmt(v)}" for k, v in m.by_stratum.items())
+        )
+    return lines
+
+
+def _second_gate_lines(m: CalibrationOut) -> list[str]:
+    """Verdicts one by one, the correlation the gate tests, the length baseline and the served
+    models (absent from calibrations stored before them)."""
+    lines = []
+    if m.per_verdict_agreement is not None and m.positional_consistency is not None:
+        per = m.per_verdict_agreement
+        lines.append(
+            f"  each verdict on its own (LLMBar, JudgeBench, AlpacaEval): agreement with the "
+            f"human majority {_fmt(per, per.n // 2)} over {per.n} verdicts; both orders agree "
+            f"on {_fmt(m.positional_consistency)} of {m.positional_consistency.n} pairs"
+        )
+    if m.correlation is not None:
+        p = "n/a" if m.chance_p_value is None else f"{m.chance_p_value:.3f}"
+        lines.append(
+            f"  correlation with the humans' preference: r = {_fmt(m.correlation)}; chance of "
+            f"as much from a judge unrelated to them (permutation test): p = {p}"
+        )
+    if (b := m.length_baseline) is not None:
+        lines.append(
+            f"  length baseline, 'the longer response wins' (candidate longer on "
+            f"{b.candidate_longer} pairs, baseline on {b.baseline_longer}, equal "
+            f"{b.equal_length}): agreement with the human majority on decisive pairs "
+            f"{_fmt(b.decisive_agreement)}, with each human label "
+            f"{_fmt(b.vs_humans_with_ties, m.usable)}, correlation {_fmt(b.correlation)}"
+        )
+    if m.served_models:
+        lines.append(
+            "  served by: "
+            + ", ".join(f"{name} ({n} verdicts)" for name, n in m.served_models.items())
         )
     return lines
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from reviewer.analysis.calibration import GateOut
+from reviewer.analysis.gate import GateOut
 from reviewer.config import StudyConfig
 from reviewer.errors import SignoffError
 from reviewer.judging.options import PreparedJudge

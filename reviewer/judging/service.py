@@ -12,14 +12,16 @@ from pydantic import BaseModel
 
 from judge.providers import ProviderSetupError, make_provider
 from judge.runner import BudgetError, CostEstimate, RunProgress, Summary, estimate, run_judge
-from reviewer.analysis.calibration import CalibrationOut, GateOut, decide_gate
+from reviewer.analysis.calibration import CalibrationOut
 from reviewer.analysis.calibration import calibrate as calibrate_metrics
+from reviewer.analysis.gate import GateOut, decide_gate
 from reviewer.analysis.outcomes import judge_outcomes
 from reviewer.errors import SignoffError
 from reviewer.judging.call_log import StoreCallLog
 from reviewer.judging.gate import check_gate, gate_part
 from reviewer.judging.options import JudgeOptions, PreparedJudge, prepare
 from reviewer.judging.scope import JudgeScope, calibration_parts, load_scope
+from reviewer.judging.served import ServedModelGuard, check_after, check_before, served_counts
 from reviewer.store import Store, report_data
 from reviewer.store import calibrations as calibration_sql
 from reviewer.store import judge_calls as judge_sql
@@ -47,43 +49,53 @@ def run(
     override: str | None = None,
 ) -> tuple[PreparedJudge, Summary]:
     """Judge the study's pairs in both orders; resumable, cached, logged. Judging all pairs
-    needs this exact judge version to have passed the study's gate, or an override reason."""
+    needs this exact judge version to have passed the study's gate, on answers from the model
+    the provider serves now, or an override reason."""
     judge = prepare(options)
     cfg, pairs = load_scope(store, study_id, scope)
+    calibrated, logged = set(), False
     if scope == "all":
         check_gate(store, study_id, cfg, judge, override, actor)
+        calibrated, logged = check_before(store, study_id, judge, override, actor)
     try:
         provider = make_provider(
             options.provider, options.model, options.base_url, options.mode, options.key_env
         )
     except ProviderSetupError as exc:
         raise SignoffError(str(exc)) from None
+    guard = ServedModelGuard(provider, calibrated, strict=not override) if calibrated else None
 
     store.write(lambda cur: _register(cur, judge))
     log = StoreCallLog(store, study_id, judge.judge_id)
     try:
         summary = run_judge(
-            pairs, judge.spec, provider, log, options.settings, judge.price, on_progress
+            pairs, judge.spec, guard or provider, log, options.settings, judge.price, on_progress
         )
     except BudgetError as exc:
         raise SignoffError(str(exc)) from None
-    store.write(
-        lambda cur: study_sql.record_event(
-            cur,
-            study_id,
-            actor,
-            "judge.run",
-            judge_id=judge.judge_id,
-            pairs=scope,
-            needed=summary.needed,
-            verdicts=summary.verdicts,
-            cached=summary.cached,
-            calls=summary.calls,
-            cost_usd=round(summary.cost_usd, 6),
-            stopped=summary.stopped,
-        )
-    )
+    store.write(lambda cur: _record_run(cur, study_id, actor, judge, scope, summary))
+    if scope == "all":
+        check_after(store, study_id, judge, guard, override, actor, logged=logged)
     return judge, summary
+
+
+def _record_run(
+    cur: Cursor, study_id: str, actor: str, judge: PreparedJudge, scope: str, summary: Summary
+) -> None:
+    study_sql.record_event(
+        cur,
+        study_id,
+        actor,
+        "judge.run",
+        judge_id=judge.judge_id,
+        pairs=scope,
+        needed=summary.needed,
+        verdicts=summary.verdicts,
+        cached=summary.cached,
+        calls=summary.calls,
+        cost_usd=round(summary.cost_usd, 6),
+        stopped=summary.stopped,
+    )
 
 
 def _register(cur: Cursor, judge: PreparedJudge) -> None:
@@ -142,7 +154,9 @@ def calibrate(
         strata = {i: p["stratum"] or "unspecified" for i, p in pairs.items()}
 
         def metrics(part: str, ids: set[str]) -> CalibrationOut:
-            return calibrate_metrics(part, ids, labels, judged, lengths, strata, cfg, resamples)
+            out = calibrate_metrics(part, ids, labels, judged, lengths, strata, cfg, resamples)
+            out.served_models = served_counts(r for r in rows if r["pair_id"] in ids)
+            return out
 
         result = CalibrationResult(judge_id=judge.judge_id, name=judge.name, development=None)
         if held_out:

@@ -8,8 +8,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from reviewer.analysis.intervals import agreement_kappa, finite
+from reviewer.analysis.intervals import Interval, agreement_kappa, finite
+from reviewer.analysis.judge_measures import length_baseline, order_measures
 from reviewer.analysis.outcomes import (
+    JudgeOutcomes,
     confusion,
     judge_outcomes,
     majorities,
@@ -19,9 +21,11 @@ from reviewer.analysis.stats import (
     item_outcome,
     judge_vs_humans,
 )
+from reviewer.analysis.stats.judge_agreement import association
 from reviewer.analysis.stats.ppi import SCORE, ppi_mean
 from reviewer.config import StudyConfig
 from reviewer.judging.gate import deciding_gates
+from reviewer.judging.served import UNKNOWN, calibrated_models, served_counts
 from reviewer.report.model import (
     BiasCorrected,
     JudgeGate,
@@ -29,28 +33,43 @@ from reviewer.report.model import (
 )
 from reviewer.report.win_rates import side_result
 from reviewer.store import calibrations as calibration_sql
+from reviewer.store import judge_calls as judge_sql
 from reviewer.store.connection import Cursor
 
 
 def judge_gates(cur: Cursor, study_id: str) -> dict[str, JudgeGate]:
-    """Each judge version's standing with the gate, from its calibrations and overrides."""
-    out = {
-        judge_id: JudgeGate(
+    """Each judge version's standing with the gate, from its calibrations and overrides, and
+    the served models its pass covers."""
+    gates = deciding_gates(cur, study_id)
+    rows = judge_sql.served_by_verdict(cur, study_id) if gates else []
+    served = _served_by_judge(rows)
+    out = {}
+    for judge_id, gate in gates.items():
+        calibrated = list(calibrated_models(cur, study_id, judge_id, rows))
+        uncovered = [m for m in served.get(judge_id, {}) if m not in calibrated and m != UNKNOWN]
+        out[judge_id] = JudgeGate(
             status="passed" if gate.passed else "failed",
             part=gate.part,
             failures=gate.failures(),
             human_only_criteria=gate.human_only_criteria,
+            calibration_served_models=calibrated,
+            served_models_not_calibrated=uncovered if set(calibrated) - {UNKNOWN} else [],
         )
-        for judge_id, gate in deciding_gates(cur, study_id).items()
-    }
     for judge_id, o in calibration_sql.overrides(cur, study_id).items():
         base = out.get(judge_id) or JudgeGate(status="not calibrated", part=None)
-        if base.status != "passed":
+        if base.status != "passed" or "served_model" in o["kinds"]:
             out[judge_id] = base.model_copy(
                 update={"status": "overridden", "override_reason": o["reason"],
                         "override_by": o["actor"]}
             )  # fmt: skip
     return out
+
+
+def _served_by_judge(rows: list[dict]) -> dict[str, dict[str, int]]:
+    by_judge: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_judge[row["judge_id"]].append(row)
+    return {judge_id: served_counts(r) for judge_id, r in by_judge.items()}
 
 
 def _bias_corrected(
@@ -155,6 +174,33 @@ def judges_out(
                 first_position_rate=judged.first_position_rate,
                 gate=gate,
                 bias_corrected=_bias_corrected(outcomes, human_items),
+                **_measures(judged, verdicts, humans, human_items, cfg, resamples),
+                served_models={} if external else served_counts(verdicts),
             )
         )
     return out
+
+
+def _measures(
+    judged: JudgeOutcomes,
+    verdicts: list[dict],
+    humans: list[Rating],
+    human_items: dict[str, list[str]],
+    cfg: StudyConfig,
+    resamples: int,
+) -> dict:
+    """Verdicts one by one, correlation with the humans and the length baseline, on the
+    human-labeled items the judge judged (consistency: on every item judged in both orders)."""
+    outcomes = judged.overall
+    labeled = sorted(i for i in human_items if i in outcomes)
+    ratings = [r for r in humans if r.item in outcomes]
+    decided = majorities(human_items, labeled)
+    lengths = {v["pair_id"]: (v["candidate_chars"], v["baseline_chars"]) for v in verdicts}
+    orders = order_measures(judged, sorted(outcomes), decided, resamples, cfg.seed)
+    found = association(outcomes, ratings, resamples=resamples, permutations=0, seed=cfg.seed)
+    return {
+        "per_verdict_agreement": orders.per_verdict_agreement,
+        "positional_consistency": orders.positional_consistency,
+        "correlation": Interval.of(found.r),
+        "length_baseline": length_baseline(labeled, lengths, ratings, decided, resamples, cfg.seed),
+    }

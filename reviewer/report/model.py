@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from reviewer.analysis.intervals import Interval
+from reviewer.analysis.judge_measures import LengthBaseline
 
 TieRule = Literal["not_a_win", "half", "exclude"]
 
@@ -142,6 +143,17 @@ class JudgeGate(BaseModel):
         description="Criteria whose judge calibration fell below their floor: the judge's "
         "results on them are left out.",
     )
+    calibration_served_models: list[str] = Field(
+        default_factory=list,
+        description="Models the provider said served the verdicts the gate was decided on "
+        "('unknown' where it named none).",
+    )
+    served_models_not_calibrated: list[str] = Field(
+        default_factory=list,
+        description="Models that served some of this judge's verdicts on the study but none of "
+        "the verdicts its gate was decided on: its pass does not cover them (the report warns; "
+        "`judge run --pairs all` refuses such a run unless overridden).",
+    )
 
 
 class BiasCorrected(BaseModel):
@@ -193,6 +205,33 @@ class JudgeOut(BaseModel):
     gate: JudgeGate
     bias_corrected: BiasCorrected | None = Field(
         None, description="Null without enough labeled and judge-only pairs (2 each)."
+    )
+    per_verdict_agreement: Interval | None = Field(
+        None,
+        description="Each order's verdict compared with the human majority on its own (the "
+        "convention of LLMBar, JudgeBench and AlpacaEval), on items judged in both orders where "
+        "the majority picked a side; n = verdicts (two per item); 95% bootstrap over items.",
+    )
+    positional_consistency: Interval | None = Field(
+        None,
+        description="Share of items judged in both orders whose two verdicts agree (1 - "
+        "flip_rate); n = items; Wilson interval.",
+    )
+    correlation: Interval | None = Field(
+        None,
+        description="Pearson's r between the judge's outcome and the humans' mean preference "
+        "(candidate 1, tie 0.5, baseline 0) on the human-labeled items it judged; null when "
+        "either side is constant; the statistic the calibration gate tests against chance.",
+    )
+    length_baseline: LengthBaseline | None = Field(
+        None,
+        description="The rule 'the longer response wins' on the same human-labeled items, "
+        "measured as the judge is.",
+    )
+    served_models: dict[str, int] = Field(
+        default_factory=dict,
+        description="This judge's verdicts on the study by the model the provider said served "
+        "them ('unknown' where it named none); empty for imported verdicts.",
     )
 
 

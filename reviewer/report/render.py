@@ -19,10 +19,10 @@ from markupsafe import Markup
 from reviewer.labeling.display import CSS as DISPLAY_CSS
 from reviewer.labeling.display import render_output
 from reviewer.report import human_tables as human
+from reviewer.report.judge_render import gate_text, gate_warnings, judge_ci, judge_measure_rows
 from reviewer.report.model import (
     Appendix,
     Interval,
-    JudgeGate,
     JudgeOut,
     Report,
     WinRateOut,
@@ -115,15 +115,20 @@ def _annotators_table(r: Report) -> Table:
 
 def _judge_table(j: JudgeOut) -> Table:
     w = j.result.win_rate
+    labeled = (j.vs_majority["items"] or 0) + (j.vs_majority["split_skipped"] or 0)
     rows = [
         ["win rate", f"{pct(w.rate)} ({pct(w.low)}-{pct(w.high)})"],
-        ["agreement with human labels (with ties)", ci(j.vs_humans_with_ties["agreement"])],
-        ["kappa with human labels (with ties)", ci(j.vs_humans_with_ties["kappa"])],
+        [
+            "agreement with human labels (with ties)",
+            judge_ci(j.vs_humans_with_ties["agreement"], labeled),
+        ],
+        ["kappa with human labels (with ties)", judge_ci(j.vs_humans_with_ties["kappa"], labeled)],
         ["agreement with human majority", pct(j.vs_majority["agreement"])],
         ["items skipped (humans split)", str(j.vs_majority["split_skipped"])],
         ["items judged in one order only (left out of every figure)", str(j.one_order_only)],
         ["verdicts that flip with the order", pct(j.flip_rate)],
         ["decisive verdicts for the first position", pct(j.first_position_rate)],
+        *judge_measure_rows(j, labeled),
         ["calibration gate", gate_text(j.gate)],
     ]
     if b := j.bias_corrected:
@@ -176,33 +181,8 @@ def _appendix_table(a: Appendix) -> Table:
     )
 
 
-def gate_text(g: JudgeGate) -> str:
-    text = {
-        "passed": f"passed on the {g.part} calibration pairs",
-        "failed": f"FAILED on the {g.part} calibration pairs",
-        "not calibrated": "not calibrated",
-        "overridden": f"OVERRIDDEN by {g.override_by}: {g.override_reason}",
-        "external": "verdicts imported from another tool; not calibrated here",
-    }[g.status]
-    if g.failures:
-        text += " (" + "; ".join(g.failures) + ")"
-    if g.human_only_criteria:
-        text += "; human-only criteria: " + ", ".join(g.human_only_criteria)
-    return text
-
-
 def winrate_text(w: WinRateOut) -> str:
     return f"{pct(w.rate)} ({pct(w.low)}-{pct(w.high)}) of {w.decisive} decisive"
-
-
-def gate_warnings(r: Report) -> list[str]:
-    """Judges whose results stand without a passing gate: the report says so in red."""
-    return [
-        f"Judge {j.name}: calibration gate {gate_text(j.gate)}. Its results below are not "
-        "validated against the experts."
-        for j in r.judges
-        if j.gate.status in ("overridden", "failed", "not calibrated")
-    ]
 
 
 def md_text(text: str) -> str:

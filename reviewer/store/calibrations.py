@@ -57,19 +57,42 @@ def latest(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
 
 
 def overrides(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
-    """Gate overrides by judge id: who, when, why."""
+    """Gate overrides by judge id: who, when, why (the latest), and what each override let
+    through: "gate" (no passing calibration) and/or "served_model" (a model the calibration
+    never saw answered)."""
     rows = fetch_dicts(
         cur,
         "SELECT occurred_at, actor, payload_json FROM events WHERE study_id = ? "
         "AND kind = 'gate.override' ORDER BY event_id",
         [study_id],
     )
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for row in rows:
         payload = json.loads(row["payload_json"])
+        kinds = out.get(payload["judge_id"], {}).get("kinds", set())
         out[payload["judge_id"]] = {
             "actor": row["actor"],
             "at": row["occurred_at"],
             "reason": payload["reason"],
+            "failed": payload.get("failed", []),
+            "kinds": kinds | {payload.get("what", "gate")},
         }
     return out
+
+
+def served_model_changes(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
+    """By judge id, the latest run stopped because the provider served a model its calibration
+    never saw: when, and which model."""
+    rows = fetch_dicts(
+        cur,
+        "SELECT occurred_at, payload_json FROM events WHERE study_id = ? "
+        "AND kind = 'judge.served_model_changed' ORDER BY event_id",
+        [study_id],
+    )
+    return {
+        (p := json.loads(row["payload_json"]))["judge_id"]: {
+            "served": p["served"],
+            "at": row["occurred_at"],
+        }
+        for row in rows
+    }

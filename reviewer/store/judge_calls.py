@@ -9,7 +9,7 @@ from typing import Any
 import pyarrow as pa
 
 from judge.runner import CachedAnswer, Call, OrderVerdict
-from reviewer.store.connection import Cursor
+from reviewer.store.connection import Cursor, fetch_dicts
 
 
 def ensure_judge(cur: Cursor, judge_id: str, row: dict[str, Any]) -> None:
@@ -104,3 +104,43 @@ def add_verdicts(cur: Cursor, study_id: str, judge_id: str, verdicts: list[Order
         [study_id, judge_id],
     )
     cur.unregister("new_verdicts")
+
+
+def latest_served(cur: Cursor, judge_id: str) -> dict[str, Any] | None:
+    """The latest answer a provider gave this judge version (in any study) that named the
+    model it came from: what the provider serves under the judge's model name lately."""
+    cur.execute(
+        "SELECT served_model, study_id, created_at FROM judge_calls WHERE judge_id = ? "
+        "AND outcome = 'ok' AND served_model IS NOT NULL ORDER BY call_id DESC LIMIT 1",
+        [judge_id],
+    )
+    row = cur.fetchone()
+    return None if row is None else {"served": row[0], "study_id": row[1], "at": row[2]}
+
+
+# The model that served each cache key's answer: the first successful call with that key (cached
+# rows copy it), for queries on the verdicts of study $study.
+SERVED_CTE = """
+        WITH served AS (
+            SELECT cache_key, served_model FROM judge_calls
+            WHERE outcome IN ('ok', 'cached')
+              AND cache_key IN (SELECT call_key FROM verdicts WHERE study_id = $study)
+            QUALIFY row_number() OVER (PARTITION BY cache_key ORDER BY call_id) = 1
+        )
+"""
+
+
+def served_by_verdict(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
+    """Every verdict of the study (judge_id, pair_id, presented) with the model the provider
+    said served it: that of the first successful call with its cache key (a cached answer
+    carries it too); NULL when none was named or the verdict was imported."""
+    return fetch_dicts(
+        cur,
+        SERVED_CTE
+        + """
+        SELECT v.judge_id, v.pair_id, v.presented, s.served_model
+        FROM verdicts v LEFT JOIN served s ON s.cache_key = v.call_key
+        WHERE v.study_id = $study
+        """,
+        {"study": study_id},
+    )

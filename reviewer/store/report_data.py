@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reviewer.store.connection import Cursor, fetch_dicts
+from reviewer.store.judge_calls import SERVED_CTE
 
 
 def latest_labels(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
@@ -39,15 +40,22 @@ def first_labeled(cur: Cursor, study_id: str) -> dict[str, Any]:
 
 
 def verdicts(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
+    """Every verdict with its judge, the lengths of the two outputs (characters, as Python
+    counts them) and the model the provider said served it: that of the first successful call
+    with its cache key (a cached answer carries it too); NULL when none was named."""
     return fetch_dicts(
         cur,
-        """
+        SERVED_CTE
+        + """
         SELECT v.pair_id, j.name AS judge, j.judge_id, j.provider, j.model, j.version_hash,
-               v.presented, v.preference, v.criteria_json, v.rationale, p.stratum
+               v.presented, v.preference, v.criteria_json, v.rationale, p.stratum,
+               length(p.candidate) AS candidate_chars, length(p.baseline) AS baseline_chars,
+               s.served_model
         FROM verdicts v JOIN judges j USING (judge_id) JOIN pairs p USING (study_id, pair_id)
-        WHERE v.study_id = ?
+             LEFT JOIN served s ON s.cache_key = v.call_key
+        WHERE v.study_id = $study
         """,
-        [study_id],
+        {"study": study_id},
     )
 
 

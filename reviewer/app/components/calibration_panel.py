@@ -7,6 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from reviewer.analysis.intervals import Interval
+from reviewer.judging.describe import interval_text
 from reviewer.judging.scope import prompt_text
 from reviewer.store import Store, report_data
 from reviewer.store import calibrations as calibration_sql
@@ -39,6 +41,7 @@ def render(store: Store, study_id: str) -> None:
 
 def _row(r: dict) -> dict:
     m, gate = r["metrics"], r["gate"]
+    served = m.get("served_models") or {}  # absent from calibrations stored before them
     return {
         "judge": r["name"],
         "version": r["version_hash"][:8],
@@ -46,27 +49,41 @@ def _row(r: dict) -> dict:
         "usable": m["usable"],
         "one order only": m.get("one_order_only", 0),  # absent from calibrations before it
         "agreement (decisive)": m["decisive_agreement"]["value"],
+        "per verdict": _value(m.get("per_verdict_agreement")),
+        "both orders agree": _value(m.get("positional_consistency")),
+        "r vs humans": _value(m.get("correlation")),
+        "chance p": m.get("chance_p_value"),
+        "r of 'longer wins'": _value((m.get("length_baseline") or {}).get("correlation")),
         "kappa vs humans": m["vs_humans_with_ties"]["kappa"]["value"],
         "humans' kappa": (m["humans"].get("kappa") or {}).get("value"),
         "flip rate": m["flip_rate"],
         "picks longer": m["judge_picks_longer"],
+        "served by": ", ".join(served) or "—",
         "gate": "—" if gate is None else ("passed" if gate["passed"] else "failed"),
     }
 
 
+def _value(interval: dict | None) -> float | None:
+    return None if interval is None else interval["value"]
+
+
 def _details(row: dict) -> None:
-    """Per criterion, per stratum and the confusion matrix of one calibration."""
+    """Per criterion, per stratum, the measures against the humans with their intervals ("n
+    too small" below MIN_INTERVAL_ITEMS items), the length baseline and the confusion matrix."""
     m = row["metrics"]
     with st.expander(f"Details: {row['part']} pairs"):
         groups = [("criterion", m["by_criterion"]), ("stratum", m["by_stratum"])]
         detail = [
-            {"by": kind, "name": name, "agreement": iv["value"], "low": iv["low"],
-             "high": iv["high"], "pairs": iv["n"]}
+            {"by": kind, "name": name, "agreement": iv["value"], "95% interval": _text(iv),
+             "pairs": iv["n"]}
             for kind, items in groups
             for name, iv in items.items()
         ]  # fmt: skip
         if detail:
             st.dataframe(pd.DataFrame(detail).round(3), hide_index=True, width="stretch")
+        measures = _measures(m)
+        if measures:
+            st.dataframe(pd.DataFrame(measures), hide_index=True, width="stretch")
         st.markdown("Confusion: human majority (rows) vs judge (columns)")
         st.dataframe(pd.DataFrame(m["confusion"]).T, width="stretch")
         st.caption(
@@ -74,6 +91,35 @@ def _details(row: dict) -> None:
             f"{_pct(m['humans_pick_longer'])}. First response picked "
             f"{_pct(m['first_position_rate'])}; flip rate {_pct(m['flip_rate'])}."
         )
+
+
+def _text(interval: dict | None, items: int | None = None) -> str:
+    return interval_text(None if interval is None else Interval(**interval), items)
+
+
+def _measures(m: dict) -> list[dict]:
+    """The judge and the rule "the longer response wins", measured alike, as table rows."""
+    usable, length = m["usable"], m.get("length_baseline")
+    per = m.get("per_verdict_agreement")
+    rows = [
+        ("agreement with the human majority, decisive pairs", m["decisive_agreement"], None),
+        ("agreement with each human label", m["vs_humans_with_ties"]["agreement"], usable),
+        ("humans among themselves", m["humans"].get("agreement"), usable),
+        ("each order's verdict on its own (n = verdicts)", per, per and per["n"] // 2),
+        ("both orders agree", m.get("positional_consistency"), None),
+        ("correlation with the humans' preference (r)", m.get("correlation"), None),
+    ]
+    if length:
+        rows += [
+            ("'longer wins': agreement with the majority", length["decisive_agreement"], None),
+            ("'longer wins': agreement with each label", length["vs_humans_with_ties"], usable),
+            ("'longer wins': correlation (r)", length["correlation"], None),
+        ]
+    return [
+        {"measure": name, "value (95% interval)": _text(iv, items), "n": iv["n"]}
+        for name, iv, items in rows
+        if iv is not None
+    ]
 
 
 def _pct(x: float | None) -> str:

@@ -1,0 +1,139 @@
+"""How a judge relates to the humans, in the forms the gate and the field use: the correlation of
+its outcomes with the humans' preferences and the chance that a judge unrelated to the humans
+would show as much (a permutation test), and its agreement counting each order's verdict.
+
+Outcomes are scored candidate = 1, tie = 0.5, baseline = 0; an item's human score is the mean
+over its labels. The correlation is Pearson's r between the judge's score and the humans' mean
+score over items; with two decisive outcomes on both sides it is the phi (Matthews) coefficient.
+It is what kappa is meant to be, agreement beyond what the two sides' marginals give by chance,
+but it is tested by permutation instead of bootstrapped: shuffling the judge's outcomes over the
+items gives its exact distribution for a judge unrelated to the humans, whatever the win share.
+A judge that always gives the same outcome has no correlation at all (undefined), never a
+chance one.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from reviewer.analysis.stats.agreement import Estimate, Rating
+from reviewer.analysis.stats.bootstrap import item_weights, percentile_interval
+from reviewer.analysis.stats.ppi import SCORE
+
+PERMUTATION_STREAM = 5  # apart from the bootstrap's stream, so the two never share draws
+PERMUTATIONS = 1999  # p-values in steps of 1/2000: 0.05 is exactly representable
+_FLAT = 1e-12  # a variance below this is a constant score
+
+
+@dataclass(frozen=True)
+class Association:
+    """Pearson's r between a judge and the humans, and the permutation p-value of r."""
+
+    r: Estimate  # n = items
+    p_value: float  # one-sided; 1.0 when r is undefined (either side constant), NaN untested
+    permutations: int
+
+
+@functools.lru_cache(maxsize=4)
+def _weights(items: int, resamples: int, seed: int) -> np.ndarray:
+    """`item_weights`, drawn once for the several statistics of a judge on the same items (a
+    report on 5,000 items spends ~0.2 s per draw). Read-only: it is shared."""
+    weights = item_weights(items, resamples, seed)
+    weights.flags.writeable = False
+    return weights
+
+
+def human_scores(humans: Sequence[Rating]) -> dict[str, float]:
+    """Each item's mean human score (candidate 1, tie 0.5, baseline 0)."""
+    values: dict[str, list[float]] = defaultdict(list)
+    for r in humans:
+        values[r.item].append(SCORE[r.value])
+    return {item: sum(v) / len(v) for item, v in values.items()}
+
+
+def _weighted_r(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pearson's r under item weights w (rows: resamples); NaN where a side is constant."""
+    total = w.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mx, my = (w @ x) / total, (w @ y) / total
+        vx = (w @ (x * x)) / total - mx * mx
+        vy = (w @ (y * y)) / total - my * my
+        cov = (w @ (x * y)) / total - mx * my
+        r = cov / np.sqrt(vx * vy)
+    return np.where((vx > _FLAT) & (vy > _FLAT), np.clip(r, -1, 1), np.nan)
+
+
+def association(
+    judge: Mapping[str, str],
+    humans: Sequence[Rating],
+    *,
+    resamples: int = 1000,
+    permutations: int = PERMUTATIONS,
+    seed: int = 0,
+) -> Association:
+    """Pearson's r between the judge's outcome and the humans' mean score on the items both
+    rated, bootstrapped over items, and the one-sided permutation p-value of r (Monte Carlo,
+    (1 + k) / (1 + permutations) with k shuffles at least as extreme: valid at any sample size,
+    so a judge unrelated to the humans gets p <= 0.05 at most 5% of the time).
+
+    >>> humans = [Rating(i, h, v) for i, v in enumerate("ccbbcb") for h in ("a", "b")]
+    >>> humans = [Rating(r.item, r.rater, {"c": "candidate", "b": "baseline"}[r.value])
+    ...           for r in humans]
+    >>> same = {r.item: r.value for r in humans}
+    >>> a = association(same, humans, resamples=0)
+    >>> a.r.value, a.p_value < 0.1  # 6 items, 3 per side: the one matching shuffle in 20
+    (1.0, True)
+    >>> association(dict.fromkeys(same, "candidate"), humans, resamples=0).p_value
+    1.0
+    """
+    scores = human_scores(humans)
+    items = sorted(i for i in scores if i in judge)
+    x = np.array([SCORE[judge[i]] for i in items])
+    y = np.array([scores[i] for i in items])
+    n = len(items)
+    value = float(_weighted_r(np.ones((1, n)), x, y)[0]) if n else math.nan
+    replicates = _weighted_r(_weights(n, resamples, seed), x, y) if resamples else []
+    r = Estimate(value, *percentile_interval(np.asarray(replicates)), n)
+    if math.isnan(value) or permutations == 0:
+        return Association(r, 1.0 if permutations else math.nan, permutations)
+    # Shuffling x keeps its mean and spread, so x . (y - mean y) orders shuffles as r does.
+    rng = np.random.default_rng([seed, PERMUTATION_STREAM])
+    shuffled = rng.permuted(np.broadcast_to(x, (permutations, n)), axis=1)
+    centred = y - y.mean()
+    observed = x @ centred
+    extreme = int((shuffled @ centred >= observed - 1e-9).sum())
+    return Association(r, (1 + extreme) / (1 + permutations), permutations)
+
+
+def per_verdict_agreement(
+    verdicts: Mapping[str, Sequence[str]],
+    reference: Mapping[str, str],
+    *,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> Estimate:
+    """Share of verdicts equal to their item's reference, each order's verdict counted on its
+    own (the convention of LLMBar, JudgeBench and AlpacaEval) rather than one outcome per item;
+    n = verdicts. The two verdicts of an item are not independent, so the interval is a
+    bootstrap over items.
+
+    >>> est = per_verdict_agreement({"a": ["candidate", "candidate"], "b": ["baseline", "tie"]},
+    ...                             {"a": "candidate", "b": "baseline"}, resamples=0)
+    >>> est.value, est.n
+    (0.75, 4)
+    """
+    items = sorted(i for i in verdicts if i in reference and verdicts[i])
+    hits = np.array([sum(v == reference[i] for v in verdicts[i]) for i in items], dtype=float)
+    counts = np.array([len(verdicts[i]) for i in items], dtype=float)
+    total = counts.sum()
+    value = float(hits.sum() / total) if total else math.nan
+    weights = _weights(len(items), resamples, seed)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        replicates = (weights @ hits) / (weights @ counts) if resamples else np.array([])
+    return Estimate(value, *percentile_interval(replicates), int(total))
