@@ -11,11 +11,11 @@ def test_a_gate_that_can_never_pass_is_refused_with_the_arithmetic(cli, tmp_path
     config.write_text("[calibration]\nsize = 20\n")
     r = cli("import", pairs_file, "-s", "s", "--config", config)
     assert r.code == 2
-    # 20 calibration pairs x 0.3 held out = 6 < 15 usable pairs needed to decide the gate.
+    # 20 calibration pairs x 0.6 held out = 12 < 50 usable pairs needed to decide the gate.
     assert (
-        "config: gate.min_usable_pairs: = 15 can never be met: calibration.size = 20 and "
-        "calibration.holdout_fraction = 0.3 of 20 calibration pairs leaves round(0.3 x 20) = 6 "
-        "held-out pairs to decide the gate on; lower gate.min_usable_pairs to at most 6"
+        "config: gate.min_usable_pairs: = 50 can never be met: calibration.size = 20 and "
+        "calibration.holdout_fraction = 0.6 of 20 calibration pairs leaves round(0.6 x 20) = 12 "
+        "held-out pairs to decide the gate on; lower gate.min_usable_pairs to at most 12"
     ) in r.err
     assert "nothing was imported" in r.err
     assert "no study" in cli("status").err
@@ -49,14 +49,14 @@ def test_a_small_trial_under_default_rules_is_imported_with_warnings(cli, tmp_pa
     small = write_jsonl(tmp_path / "small.jsonl", [pair(i) for i in range(1, 13)])
     r = cli("import", small, "-s", "trial")
     assert r.code == 0, r.err
-    # Defaults: 30 decisive pairs needed; 12 calibration pairs x 0.3 = round(3.6) = 4 held out.
+    # Defaults: 30 decisive pairs needed; 12 calibration pairs x 0.6 = round(7.2) = 7 held out.
     assert (
         "warning: the default signoff.min_decisive_pairs = 30 can never be met: the study has "
         "12 pairs"
     ) in r.err
     assert (
-        "warning: no judge can pass the gate on this study: calibration.holdout_fraction = 0.3 "
-        "of 12 calibration pairs leaves round(0.3 x 12) = 4 held-out pairs to decide the gate "
-        "on, fewer than gate.min_usable_pairs = 15"
+        "warning: no judge can pass the gate on this study: calibration.holdout_fraction = 0.6 "
+        "of 12 calibration pairs leaves round(0.6 x 12) = 7 held-out pairs to decide the gate "
+        "on, fewer than gate.min_usable_pairs = 50"
     ) in r.err
     assert cli("status", "--json").json()["pairs"] == 12
