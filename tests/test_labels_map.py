@@ -123,3 +123,27 @@ def test_csv_export_neutralises_formulas_and_reads_back(cli, tmp_path, store):
         ).fetchall()
     )
     assert names == [("@Bo",), ("Ana",)]
+
+
+def test_judge_import_maps_values_too(cli, tmp_path, store):
+    setup_sample(cli)
+    f = tmp_path / "verdicts.csv"
+    f.write_text(
+        "pair_id,judge,preference,presented\n"
+        "ldg-rou-001,other,1,candidate_first\n"
+        "ldg-rou-001,other,2,baseline_first\n"
+        "ldg-rou-002,other,0,candidate_first\n"
+    )
+    assert "preference" in cli("judge", "import", f, "-s", "s").err  # "1" means nothing unmapped
+    r = cli("judge", "import", f, "-s", "s", "--map", "1=candidate,2=baseline,0=tie")
+    assert r.code == 0, r.err
+    rows = store.read(
+        lambda cur: cur.execute(
+            "SELECT pair_id, presented, preference FROM verdicts ORDER BY 1, 2"
+        ).fetchall()
+    )
+    assert rows == [
+        ("ldg-rou-001", "baseline_first", "baseline"),
+        ("ldg-rou-001", "candidate_first", "candidate"),
+        ("ldg-rou-002", "candidate_first", "tie"),
+    ]

@@ -20,6 +20,16 @@ StudyOption = Annotated[
     str | None,
     typer.Option("--study", "-s", help="Study name; may be left out if the database has one."),
 ]
+MapOption = Annotated[
+    str | None,
+    typer.Option(
+        "--map",
+        help="Translate another tool's preference values, e.g. "
+        "'1=candidate,2=baseline,0=tie'. A value may also map to first/second: positional "
+        "values (first, second, A, B, left, right) are resolved through the presented "
+        "column (candidate_first or baseline_first).",
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 

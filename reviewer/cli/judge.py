@@ -21,11 +21,13 @@ from judge.runner import RunProgress, Settings, Summary
 from reviewer.cli.common import (
     DbOption,
     JsonOption,
+    MapOption,
     StudyOption,
     open_study,
     print_json,
 )
 from reviewer.cli.present import imported_text
+from reviewer.ingest.labels import parse_value_map
 from reviewer.judging import service
 from reviewer.judging.describe import describe_calibration, describe_estimate, describe_summary
 from reviewer.judging.options import JudgeOptions
@@ -40,11 +42,13 @@ judge_app = typer.Typer(help="LLM judges and their verdicts.", no_args_is_help=T
 def judge_import(
     file: Annotated[Path, typer.Argument(help="pair_id, judge, preference[, presented, criteria]")],
     study: StudyOption = None,
+    value_map: MapOption = None,
     db: DbOption = None,
 ) -> None:
     """Import verdicts produced by another tool's judge."""
+    mapping = parse_value_map(value_map)
     store, study_id = open_study(db, study)
-    n = import_verdicts(store, study_id, file, current_actor())
+    n = import_verdicts(store, study_id, file, current_actor(), value_map=mapping)
     typer.echo(imported_text(file, study_id, n, "judge verdicts"))
 
 

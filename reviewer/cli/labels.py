@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from reviewer.cli.common import DbOption, StudyOption, open_study
+from reviewer.cli.common import DbOption, MapOption, StudyOption, open_study
 from reviewer.cli.present import imported_text
 from reviewer.ingest.labels import parse_value_map
 from reviewer.study.imported import import_labels
@@ -24,16 +24,7 @@ def labels_import(
         Path, typer.Argument(help="pair_id, annotator, preference[, presented, criteria...]")
     ],
     study: StudyOption = None,
-    value_map: Annotated[
-        str | None,
-        typer.Option(
-            "--map",
-            help="Translate another tool's preference values, e.g. "
-            "'1=candidate,2=baseline,0=tie'. A value may also map to first/second: positional "
-            "values (first, second, A, B, left, right) are resolved through the presented "
-            "column (candidate_first or baseline_first).",
-        ),
-    ] = None,
+    value_map: MapOption = None,
     db: DbOption = None,
 ) -> None:
     """Import human labels gathered elsewhere (e.g. an earlier spreadsheet round)."""

@@ -128,7 +128,14 @@ def annotator_names(
     return {aid: name for aid, (_, name) in first.items() if aid not in known}
 
 
-def import_verdicts(store: Store, study_id: str, path: Path, actor: str) -> int:
+def import_verdicts(
+    store: Store,
+    study_id: str,
+    path: Path,
+    actor: str,
+    *,
+    value_map: dict[str, str] | None = None,
+) -> int:
     """Import another tool's judge verdicts; returns how many were stored (0 if seen before)."""
     source = _file_source(path)
 
@@ -136,7 +143,7 @@ def import_verdicts(store: Store, study_id: str, path: Path, actor: str) -> int:
         study = require_study(cur, study_id)
         if source in label_sql.sources_seen(cur, study_id, "verdicts"):
             return 0
-        rows = load_verdicts(path, study.config, set(studies.pair_hashes(cur, study_id)))
+        rows = load_verdicts(path, study.config, set(studies.pair_hashes(cur, study_id)), value_map)
         existing = label_sql.existing_verdict_keys(cur, study_id)
         clashes = [
             Problem(
