@@ -15,7 +15,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from reviewer.analysis.anytime import BET_FRACTIONS, PRIOR_STRENGTH
 from reviewer.analysis.tie_rules import anytime_bounds, items_to_decide, threshold_test
-from reviewer.config import SignoffConfig
+from reviewer.config import SignoffConfig, StudyConfig
 
 
 def study(cli, tmp_path, labels: list[dict], config: str = "", strata=None) -> None:
@@ -282,8 +282,10 @@ def test_plan_prints_items_and_labels_and_json(cli):
     anytime, fixed = data["rows"]
     assert fixed["items"] < anytime["items"] < 3 * fixed["items"]
     assert anytime["power"] >= 0.8
-    # Default calibration: 50 pairs x 2 annotators, then 1 label per pair.
-    assert anytime["labels"] == 50 * 2 + (anytime["items"] - 50)
+    # Default calibration set (100 pairs) x 2 annotators, then 1 label per other pair.
+    calibration = min(StudyConfig().calibration.size, anytime["items"])
+    assert StudyConfig().calibration.size == 100
+    assert anytime["labels"] == calibration * 2 + (anytime["items"] - calibration)
     bad = cli("plan", "--expected-rate", "0.9", "--tie-share", "0.5")
     assert bad.code != 0 and "impossible" in bad.err
 
