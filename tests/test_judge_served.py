@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from conftest import DATA, write_jsonl
+from conftest import DATA, pair, write_jsonl
 from llm_server import Script
 from streamlit.testing.v1 import AppTest
 from test_calibration import judge_args, ranking, study  # noqa: F401 (study is a fixture)
@@ -47,7 +47,7 @@ def calibrated(cli, llm, study, served: str) -> None:  # noqa: F811
     assert result["deciding"]["served_models"] == {served: 24}  # 12 held-out pairs x 2 orders
 
 
-def test_a_new_snapshot_stops_the_run_at_its_first_answer_and_then_before_spending(
+def test_a_new_snapshot_stops_the_run_at_its_first_answer(
     cli,
     study,  # noqa: F811
     llm,
@@ -66,8 +66,8 @@ def test_a_new_snapshot_stops_the_run_at_its_first_answer_and_then_before_spendi
     assert events(store, "judge.served_model_changed")[-1]["served"] == NEW
 
     again = cli("judge", "run", *judge_args(llm, "good", "--pairs", "all"))
-    assert again.code == 5 and "in its latest answer" in again.err
-    assert llm.requests == before + 1  # refused before spending: the change is on record
+    assert again.code == 5 and "during this run" in again.err
+    assert llm.requests == before + 2  # one call again: the provider might have gone back
 
     go = cli("judge", "run", *judge_args(llm, "good", "--pairs", "all", "--override", "moved"))
     assert go.code == 0, go.err
@@ -93,6 +93,26 @@ def test_a_new_snapshot_stops_the_run_at_its_first_answer_and_then_before_spendi
     html = tmp_path / "r.html"
     assert cli("report", "-s", "cal", "--format", "html", "--out", html).code == 0
     assert '<p class="stamp">Judge good: calibration gate OVERRIDDEN' in html.read_text()
+
+
+def test_an_answer_from_the_new_snapshot_elsewhere_refuses_before_spending(
+    cli,
+    study,  # noqa: F811
+    llm,
+    store,
+    tmp_path,
+):
+    calibrated(cli, llm, study, OLD)
+    # The same judge then answers on another study, where the provider serves the new snapshot.
+    assert cli("import", write_jsonl(tmp_path / "p.jsonl", [pair(i) for i in range(8)]),
+               "-s", "later").code == 0  # fmt: skip
+    llm.script.served = {"good": NEW}
+    later = [a if a != "cal" else "later" for a in judge_args(llm, "good")]
+    assert cli("judge", "run", *later, "--pairs", "all", "--override", "no gate there").code == 0
+    before = llm.requests
+    r = cli("judge", "run", *judge_args(llm, "good", "--pairs", "all"))
+    assert r.code == 5 and "in its latest answer" in r.err and f"served '{NEW}'" in r.err
+    assert llm.requests == before  # nothing was sent
 
 
 def test_a_change_mid_run_stops_it_and_keeps_what_the_calibrated_model_answered(

@@ -5,6 +5,7 @@ deciding calibration: before spending (the latest answer this judge got, anywher
 first answer of the run (the run waits for it before sending more), on every answer after it,
 and over every verdict once the run ends (a cached answer may come from another snapshot).
 A change refuses the run, naming both, unless `--override` (logged, stamped on the report).
+A refusal is recorded as a `judge.served_model_changed` event.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from reviewer.judging.gate import GateRefused, gate_part
 from reviewer.judging.options import PreparedJudge
 from reviewer.judging.scope import calibration_parts
 from reviewer.store import Store
-from reviewer.store import calibrations as calibration_sql
 from reviewer.store import judge_calls as judge_sql
 from reviewer.store import studies as study_sql
 from reviewer.store.connection import Cursor
@@ -100,18 +100,15 @@ class ServedModelGuard:
 def check_before(
     store: Store, study_id: str, judge: PreparedJudge, override: str | None, actor: str
 ) -> tuple[set[str], bool]:
-    """Before spending: the latest model this judge was served, against the calibrated ones.
-    Returns the calibrated models (empty: none named, nothing to compare with) and whether an
-    override was logged for a change."""
+    """Before spending: the model named in this judge's latest answer (in any study), against
+    the calibrated ones. Returns the calibrated models (empty: none named, nothing to compare
+    with) and whether an override was logged for a change. A refused run leaves no answer
+    behind, so a later attempt is checked again at its first answer: one call, and a provider
+    that went back to the calibrated model is let through."""
 
     def work(cur: Cursor) -> tuple[set[str], dict | None]:
         calibrated = set(calibrated_models(cur, study_id, judge.judge_id)) - {UNKNOWN}
-        seen = [
-            judge_sql.latest_served(cur, judge.judge_id),
-            calibration_sql.served_model_changes(cur, study_id).get(judge.judge_id),
-        ]
-        known = [s for s in seen if s is not None]
-        return calibrated, max(known, key=lambda s: s["at"]) if known else None
+        return calibrated, judge_sql.latest_served(cur, judge.judge_id)
 
     calibrated, latest = store.read(work)
     if not calibrated or latest is None or latest["served"] in calibrated:
@@ -159,8 +156,8 @@ def _refuse_or_log(
     served: str,
     when: str,
 ) -> None:
-    """Refuse (recording what was served, so the next attempt is refused before spending), or
-    log the override that lets the run go on."""
+    """Refuse (recording what was served in the audit trail), or log the override that lets
+    the run go on."""
     what = (
         f"judge {judge.name} ({judge.judge_id}) passed its calibration on answers served by "
         f"{names(calibrated)}, but {when} the provider served '{served}'"

@@ -78,21 +78,3 @@ def overrides(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
             "kinds": kinds | {payload.get("what", "gate")},
         }
     return out
-
-
-def served_model_changes(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
-    """By judge id, the latest run stopped because the provider served a model its calibration
-    never saw: when, and which model."""
-    rows = fetch_dicts(
-        cur,
-        "SELECT occurred_at, payload_json FROM events WHERE study_id = ? "
-        "AND kind = 'judge.served_model_changed' ORDER BY event_id",
-        [study_id],
-    )
-    return {
-        (p := json.loads(row["payload_json"]))["judge_id"]: {
-            "served": p["served"],
-            "at": row["occurred_at"],
-        }
-        for row in rows
-    }
