@@ -144,20 +144,7 @@ def import_verdicts(
         if source in label_sql.sources_seen(cur, study_id, "verdicts"):
             return 0
         rows = load_verdicts(path, study.config, set(studies.pair_hashes(cur, study_id)), value_map)
-        existing = label_sql.existing_verdict_keys(cur, study_id)
-        clashes = [
-            Problem(
-                str(path),
-                line,
-                "pair_id",
-                f"judge {r.judge!r} already has a verdict on "
-                f"'{r.pair_id}' ({r.presented}) in this study",
-            )
-            for line, r in rows
-            if (r.pair_id, _judge_id(r.judge), r.presented) in existing
-        ]
-        if clashes:
-            raise InvalidInput(clashes[:50], total=len(clashes), what=f"verdicts file {path}")
+        _refuse_clashes(path, rows, label_sql.existing_verdict_keys(cur, study_id))
         for judge in dict.fromkeys(r.judge for _, r in rows):
             label_sql.ensure_external_judge(
                 cur, _judge_id(judge), judge, hashlib.sha256(judge.encode()).hexdigest()
@@ -190,6 +177,24 @@ def import_verdicts(
         return len(rows)
 
     return store.write(work)
+
+
+def _refuse_clashes(path: Path, rows: list, existing: set[tuple[str, str, str]]) -> None:
+    """Refuse the file if any verdict repeats one the study already holds (same judge, pair
+    and order), naming each line."""
+    clashes = [
+        Problem(
+            str(path),
+            line,
+            "pair_id",
+            f"judge {r.judge!r} already has a verdict on "
+            f"'{r.pair_id}' ({r.presented}) in this study",
+        )
+        for line, r in rows
+        if (r.pair_id, _judge_id(r.judge), r.presented) in existing
+    ]
+    if clashes:
+        raise InvalidInput(clashes[:50], total=len(clashes), what=f"verdicts file {path}")
 
 
 def _judge_id(name: str) -> str:
