@@ -20,7 +20,14 @@ class CostBudget:
                 "enforced; give its price with --prices FILE"
             )
         self.price, self.max_cost, self.max_tokens = price, max_cost, max_tokens
-        self._reserved = 0.0  # worst-case cost of calls in flight
+        self._in_flight = _InFlight()  # worst-case cost of calls in flight
+
+    def share(self, price: Price | None, model: str) -> CostBudget:
+        """A budget for another model of the same run: its own price, this budget's limit and
+        calls in flight (the run's `spent` covers every model)."""
+        shared = CostBudget(price, self.max_cost, self.max_tokens, model)
+        shared._in_flight = self._in_flight
+        return shared
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         return self.price.cost(input_tokens, output_tokens) if self.price else 0
@@ -31,10 +38,16 @@ class CostBudget:
         if self.price is None:
             return 0.0
         worst = self.price.cost(tokens_in, self.max_tokens)
-        if self.max_cost is not None and spent + self._reserved + worst > self.max_cost:
+        if self.max_cost is not None and spent + self._in_flight.reserved + worst > self.max_cost:
             return None
-        self._reserved += worst
+        self._in_flight.reserved += worst
         return worst
 
     def release(self, reserved: float) -> None:
-        self._reserved -= reserved
+        self._in_flight.reserved -= reserved
+
+
+class _InFlight:
+    """Reservations shared by the budgets of one run's models."""
+
+    reserved = 0.0

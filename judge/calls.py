@@ -1,6 +1,9 @@
-"""One judge call, tried until it settles: rate limits and the budget before each attempt,
+"""One call, from request to a settled answer: the rate limits and budget before each attempt,
 backoff after a transient failure, a fresh attempt after a malformed or cut-short answer, and
-every attempt logged (an answer, which was paid for, in the log before the call goes on)."""
+every attempt logged (an answer, which was paid for, in the log before the call goes on).
+
+What is particular to a kind of call (a verdict, a generated output) is an `Answers`: the schema
+and parameters it sends and how it reads an answer. The judge's is `VerdictAnswers`."""
 
 from __future__ import annotations
 
@@ -8,25 +11,80 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from judge.budget import CostBudget
 from judge.call_log import Call
 from judge.limits import MinuteBudget, backoff_delay
-from judge.plan import Item, input_tokens
+from judge.plan import input_tokens
 from judge.providers import Provider, ProviderError, Request, Response
 from judge.spec import JudgeSpec, Settings
-from judge.summary import Summary
-from judge.verdict import JudgeOutput, ParseFailure, answer_schema, parse_answer
+from judge.verdict import ParseFailure, answer_schema, parse_answer
 
 
 @dataclass(frozen=True)
 class Settled:
-    """How a call ended: with a parsed answer, or given up for `failure`."""
+    """How a call ended: with an answer read (`output`), or given up for `failure`. An answer
+    kept despite a flaw (a generation cut at max_tokens) carries both."""
 
-    output: JudgeOutput | None = None
+    output: Any = None  # a JudgeOutput for a verdict, the text for a generation
     failure: str | None = None
     parse: bool = False  # the answers were malformed (rather than the provider failing)
+
+
+class Answers(Protocol):
+    """What a kind of call sends beside its messages, and how it reads an answer."""
+
+    schema: dict  # JSON Schema of the answer ({} for free text)
+    params: dict  # output-affecting parameters, logged with the call's first attempt
+    options: dict  # further sampling parameters sent as they are (seed, top_p)
+
+    def read(self, response: Response) -> Settled: ...
+
+
+class CallItem(Protocol):
+    """One call to make: its cache key, its messages and the row it is logged under."""
+
+    key: str
+    messages: list[dict]
+
+    @property
+    def log_id(self) -> tuple[str, str]: ...  # (pair_id, presented) of its log rows
+
+
+class Spending(Protocol):
+    """The counts a caller keeps of its run (the judge's `Summary` is one)."""
+
+    stopped: str | None
+    calls: int
+    retries: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+@dataclass
+class VerdictAnswers:
+    """A judge's calls: the rubric's answer schema, read into a `JudgeOutput`."""
+
+    spec: JudgeSpec
+    max_tokens: int
+    schema: dict = field(init=False)
+    params: dict = field(init=False)
+    options: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.schema = answer_schema(self.spec.rubric)
+        self.params = self.spec.identity.output_params()
+
+    def read(self, response: Response) -> Settled:
+        try:
+            if response.truncated:
+                raise ParseFailure(f"answer cut at max_tokens={self.max_tokens}")
+            return Settled(output=parse_answer(response.text, self.spec.rubric))
+        except ParseFailure as exc:
+            return Settled(failure=str(exc), parse=True)
 
 
 class Caller:
@@ -34,26 +92,27 @@ class Caller:
 
     def __init__(
         self,
-        spec: JudgeSpec,
+        answers: Answers,
         provider: Provider,
         settings: Settings,
         budget: CostBudget,
-        summary: Summary,
+        summary: Spending,
         record: Callable[[Call], None],
         record_paid: Callable[[Call], Awaitable[None]],
     ):
-        self.spec, self.provider, self.settings, self.budget = spec, provider, settings, budget
+        self.answers, self.provider, self.settings, self.budget = answers, provider, settings, budget
         self.summary, self._record, self._record_paid = summary, record, record_paid
-        self.schema = answer_schema(spec.rubric)
         self._rng = random.Random(settings.seed)
         rpm, tpm = settings.requests_per_minute, settings.tokens_per_minute
         self._rpm = MinuteBudget(rpm) if rpm else None
         self._tpm = MinuteBudget(tpm) if tpm else None
 
-    async def judge(self, item: Item) -> Settled | None:
+    async def judge(self, item: CallItem) -> Settled | None:
         """The call's end; None when the run stopped (budget, a fatal error) before it."""
-        s, cfg = self.summary, self.settings
-        request = Request(item.messages, self.schema, cfg.max_tokens, cfg.temperature, cfg.timeout)
+        s, cfg, a = self.summary, self.settings, self.answers
+        request = Request(
+            item.messages, a.schema, cfg.max_tokens, cfg.temperature, cfg.timeout, a.options
+        )
         tokens_in = input_tokens(item.messages)
         transport_failures = parse_failures = attempt = 0
         while s.stopped is None:
@@ -88,13 +147,13 @@ class Caller:
         return None
 
     async def _attempt(
-        self, item: Item, request: Request, attempt: int, reserved: float
+        self, item: CallItem, request: Request, attempt: int, reserved: float
     ) -> Settled | ProviderError:
         """Send once and log it: the parsed answer, why it did not parse, or the error."""
-        pair_id, presented = item.targets[0][0].pair_id, item.targets[0][1]
+        pair_id, presented = item.log_id
         logged = None
         if attempt == 1:
-            logged = {"messages": item.messages, "params": self.spec.identity.output_params()}
+            logged = {"messages": item.messages, "params": self.answers.params}
         t0 = time.perf_counter()
         try:
             response = await asyncio.wait_for(
@@ -116,12 +175,13 @@ class Caller:
         self.summary.cost_usd += cost
         self.summary.input_tokens += response.input_tokens
         self.summary.output_tokens += response.output_tokens
-        settled = self._parse(response)
+        settled = self.answers.read(response)
         # A paid answer is in the log (the cache) before its verdict counts: a run killed now
         # finds it there when it resumes.
         await self._record_paid(
             Call(
-                item.key, pair_id, presented, "ok" if settled.output else "parse_failure",
+                item.key, pair_id, presented,
+                "ok" if settled.output is not None else "parse_failure",
                 attempt, request=logged, response_text=response.text,
                 input_tokens=response.input_tokens, output_tokens=response.output_tokens,
                 cost_usd=cost, latency_ms=latency, error=settled.failure,
@@ -129,11 +189,3 @@ class Caller:
             )
         )  # fmt: skip
         return settled
-
-    def _parse(self, response: Response) -> Settled:
-        try:
-            if response.truncated:
-                raise ParseFailure(f"answer cut at max_tokens={self.settings.max_tokens}")
-            return Settled(output=parse_answer(response.text, self.spec.rubric))
-        except ParseFailure as exc:
-            return Settled(failure=str(exc), parse=True)

@@ -19,6 +19,11 @@ class Item:
     messages: list[dict]
     targets: list[tuple[PairInput, str]]  # identical prompts share one call
 
+    @property
+    def log_id(self) -> tuple[str, str]:
+        """The (pair, order) the call is logged under: its first target."""
+        return self.targets[0][0].pair_id, self.targets[0][1]
+
 
 def plan(pairs: Sequence[PairInput], spec: JudgeSpec) -> list[Item]:
     """Both orders of every pair, as calls keyed by their cache key."""

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 from judge.budget import BudgetError, CostBudget
 from judge.call_log import CachedAnswer, Call, CallLog, LogWriter, OrderVerdict
-from judge.calls import Caller
+from judge.calls import Caller, VerdictAnswers
 from judge.consistency import CANDIDATE_FIRST
 from judge.estimate import CostEstimate, estimate, expected_output_tokens
 from judge.plan import Item, plan
@@ -63,7 +63,7 @@ class Runner:
         self.summary = Summary()
         self.writer = LogWriter(log, settings.flush_interval)
         self.caller = Caller(
-            spec, provider, settings, budget, self.summary,
+            VerdictAnswers(spec, settings.max_tokens), provider, settings, budget, self.summary,
             self.writer.add_call, self.writer.add_paid,
         )  # fmt: skip
         self._done = 0

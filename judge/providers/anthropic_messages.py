@@ -41,6 +41,7 @@ class AnthropicMessages(SdkProvider):
                 messages=messages,
                 max_tokens=request.max_tokens,
                 timeout=request.timeout,
+                extra_body=request.options or None,
                 **kwargs,
             )
         except self._anthropic.APIStatusError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 OutputMode = Literal["json_schema", "json_object", "tools", "plain"]
@@ -22,6 +22,7 @@ class Request:
     max_tokens: int
     temperature: float
     timeout: float
+    options: dict = field(default_factory=dict)  # further sampling parameters (seed, top_p)
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ class OpenAIChat(SdkProvider):
                 timeout=request.timeout,
                 # Sent as is: the SDK's typed-parameter transform walks every node of the
                 # schema on every call, which cost ~0.6 ms of CPU per call (bench/RESULTS.md).
-                extra_body=kwargs,
+                extra_body={**kwargs, **request.options},
             )
         except self._openai.APIStatusError as exc:
             raise classify_status(exc.status_code, _message(exc), exc.response.headers) from None
