@@ -100,7 +100,8 @@ class Caller:
         record: Callable[[Call], None],
         record_paid: Callable[[Call], Awaitable[None]],
     ):
-        self.answers, self.provider, self.settings, self.budget = answers, provider, settings, budget
+        self.answers, self.provider, self.budget = answers, provider, budget
+        self.settings = settings
         self.summary, self._record, self._record_paid = summary, record, record_paid
         self._rng = random.Random(settings.seed)
         rpm, tpm = settings.requests_per_minute, settings.tokens_per_minute

@@ -57,7 +57,7 @@ class Script:
     leak (a 400 whose long body repeats the key, whole and in pieces), or an HTTP status such
     as 429 (sent with Retry-After), 500 or 401."""
 
-    policy: str = "marker"
+    policy: str = "marker"  # or "rank", or "echo" for generation (see echo_answer)
     latency: float = 0.0
     faults: list[str] = field(default_factory=list)
     fault_rate: float = 0.0
@@ -262,11 +262,19 @@ def _leak_body(key: str, api: str) -> dict:
     return body
 
 
+def echo_answer(model: str, prompt: str) -> str:
+    """Policy "echo" (a model generating, not judging): the model's name and the prompt back,
+    or nothing when the prompt asks this model for silence ("[[SILENT model]]")."""
+    return "" if f"[[SILENT {model}]]" in prompt else f"{model} answers: {prompt}"
+
+
 def _judge(body: dict, script: Script) -> tuple[str, dict]:
     """The answer a deterministic judge gives to the prompt in `body`."""
     user = next(
         str(m.get("content")) for m in reversed(body.get("messages", [])) if m["role"] == "user"
     )
+    if script.policy == "echo":
+        return echo_answer(body.get("model", "test"), user), {}
     fenced = {m["label"]: m["body"] for m in FENCE.finditer(user)}
     first, second = fenced.get("FIRST RESPONSE", ""), fenced.get("SECOND RESPONSE", "")
     if script.policy == "rank":
@@ -341,7 +349,7 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--fault-rate", type=float, default=0.0)
-    parser.add_argument("--policy", default="marker", choices=sorted(POLICIES))
+    parser.add_argument("--policy", default="marker", choices=sorted([*POLICIES, "echo"]))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     srv = LLMServer(

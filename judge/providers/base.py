@@ -152,6 +152,10 @@ class SdkProvider(ABC):
             self._client = self._make_client()
         return self._client
 
+    def warm(self) -> None:
+        """Make the SDK client now, so that the first call's latency is the call's own."""
+        self._sdk()
+
     @abstractmethod
     def _make_client(self) -> Any:
         """The SDK's async client (imports the SDK)."""

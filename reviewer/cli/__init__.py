@@ -12,7 +12,7 @@ import traceback
 
 import typer
 
-from reviewer.cli import plan, report, serve, study
+from reviewer.cli import generate, plan, report, serve, study
 from reviewer.cli.annotators import annotators_app
 from reviewer.cli.judge import judge_app
 from reviewer.cli.labels import labels_app
@@ -32,6 +32,7 @@ app.command()(plan.plan)
 app.command()(study.unblind)
 app.command("app")(serve.app_cmd)
 app.command()(serve.demo)
+app.command()(generate.generate)
 app.add_typer(annotators_app, name="annotators")
 app.add_typer(labels_app, name="labels")
 app.add_typer(judge_app, name="judge")

@@ -299,13 +299,15 @@ def _summary_json(judge_id: str, summary: Summary) -> dict:
 
 
 @contextmanager
-def progress_bar(*, quiet: bool) -> Iterator[Callable[[RunProgress], None] | None]:
+def progress_bar(
+    *, quiet: bool, label: str = "judging"
+) -> Iterator[Callable[[RunProgress], None] | None]:
     """A progress bar with ETA and spend on stderr, unless output is JSON or not a terminal."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
     columns = (
-        TextColumn("judging"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
         TextColumn("{task.fields[cost]}"),
     )  # fmt: skip
     with RichProgress(*columns, console=Console(stderr=True), transient=True) as bar:

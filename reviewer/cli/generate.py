@@ -1,0 +1,124 @@
+"""`signoff generate`: a golden set through the candidate and baseline models, into pairs files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from judge.spec import Settings
+from reviewer.cli.common import JsonOption, print_json
+from reviewer.cli.judge import (
+    ConcurrencyOpt,
+    MaxCostOpt,
+    MaxTokensOpt,
+    PricesOpt,
+    RetriesOpt,
+    RpmOpt,
+    TimeoutOpt,
+    TpmOpt,
+    progress_bar,
+)
+from reviewer.generating.models import Sampling
+from reviewer.generating.output import summary_json
+from reviewer.generating.service import GenerateOutcome, GenerateRequest
+from reviewer.generating.service import generate as run_generate
+
+# Square brackets would be read as markup by the help's renderer.
+HELP_FORM = (
+    "NAME=PROVIDER:MODEL, or NAME=PROVIDER:MODEL@BASE_URL for a server, e.g. "
+    "base=openai-compatible:qwen2.5@http://127.0.0.1:11434/v1"
+)
+# More than this share of one model's outputs failed: the run failed (exit 6), files or not.
+MAX_FAILED_SHARE = 0.5
+
+
+def generate(
+    golden: Annotated[
+        Path, typer.Argument(help="Golden set: .jsonl, .csv or .parquet with id, prompt.")
+    ],
+    candidate: Annotated[str, typer.Option(help=f"The model under evaluation: {HELP_FORM}.")],
+    baseline: Annotated[
+        list[str], typer.Option(help="A model to compare with (repeat for several), same form.")
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Folder for the pairs files, the manifest and the call log.")
+    ] = Path("generated"),
+    temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 0.0,
+    max_tokens: MaxTokensOpt = 1024,
+    seed: Annotated[int | None, typer.Option(help="Sampling seed, where supported.")] = None,
+    top_p: Annotated[float | None, typer.Option(help="Nucleus sampling, where supported.")] = None,
+    concurrency: ConcurrencyOpt = 16,
+    rpm: RpmOpt = None,
+    tpm: TpmOpt = None,
+    timeout: TimeoutOpt = 60,
+    max_retries: RetriesOpt = 6,
+    prices: PricesOpt = None,
+    max_cost: MaxCostOpt = None,
+    api_key_env: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=VARIABLE: the environment variable holding that model's key."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate every prompt of a golden set with the candidate and each baseline; write one
+    pairs file per baseline for `signoff import`. Cached and resumable (rerun the same command).
+
+    Exit code 0 when every output is settled (failed calls are kept, marked, as losses), 4 when
+    the run stopped early (budget, a refused key; no pairs file written), 6 when more than half
+    of one model's outputs failed."""
+    settings = Settings(
+        concurrency=concurrency, requests_per_minute=rpm, tokens_per_minute=tpm,
+        timeout=timeout, max_retries=max_retries, max_tokens=max_tokens,
+        temperature=temperature, max_cost=max_cost,
+    )  # fmt: skip
+    req = GenerateRequest(
+        golden, candidate, baseline, out, Sampling(temperature, max_tokens, seed, top_p),
+        settings, prices, api_key_env or [],
+    )  # fmt: skip
+    with progress_bar(quiet=as_json, label="generating") as on_progress:
+        outcome = run_generate(req, on_progress)
+    if as_json:
+        print_json(
+            {
+                **summary_json(outcome.summary),
+                "pairs_files": [str(p) for p in outcome.files],
+                "manifest": None if outcome.manifest is None else str(outcome.manifest),
+                "calls_file": str(outcome.calls),
+                "failed_by_model": outcome.failed_by_model,
+            }
+        )
+    else:
+        typer.echo(describe(outcome))
+    if outcome.summary.stopped is not None:
+        raise typer.Exit(4)
+    per_model = outcome.summary.needed / max(1, len(outcome.models))
+    worst = max(outcome.failed_by_model.values(), default=0)
+    if worst > MAX_FAILED_SHARE * per_model:
+        typer.echo(
+            f"error: more than {MAX_FAILED_SHARE:.0%} of a model's outputs failed "
+            f"({outcome.failed_by_model}); see the reasons above",
+            err=True,
+        )
+        raise typer.Exit(6)
+
+
+def describe(outcome: GenerateOutcome) -> str:
+    s = outcome.summary
+    lines = [
+        f"{s.needed} outputs wanted: {s.generated} generated, {s.cached} from the call log, "
+        f"{s.failed} failed (kept as failed outputs); {s.empty} empty, {s.truncated} cut at "
+        f"max_tokens",
+        f"{s.calls} calls ({s.retries} retries), {s.input_tokens:,} tokens in, "
+        f"{s.output_tokens:,} out, ${s.cost_usd:.4f}, {s.seconds:.1f} s",
+    ]
+    lines += [f"  {f}" for f in s.failures]
+    if s.stopped is not None:
+        lines.append(
+            f"stopped: {s.stopped}; no pairs file written. Run the same command again to "
+            f"finish: the answers received are kept in {outcome.calls}"
+        )
+    for path in outcome.files:
+        lines.append(f"wrote {path} (import it: signoff import {path} --study NAME)")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""`signoff generate`: a golden set through the candidate and baseline models, into pairs files."""
