@@ -22,7 +22,7 @@ FORM = (
 
 @dataclass(frozen=True)
 class Sampling:
-    """The sampling parameters every model gets (those a provider cannot take are refused)."""
+    """The sampling parameters every model gets, as far as its provider takes them."""
 
     temperature: float = 0.0
     max_tokens: int = 1024
@@ -31,10 +31,8 @@ class Sampling:
 
     def params(self, provider: str) -> dict:
         """What is sent to `provider`, which is what its outputs are recorded with. Anthropic's
-        SDK takes neither a temperature nor a seed, so its record holds max_tokens only."""
+        SDK takes no temperature, seed or top_p, so its record holds max_tokens only."""
         if provider == "anthropic":
-            if self.seed is not None or self.top_p is not None:
-                raise SignoffError("the anthropic provider takes neither --seed nor --top-p")
             return {"max_tokens": self.max_tokens}
         params: dict = {"temperature": self.temperature, "max_tokens": self.max_tokens}
         if self.seed is not None:
@@ -81,6 +79,11 @@ def connect(specs: list[ModelSpec], prices: PriceTable, keys: dict[str, str]) ->
         raise SignoffError(f"--api-key-env names no model of this run: {', '.join(unknown)}")
     runs = []
     for spec in specs:
+        if spec.provider == "openai-compatible" and not spec.base_url:
+            raise SignoffError(
+                f"model {spec.name}: openai-compatible needs the server's URL: "
+                f"{spec.name}=openai-compatible:{spec.model}@http://127.0.0.1:8000/v1"
+            )
         try:
             provider = make_provider(
                 spec.provider, spec.model, spec.base_url, "plain", keys.get(spec.name)
