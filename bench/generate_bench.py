@@ -1,0 +1,98 @@
+"""Generation benchmark (issue 13): 1,000 prompts x 2 models (candidate and baseline) at
+concurrency 32 against the scripted server answering in 300 ms. Physical limit
+1000 x 2 x 0.3 / 32 = 18.75 s (ceil(2000/32) x 0.3 = 18.9 s in whole rounds); target <= 1.15x.
+Then a re-run served from the call log (zero calls).
+
+Run: python bench/generate_bench.py [--prompts 1000] [--concurrency 32] [--latency 0.3]
+The server runs in its own process (as a real provider would); each `signoff generate` is a
+subprocess, timed end to end (start-up included), with its CPU time (user + system, from
+getrusage of the children); the runner's own time comes from its JSON summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(latency: float) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "llm_server.py"), "--port", str(port),
+         "--latency", str(latency), "--policy", "echo"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None and "listening" in proc.stdout.readline()
+    return proc, port
+
+
+def generate(golden: Path, out: Path, port: int, concurrency: int) -> tuple[float, float, dict]:
+    url = f"http://127.0.0.1:{port}/v1"
+    cmd = [
+        sys.executable, "-m", "reviewer", "generate", str(golden), "--out", str(out),
+        "--candidate", f"cand=openai-compatible:cand-m@{url}",
+        "--baseline", f"base=openai-compatible:base-m@{url}",
+        "--concurrency", str(concurrency), "--json",
+    ]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, json.loads(done.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--prompts", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--latency", type=float, default=0.3)
+    args = parser.parse_args()
+    limit = args.prompts * 2 * args.latency / args.concurrency
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        golden = work / "golden.jsonl"
+        with open(golden, "w") as f:
+            for i in range(args.prompts):
+                row = {"id": f"g{i:05d}", "prompt": f"Customer question {i}: how do I export "
+                       "my invoices?", "stratum": ["routine", "hard", "edge"][i % 3],
+                       "expected": {"intent": "export"}}  # fmt: skip
+                f.write(json.dumps(row) + "\n")
+        print(f"physical limit {args.prompts} x 2 x {args.latency} / {args.concurrency} = "
+              f"{limit:.2f} s; target <= {1.15 * limit:.2f} s")  # fmt: skip
+        server, port = start_server(args.latency)
+        try:
+            wall, cpu, s = generate(golden, work / "out", port, args.concurrency)
+            print(
+                f"cold run: {wall:.2f} s wall ({s['seconds']:.2f} s in the runner), "
+                f"{cpu:.2f} s CPU, {s['calls']} calls, {s['generated']} outputs, "
+                f"{wall / limit:.2f}x the limit ({s['seconds'] / limit:.2f}x for the runner)"
+            )
+            wall, cpu, s = generate(golden, work / "out", port, args.concurrency)
+            print(
+                f"re-run: {wall:.2f} s wall ({s['seconds']:.2f} s in the runner), {cpu:.2f} s "
+                f"CPU, {s['calls']} calls, {s['cached']} from the call log"
+            )
+        finally:
+            server.terminate()
+            server.wait()
+
+
+if __name__ == "__main__":
+    main()
