@@ -80,17 +80,24 @@ def generate(
     with progress_bar(quiet=as_json, label="generating") as on_progress:
         outcome = run_generate(req, on_progress)
     if as_json:
-        print_json(
-            {
-                **summary_json(outcome.summary),
-                "pairs_files": [str(p) for p in outcome.files],
-                "manifest": None if outcome.manifest is None else str(outcome.manifest),
-                "calls_file": str(outcome.calls),
-                "failed_by_model": outcome.failed_by_model,
-            }
-        )
+        print_json(outcome_json(outcome))
     else:
         typer.echo(describe(outcome))
+    exit_if_failed(outcome)
+
+
+def outcome_json(outcome: GenerateOutcome) -> dict:
+    return {
+        **summary_json(outcome.summary),
+        "pairs_files": [str(p) for p in outcome.files],
+        "manifest": None if outcome.manifest is None else str(outcome.manifest),
+        "calls_file": str(outcome.calls),
+        "failed_by_model": outcome.failed_by_model,
+    }
+
+
+def exit_if_failed(outcome: GenerateOutcome) -> None:
+    """Exit 4 when the run stopped early, 6 when most of one model's outputs failed."""
     if outcome.summary.stopped is not None:
         raise typer.Exit(4)
     per_model = outcome.summary.needed / max(1, len(outcome.models))
