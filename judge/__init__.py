@@ -1,6 +1,7 @@
 """The LLM judge: rubric, prompt, answer parsing and judge identity. It knows nothing of DuckDB
 or Streamlit: it takes pairs and a rubric and returns verdicts. Providers and the runner (cache,
-retries, concurrency, cost) build on this."""
+retries, concurrency, cost) build on this, and `judge.generate` runs a golden set's prompts
+through the models under evaluation on the same machinery."""
 
 from judge.identity import JudgeIdentity
 from judge.prompts import DEFAULT_TEMPLATE, PairText, render, template_hash
