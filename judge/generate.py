@@ -195,15 +195,15 @@ class GenerationRunner:
                 TextAnswers(
                     m.spec.params,
                     {k: m.spec.params[k] for k in SAMPLING_OPTIONS if k in m.spec.params},
-                    settings.max_tokens,
+                    m.spec.params.get("max_tokens", settings.max_tokens),
                 ),
                 m.provider,
-                settings,
+                _sent(settings, m.spec),
                 budget.share(m.price, m.spec.model),
                 self.summary,
                 self.writer.add_call,
                 self._record_paid,
-            )  # fmt: skip
+            )
             for m in self.models
         }
 
@@ -281,6 +281,13 @@ class GenerationRunner:
         if self.on_progress:
             s = self.summary
             self.on_progress(RunProgress(s.needed, len(self.results), s.calls, s.cost_usd))
+
+
+def _sent(settings: Settings, spec: ModelSpec) -> Settings:
+    """The run's settings with the model's own temperature and max_tokens: the parameters its
+    outputs are recorded with are the ones sent."""
+    own = {k: spec.params[k] for k in ("temperature", "max_tokens") if k in spec.params}
+    return replace(settings, **own)
 
 
 def _generation(call: Call, price: Price | None, *, cached: bool) -> Generation:
