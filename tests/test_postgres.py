@@ -120,7 +120,7 @@ def _flow(cli, tmp_path, db: str, llm, rubric_file) -> dict:
     export = cli("labels", "export", "-s", "s", "--format", "jsonl", "--db", db)
     summary = json.loads(judge.out)
     return {
-        "report": _without(json.loads(report.out), {"generated_at", "frozen_at"}),
+        "report": _without(json.loads(report.out), {"generated_at", "frozen_at", "created_at"}),
         "status": status.out.split("\n", 2)[2],
         "export": [_without(json.loads(x), {"submitted_at"}) for x in export.out.splitlines()],
         "judge": _without(summary, {"seconds", "elapsed_s", "latency_p50_ms", "latency_p95_ms"}),
@@ -160,4 +160,5 @@ def test_json_and_timestamps_read_back_as_duckdb_returns_them(cli, any_db, pairs
     row = Store(any_db).read(lambda cur: fetch_dicts(cur, "SELECT * FROM studies")[0])
     assert isinstance(row["config_json"], str) and json.loads(row["config_json"])
     assert row["created_at"].utcoffset().total_seconds() == 0
+
 
