@@ -38,9 +38,9 @@ def app_cmd(
 
 
 def demo(
-    db: Annotated[Path, typer.Option("--db", help="Where to create the demo database.")] = Path(
-        "signoff-demo.duckdb"
-    ),
+    db: Annotated[
+        str, typer.Option("--db", help="Where to create the demo database (file or URL).")
+    ] = "signoff-demo.duckdb",
     serve_app: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Start the app once the study exists.")
     ] = True,
