@@ -87,9 +87,7 @@ def test_twenty_threads_write_at_once(cli, any_store):
             "SELECT annotator_id, revision, rationale FROM labels ORDER BY annotator_id, revision"
         ).fetchall()
     )
-    assert sorted(rows) == sorted(
-        (f"a{i}", k + 1, f"{i}/{k}") for i in range(20) for k in range(5)
-    )
+    assert sorted(rows) == sorted((f"a{i}", k + 1, f"{i}/{k}") for i in range(20) for k in range(5))
 
 
 def _flow(cli, tmp_path, db: str, llm, rubric_file) -> dict:
@@ -160,5 +158,3 @@ def test_json_and_timestamps_read_back_as_duckdb_returns_them(cli, any_db, pairs
     row = Store(any_db).read(lambda cur: fetch_dicts(cur, "SELECT * FROM studies")[0])
     assert isinstance(row["config_json"], str) and json.loads(row["config_json"])
     assert row["created_at"].utcoffset().total_seconds() == 0
-
-

@@ -125,9 +125,7 @@ def _die_with_parent() -> Callable[[], None] | None:
     return preexec
 
 
-def run_app(
-    db: Path | str, launch: Launch, on_ready: Callable[[], None] = lambda: None
-) -> int:
+def run_app(db: Path | str, launch: Launch, on_ready: Callable[[], None] = lambda: None) -> int:
     """Run the app in the foreground until Ctrl-C, SIGTERM or SIGHUP; its exit code. Calls
     `on_ready` once it answers (the links printed then work), and records it next to a DuckDB
     file `db` for `running_app` while it runs (a PostgreSQL database may have many replicas)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -111,11 +111,3 @@ class Store(ABC):
         with self.cursor() as cur:
             return work(cur)
 
-
-def iter_rows(cur: Cursor, batch: int = 10_000) -> Iterator[list[Any]]:
-    """The rows of the last query in batches, so a large table never sits in memory at once."""
-    while True:
-        rows = cur.fetchmany(batch) if hasattr(cur, "fetchmany") else cur.fetchall()
-        if not rows:
-            return
-        yield rows

@@ -118,9 +118,7 @@ class PgCursor:
     def register(self, name: str, table: pa.Table) -> None:
         """Stage an Arrow table as temporary table `name` (COPY), for an INSERT ... SELECT."""
         cols = ", ".join(f'"{c}"' for c in table.column_names)
-        types = ", ".join(
-            f'"{f.name}" {_column_type(f.name, f.type)}' for f in table.schema
-        )
+        types = ", ".join(f'"{f.name}" {_column_type(f.name, f.type)}' for f in table.schema)
         self._cur.execute(f'DROP TABLE IF EXISTS "{name}"')
         self._cur.execute(f'CREATE TEMP TABLE "{name}" ({types})')
         columns = [col.to_pylist() for col in table.columns]
@@ -225,7 +223,9 @@ class PostgresStore(Store):
                 with conn.cursor() as cur:
                     apply_migrations(PgCursor(cur))
         except psycopg.OperationalError as exc:
-            raise SignoffError(f"cannot open PostgreSQL at {self.path}: {self._safe(exc)}") from None
+            raise SignoffError(
+                f"cannot open PostgreSQL at {self.path}: {self._safe(exc)}"
+            ) from None
         pool = ConnectionPool(
             self.url,
             min_size=1,

@@ -83,7 +83,8 @@ def calibration_counts(cur: Cursor, study_id: str) -> dict[str, int]:
         )
         SELECT coalesce(sum(n_labels), 0) AS labels,
                count(*) FILTER (WHERE n_labels >= 2) AS pairs_with_two_or_more,
-               count(*) FILTER (WHERE n_assigned > 0 AND n_assigned_done = n_assigned) AS pairs_complete
+               count(*) FILTER (WHERE n_assigned > 0 AND n_assigned_done = n_assigned)
+                   AS pairs_complete
         FROM per_pair
         """,
         {"study": study_id},

@@ -14,8 +14,9 @@ def latest_labels(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
     return fetch_dicts(
         cur,
         """
-        SELECT DISTINCT ON (l.pair_id, l.annotator_id) l.pair_id, a.display_name AS annotator, l.annotator_id, l.preference,
-               l.both_bad, l.rationale, l.flag_reason, l.submitted_at, l.criteria_json,
+        SELECT DISTINCT ON (l.pair_id, l.annotator_id)
+               l.pair_id, a.display_name AS annotator, l.annotator_id, l.preference, l.both_bad,
+               l.rationale, l.flag_reason, l.submitted_at, l.criteria_json,
                l.candidate_left, p.stratum,
                CAST(extract(epoch FROM l.submitted_at) - extract(epoch FROM l.shown_at)
                     AS DOUBLE PRECISION) AS seconds
