@@ -130,7 +130,7 @@ def run_team(
 def test_three_replicas_a_kill_and_the_cli_at_once(cli, tmp_path, pg_url, llm, monkeypatch):
     require_chromium()
     monkeypatch.setenv("SIGNOFF_DB", pg_url)
-    team, terminal = run_team(cli, tmp_path, pg_url, llm, sessions=6, seconds=50)
+    team, terminal = run_team(cli, tmp_path, pg_url, llm, sessions=6, seconds=30)
     failures = [(args, code, err) for args, code, err in terminal.results if code != 0]
     assert failures == []
     assert {tuple(a[:2]) for a, _, _ in terminal.results} >= {("report", "-s"), ("judge", "run")}

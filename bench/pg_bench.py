@@ -1,0 +1,102 @@
+"""PostgreSQL vs DuckDB (issue 14): import of 100,000 pairs, the 5,000-item report, db copy.
+
+Starts a throwaway PostgreSQL server with its default durability (tests/pg.py: initdb + pg_ctl,
+fsync on), then times each command end to end in a subprocess (interpreter start-up included):
+wall time, the command's own CPU time, and for PostgreSQL also the CPU the server's processes
+spent on it (psutil over the postmaster's children).
+
+Run: python bench/pg_bench.py [--pairs 100000] [--items 5000] [--resamples 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from import_bench import generate  # noqa: E402
+from pg import server_bin, start_server  # noqa: E402
+from report_bench import build  # noqa: E402
+
+
+def server_cpu(root: Path) -> float:
+    """CPU seconds used so far by the PostgreSQL server processes whose data dir is `root`."""
+    total = 0.0
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        try:
+            if proc.info["name"] == "postgres" or str(root) in " ".join(proc.info["cmdline"] or []):
+                times = proc.cpu_times()
+                total += times.user + times.system
+                total += sum(c.cpu_times().user + c.cpu_times().system for c in proc.children())
+        except psutil.Error:
+            continue
+    return total
+
+
+def timed(args: list[str], pg_root: Path | None) -> str:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = server_cpu(pg_root) if pg_root else 0.0
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "reviewer", *args], capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"{args[0]} failed: {proc.stderr}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    line = f"{wall:6.2f} s wall, {cpu:6.2f} s CPU (command)"
+    if pg_root:
+        line += f", {server_cpu(pg_root) - server_before:6.2f} s CPU (server)"
+    return line
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pairs", type=int, default=100_000)
+    parser.add_argument("--items", type=int, default=5000)
+    parser.add_argument("--resamples", type=int, default=1000)
+    args = parser.parse_args()
+    bindir = server_bin()
+    if bindir is None:
+        sys.exit("PostgreSQL server binaries not found (apt-get install postgresql)")
+    server = start_server(bindir, durable=True)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            src = work / "pairs.jsonl"
+            generate(src, args.pairs, "jsonl")
+            for name, db, root in (
+                ("duckdb", str(work / "import.duckdb"), None),
+                ("postgresql", server.new_database(), server.root),
+            ):
+                took = timed(["import", str(src), "--study", "bench", "--db", db], root)
+                print(f"import {args.pairs} pairs, {name:<10}: {took}")
+            report_db = work / "report" / "report.duckdb"
+            report_db.parent.mkdir()
+            build(report_db, args.items, 10)
+            url = server.new_database()
+            took = timed(["db", "copy", "--from", str(report_db), "--to", url], server.root)
+            print(f"db copy {args.items}-item study to postgresql: {took}")
+            report = ["report", "-s", "bench", "--format", "json"]
+            report += ["--resamples", str(args.resamples)]
+            for name, db, root in (
+                ("duckdb", str(report_db), None),
+                ("postgresql", url, server.root),
+            ):
+                took = timed([*report, "--db", db], root)
+                print(f"report {args.items} items, {name:<10}: {took}")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
