@@ -11,7 +11,8 @@ Run: python bench/pg_bench.py [--pairs 100000] [--items 5000] [--resamples 1000]
 from __future__ import annotations
 
 import argparse
-import resource
+import contextlib
+import os
 import subprocess
 import sys
 import tempfile
@@ -30,29 +31,34 @@ from report_bench import build  # noqa: E402
 
 
 def server_cpu(root: Path) -> float:
-    """CPU seconds used so far by the PostgreSQL server processes whose data dir is `root`."""
-    total = 0.0
-    for proc in psutil.process_iter(["name", "cmdline"]):
-        try:
-            if proc.info["name"] == "postgres" or str(root) in " ".join(proc.info["cmdline"] or []):
-                times = proc.cpu_times()
-                total += times.user + times.system
-                total += sum(c.cpu_times().user + c.cpu_times().system for c in proc.children())
-        except psutil.Error:
-            continue
-    return total
+    """CPU seconds used so far by the PostgreSQL server whose data dir is under `root`: the
+    postmaster, its live backends, and (through the postmaster's children times) ended ones."""
+    for proc in psutil.process_iter(["cmdline"]):
+        if str(root) in " ".join(proc.info["cmdline"] or []) and "postgres" in proc.name():
+            pm = proc.cpu_times()
+            live = 0.0
+            for child in proc.children():
+                with contextlib.suppress(psutil.Error):
+                    live += sum(child.cpu_times()[:2])
+            return pm.user + pm.system + pm.children_user + pm.children_system + live
+    raise RuntimeError("no PostgreSQL server found")
 
 
 def timed(args: list[str], pg_root: Path | None) -> str:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_before = server_cpu(pg_root) if pg_root else 0.0
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "reviewer", *args], capture_output=True, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reviewer", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit(f"{args[0]} failed: {proc.stderr}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if status != 0:
+        sys.exit(f"{args[0]} failed: {err}")
+    cpu = usage.ru_utime + usage.ru_stime
     line = f"{wall:6.2f} s wall, {cpu:6.2f} s CPU (command)"
     if pg_root:
         line += f", {server_cpu(pg_root) - server_before:6.2f} s CPU (server)"
