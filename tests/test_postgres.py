@@ -158,3 +158,14 @@ def test_json_and_timestamps_read_back_as_duckdb_returns_them(cli, any_db, pairs
     row = Store(any_db).read(lambda cur: fetch_dicts(cur, "SELECT * FROM studies")[0])
     assert isinstance(row["config_json"], str) and json.loads(row["config_json"])
     assert row["created_at"].utcoffset().total_seconds() == 0
+
+
+def test_markers_in_literals_and_percent_signs_survive(any_store):
+    rows = any_store.read(
+        lambda cur: [
+            cur.execute("SELECT '?', 'a%' LIKE 'a%', '$x'").fetchone(),
+            cur.execute("SELECT ?, 'b?%' LIKE 'b?%' -- ? and %\n", ["x"]).fetchone(),
+            cur.execute("SELECT $n + 1, '$n', $n * 2", {"n": 20}).fetchone(),
+        ]
+    )
+    assert [tuple(r) for r in rows] == [("?", True, "$x"), ("x", True), (21, "$n", 40)]

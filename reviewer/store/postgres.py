@@ -97,7 +97,7 @@ class PgCursor:
 
     def execute(self, sql: str, params: Any = None) -> PgCursor:
         if params is None or len(params) == 0:
-            self._cur.execute(sql.replace("%", "%%") if "%" in sql else sql, None)
+            self._cur.execute(sql)  # without parameters psycopg reads no markers, nor `%`
         else:
             self._cur.execute(translate(sql), params)
         return self
