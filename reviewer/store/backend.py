@@ -110,4 +110,3 @@ class Store(ABC):
     def read(self, work: Callable[[Cursor], T]) -> T:
         with self.cursor() as cur:
             return work(cur)
-
