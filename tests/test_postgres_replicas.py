@@ -74,11 +74,18 @@ def label_once(s: Session) -> None:
 
 
 def run_team(
-    cli, tmp_path: Path, url: str, llm, sessions: int, seconds: float, replicas: int = 3
+    cli,
+    tmp_path: Path,
+    url: str,
+    llm,
+    sessions: int,
+    seconds: float,
+    replicas: int = 3,
+    rounds: int = 4,
 ) -> tuple[list[Session], Terminal]:
-    """Label for `seconds` with `sessions` tabs round-robin over `replicas` app processes;
-    halfway, kill replica 0 with -9, restart it and reopen its tabs; a terminal runs report and
-    judge run meanwhile."""
+    """Label for `seconds` and at least `rounds` labels per tab, with `sessions` tabs
+    round-robin over `replicas` app processes; halfway, kill replica 0 with -9, restart it and
+    reopen its tabs; a terminal runs report and judge run meanwhile."""
     names = [f"Annotator {i}" for i in range(sessions)]
     tokens = seed_sample(cli, *names)
     store = Store(url)
@@ -107,9 +114,10 @@ def run_team(
             for s in team:
                 open_session(s, servers, b)
             worker.start()
-            start, killed = time.monotonic(), False
-            while time.monotonic() - start < seconds:
-                if not killed and time.monotonic() - start > seconds / 2:
+            start, killed, done = time.monotonic(), False, 0
+            while done < rounds or time.monotonic() - start < seconds:
+                halfway = done >= rounds // 2 and time.monotonic() - start >= seconds / 2
+                if not killed and halfway:
                     servers[0].kill9()
                     servers[0].start()
                     for s in team:
@@ -118,6 +126,7 @@ def run_team(
                     killed = True
                 for s in team:
                     label_once(s)
+                done += 1
             terminal.stop.set()
             worker.join()
     finally:
@@ -130,7 +139,7 @@ def run_team(
 def test_three_replicas_a_kill_and_the_cli_at_once(cli, tmp_path, pg_url, llm, monkeypatch):
     require_chromium()
     monkeypatch.setenv("SIGNOFF_DB", pg_url)
-    team, terminal = run_team(cli, tmp_path, pg_url, llm, sessions=6, seconds=30)
+    team, terminal = run_team(cli, tmp_path, pg_url, llm, sessions=6, seconds=20, rounds=4)
     failures = [(args, code, err) for args, code, err in terminal.results if code != 0]
     assert failures == []
     assert {tuple(a[:2]) for a, _, _ in terminal.results} >= {("report", "-s"), ("judge", "run")}
@@ -145,7 +154,7 @@ def test_three_replicas_a_kill_and_the_cli_at_once(cli, tmp_path, pg_url, llm, m
     )
     for s in team:
         slug = s.name.lower().replace(" ", "-")
-        assert s.confirmed >= 2
+        assert s.confirmed >= 4
         assert stored[slug] == (s.confirmed,) * 3, s.name
     hosts = Store(pg_url).read(
         lambda cur: cur.execute("SELECT count(DISTINCT pid) FROM events").fetchone()[0]
