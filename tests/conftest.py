@@ -142,3 +142,39 @@ def server(tmp_path, db_path):
     srv = AppServer(db_path, tmp_path / "server.log")
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL server for this test session (initdb + pg_ctl in a temp dir, see
+    pg.py), stopped and removed after; missing binaries skip (or fail under REQUIRE_ALL)."""
+    from pg import server_bin, start_server
+
+    bindir = server_bin()
+    if bindir is None:
+        missing("PostgreSQL", "apt-get install postgresql")
+    server = start_server(bindir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    """A fresh, empty PostgreSQL database of this test's own."""
+    return pg_server.new_database()
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def any_db(request, db_path) -> str:
+    """The test's database on each backend: a DuckDB file, then a PostgreSQL URL; SIGNOFF_DB
+    names it, so `signoff` commands without --db use it too."""
+    if request.param == "duckdb":
+        return str(db_path)
+    url = request.getfixturevalue("pg_url")
+    request.getfixturevalue("monkeypatch").setenv("SIGNOFF_DB", url)
+    return url
+
+
+@pytest.fixture
+def any_store(any_db) -> Store:
+    return Store(any_db)

@@ -7,13 +7,13 @@ import os
 
 import streamlit as st
 
-from reviewer.store import Store, default_db_path
+from reviewer.store import Store, default_db, resolve_target
 
 
 def get_store() -> Store:
     """One Store per database file for every session of this server; threads take their own
     cursors."""
-    return _store_for(str(default_db_path().resolve()))
+    return _store_for(resolve_target(default_db()))
 
 
 # An idle second before the file is released: a click's queries then share one open connection,

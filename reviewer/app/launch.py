@@ -22,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 
 from reviewer.app.running import RunningApp, healthy, remove_record, write_record
+from reviewer.store.backend import is_server_url, resolve_target
 
 APP = Path(__file__).resolve().parent / "main.py"
 
@@ -64,10 +65,10 @@ def app_command(host: str, port: int) -> list[str]:
     ]
 
 
-def app_env(db: Path, study: str | None, base_url: str, admin_secret: str) -> dict[str, str]:
+def app_env(db: Path | str, study: str | None, base_url: str, admin_secret: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
-        SIGNOFF_DB=str(db.resolve()), SIGNOFF_APP_URL=base_url, SIGNOFF_ADMIN_SECRET=admin_secret
+        SIGNOFF_DB=resolve_target(db), SIGNOFF_APP_URL=base_url, SIGNOFF_ADMIN_SECRET=admin_secret
     )
     if study:
         env["SIGNOFF_STUDY"] = study
@@ -84,7 +85,7 @@ class Launch:
     env: dict[str, str]
 
 
-def plan_launch(db: Path, study: str | None, host: str, port: int) -> Launch:
+def plan_launch(db: Path | str, study: str | None, host: str, port: int) -> Launch:
     """The app server for a database; the admin secret comes from SIGNOFF_ADMIN_SECRET or is new."""
     base_url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
     admin_secret = os.environ.get("SIGNOFF_ADMIN_SECRET") or secrets.token_urlsafe(18)
@@ -124,27 +125,28 @@ def _die_with_parent() -> Callable[[], None] | None:
     return preexec
 
 
-def run_app(db: Path, launch: Launch, on_ready: Callable[[], None] = lambda: None) -> int:
+def run_app(db: Path | str, launch: Launch, on_ready: Callable[[], None] = lambda: None) -> int:
     """Run the app in the foreground until Ctrl-C, SIGTERM or SIGHUP; its exit code. Calls
-    `on_ready` once it answers (the links printed then work), and records it next to `db` for
-    `running_app` while it runs."""
+    `on_ready` once it answers (the links printed then work), and records it next to a DuckDB
+    file `db` for `running_app` while it runs (a PostgreSQL database may have many replicas)."""
     proc = subprocess.Popen(launch.command, env=launch.env, preexec_fn=_die_with_parent())
     handlers = {s: signal.signal(s, _raise_stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    file = None if is_server_url(str(db)) else Path(db)
     try:
         if _wait_until_healthy(proc, launch.base_url):
-            write_record(
-                db,
-                RunningApp(
-                    launch.base_url, launch.admin_url, proc.pid, os.getpid(), str(db.resolve())
-                ),
-            )
+            if file is not None:
+                app = RunningApp(
+                    launch.base_url, launch.admin_url, proc.pid, os.getpid(), str(file.resolve())
+                )
+                write_record(file, app)
             on_ready()
         return proc.wait()
     except (KeyboardInterrupt, _Stop):
         return 0
     finally:
         _stop(proc)
-        remove_record(db, proc.pid)
+        if file is not None:
+            remove_record(file, proc.pid)
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
 

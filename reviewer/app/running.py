@@ -19,6 +19,8 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from reviewer.store.backend import is_server_url
+
 DEFAULT_PORT = 8501
 DEFAULT_BASE_URL = f"http://localhost:{DEFAULT_PORT}"
 
@@ -55,9 +57,12 @@ def remove_record(db: Path, pid: int) -> None:
             path.unlink()
 
 
-def running_app(db: Path) -> RunningApp | None:
-    """The live app serving `db`, or None (a stale record is removed)."""
-    path = record_path(db)
+def running_app(db: Path | str) -> RunningApp | None:
+    """The live app serving `db`, or None (a stale record is removed). A PostgreSQL database
+    has no record: several replicas serve it behind a load balancer, each started on its own."""
+    if is_server_url(str(db)):
+        return None
+    path = record_path(Path(db))
     app = _read(path)
     if app is None:
         return None
@@ -68,7 +73,7 @@ def running_app(db: Path) -> RunningApp | None:
     return None
 
 
-def base_url_for(db: Path) -> str | None:
+def base_url_for(db: Path | str) -> str | None:
     """The address of the app serving `db`, if one is running."""
     app = running_app(db)
     return app.url if app else None

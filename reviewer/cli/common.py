@@ -9,12 +9,16 @@ from typing import Annotated
 import typer
 
 from reviewer.errors import SignoffError
-from reviewer.store import Store, default_db_path
+from reviewer.store import Store, default_db
 from reviewer.store import studies as study_sql
 
 DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="DuckDB file (default: $SIGNOFF_DB or ./signoff.duckdb)."),
+    str | None,
+    typer.Option(
+        "--db",
+        help="DuckDB file, or a PostgreSQL URL postgresql://user[:password]@host[:port]/dbname "
+        "for a team (default: $SIGNOFF_DB or ./signoff.duckdb).",
+    ),
 ]
 StudyOption = Annotated[
     str | None,
@@ -33,13 +37,13 @@ MapOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
-def open_store(db: Path | None, *, create: bool = True) -> Store:
+def open_store(db: str | Path | None, *, create: bool = True) -> Store:
     """The database of `--db` (default $SIGNOFF_DB or ./signoff.duckdb). Only the commands that
     make a study (import, demo, app) create the file; the others say it is missing."""
-    return Store(db or default_db_path(), create=create)
+    return Store(db or default_db(), create=create)
 
 
-def open_study(db: Path | None, name: str | None) -> tuple[Store, str]:
+def open_study(db: str | None, name: str | None) -> tuple[Store, str]:
     """The store and the study a command works on (`--db`, `--study`, or the only study); a
     study lives in an existing database, so a missing file is an error, never created."""
     store = open_store(db, create=False)

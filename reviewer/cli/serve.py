@@ -11,6 +11,7 @@ import typer
 
 from reviewer.cli.common import DbOption, StudyOption, open_store
 from reviewer.errors import SignoffError
+from reviewer.store import redact
 from reviewer.study.lifecycle import require_study
 
 HostOption = Annotated[str, typer.Option(help="Address to listen on.")]
@@ -33,13 +34,13 @@ def app_cmd(
     store = open_store(db)
     if study:
         store.read(lambda cur: require_study(cur, study))
-    raise typer.Exit(_serve(store.path, study, host, port))
+    raise typer.Exit(_serve(store.location, study, host, port))
 
 
 def demo(
-    db: Annotated[Path, typer.Option("--db", help="Where to create the demo database.")] = Path(
-        "signoff-demo.duckdb"
-    ),
+    db: Annotated[
+        str, typer.Option("--db", help="Where to create the demo database (file or URL).")
+    ] = "signoff-demo.duckdb",
     serve_app: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Start the app once the study exists.")
     ] = True,
@@ -55,11 +56,11 @@ def demo(
     if not serve_app:
         typer.echo(result.summary(base_url_for(store.path) or DEFAULT_BASE_URL))
         return
-    raise typer.Exit(_serve(store.path, STUDY, host, port, intro=result.summary))
+    raise typer.Exit(_serve(store.location, STUDY, host, port, intro=result.summary))
 
 
 def _serve(
-    db: Path,
+    db: Path | str,
     study: str | None,
     host: str,
     port: int | None,
@@ -76,7 +77,7 @@ def _serve(
             typer.echo(intro(running.url))
         typer.echo(
             f"admin page: {running.admin_url}\n"
-            f"{db} is already served on {running.url} by `signoff app` (PID "
+            f"{redact(str(db))} is already served on {running.url} by `signoff app` (PID "
             f"{running.launcher_pid}); reusing it. Stop it with: kill {running.launcher_pid}"
         )
         return 0
@@ -92,7 +93,7 @@ def _serve(
         typer.echo(
             f"admin page: {launch.admin_url}\n"
             "annotators open the personal links from `signoff annotators add`\n"
-            f"serving {db} on {launch.base_url} (Ctrl-C to stop)"
+            f"serving {redact(str(db))} on {launch.base_url} (Ctrl-C to stop)"
         )
 
     return run_app(db, launch, on_ready=ready)

@@ -38,14 +38,15 @@ def latest(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
     rows = fetch_dicts(
         cur,
         """
-        SELECT c.judge_id, j.name, j.model, j.provider, j.version_hash, c.part, c.metrics_json,
-               c.gate_json, c.passed, c.created_at,
-               min(c.created_at) OVER (PARTITION BY c.judge_id) AS first_calibrated
-        FROM calibrations c JOIN judges j USING (judge_id)
-        WHERE c.study_id = ?
-        QUALIFY row_number() OVER (PARTITION BY c.judge_id, c.part
-                                   ORDER BY c.calibration_id DESC) = 1
-        ORDER BY first_calibrated, c.judge_id, c.part
+        SELECT * FROM (
+            SELECT DISTINCT ON (c.judge_id, c.part) c.judge_id, j.name, j.model, j.provider,
+                   j.version_hash, c.part, c.metrics_json, c.gate_json, c.passed, c.created_at,
+                   min(c.created_at) OVER (PARTITION BY c.judge_id) AS first_calibrated
+            FROM calibrations c JOIN judges j USING (judge_id)
+            WHERE c.study_id = ?
+            ORDER BY c.judge_id, c.part, c.calibration_id DESC
+        ) AS latest
+        ORDER BY first_calibrated, judge_id, part
         """,
         [study_id],
     )

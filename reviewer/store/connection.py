@@ -26,12 +26,11 @@ from typing import Any, TypeVar
 import duckdb
 
 from reviewer.errors import NotFound, SignoffError, StoreBusy
+from reviewer.store.backend import DEFAULT_DB, Cursor, Store
 from reviewer.store.migrations import apply_migrations
 
 T = TypeVar("T")
 
-Cursor = duckdb.DuckDBPyConnection
-DEFAULT_DB = "signoff.duckdb"
 _LOCK_MESSAGE = re.compile(r"Conflicting lock is held in (?P<who>.*?) \(PID (?P<pid>\d+)\)")
 
 
@@ -40,7 +39,7 @@ def default_db_path() -> Path:
     return Path(os.environ.get("SIGNOFF_DB") or DEFAULT_DB)
 
 
-class Store:
+class DuckDBStore(Store):
     """Owns one DuckDB database file for this process.
 
     Args:
@@ -74,6 +73,10 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
+
+    @property
+    def location(self) -> str:
+        return str(self.path.resolve())
 
     @contextmanager
     def cursor(self) -> Iterator[Cursor]:

@@ -37,9 +37,9 @@ def cached_answers(cur: Cursor, keys: Sequence[str]) -> dict[str, CachedAnswer]:
     if not keys:
         return {}
     cur.execute(
-        "SELECT cache_key, response_text, served_model FROM judge_calls "
+        "SELECT DISTINCT ON (cache_key) cache_key, response_text, served_model FROM judge_calls "
         "WHERE outcome = 'ok' AND cache_key IN (SELECT unnest(?::VARCHAR[])) "
-        "QUALIFY row_number() OVER (PARTITION BY cache_key ORDER BY call_id) = 1",
+        "ORDER BY cache_key, call_id",
         [list(keys)],
     )
     return {key: CachedAnswer(text, served) for key, text, served in cur.fetchall()}
@@ -122,10 +122,10 @@ def latest_served(cur: Cursor, judge_id: str) -> dict[str, Any] | None:
 # rows copy it), for queries on the verdicts of study $study.
 SERVED_CTE = """
         WITH served AS (
-            SELECT cache_key, served_model FROM judge_calls
+            SELECT DISTINCT ON (cache_key) cache_key, served_model FROM judge_calls
             WHERE outcome IN ('ok', 'cached')
               AND cache_key IN (SELECT call_key FROM verdicts WHERE study_id = $study)
-            QUALIFY row_number() OVER (PARTITION BY cache_key ORDER BY call_id) = 1
+            ORDER BY cache_key, call_id
         )
 """
 

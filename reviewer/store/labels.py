@@ -28,7 +28,8 @@ class NewLabel:
 def insert_labels(cur: Cursor, study_id: str, labels: list[NewLabel]) -> None:
     """Append labels; each becomes the next revision of its (pair, annotator)."""
     cur.execute(
-        "SELECT pair_id, annotator_id, max(revision) FROM labels WHERE study_id = ? GROUP BY ALL",
+        "SELECT pair_id, annotator_id, max(revision) FROM labels WHERE study_id = ? "
+        "GROUP BY pair_id, annotator_id",
         [study_id],
     )
     revision = {(p, a): r for p, a, r in cur.fetchall()}

@@ -1,7 +1,9 @@
 """Append-only, named schema migrations.
 
 Each migration runs once, in its own transaction, and is recorded in `_signoff_migrations`.
-Never edit or reorder a migration that has shipped: add a new one.
+Never edit or reorder a migration that has shipped: add a new one. The SQL is the subset DuckDB
+and PostgreSQL share (m003 spells DuckDB's DOUBLE as DOUBLE PRECISION, its standard alias:
+the same column type in DuckDB, so databases made before that change are unaffected).
 """
 
 from __future__ import annotations
@@ -172,8 +174,8 @@ def m003_judge_calls(cur: Any) -> None:
             response_text  VARCHAR,
             input_tokens   INTEGER NOT NULL,
             output_tokens  INTEGER NOT NULL,
-            cost_usd       DOUBLE NOT NULL,
-            latency_ms     DOUBLE,
+            cost_usd       DOUBLE PRECISION NOT NULL,
+            latency_ms     DOUBLE PRECISION,
             error          VARCHAR,
             created_at     TIMESTAMPTZ NOT NULL
         );
@@ -210,6 +212,14 @@ def m005_judge_calls_served_model(cur: Any) -> None:
     # names the dated snapshot). A cached row carries the one of the call it reuses; rows
     # logged before this migration have none.
     cur.execute("ALTER TABLE judge_calls ADD COLUMN served_model VARCHAR")
+
+
+@migration
+def m006_events_origin(cur: Any) -> None:
+    # Which process wrote each event: app replicas and terminals share one PostgreSQL database,
+    # and the audit trail must say who wrote what. Older rows have neither.
+    cur.execute("ALTER TABLE events ADD COLUMN host VARCHAR")
+    cur.execute("ALTER TABLE events ADD COLUMN pid INTEGER")
 
 
 def apply_migrations(conn: Any) -> list[str]:

@@ -17,7 +17,7 @@ def annotator_ids(cur: Cursor, study_id: str, roles: Sequence[str] | None = None
     """Active annotators of a study, oldest first; only those with one of `roles` if given."""
     cur.execute(
         "SELECT annotator_id FROM annotators WHERE study_id = ? AND revoked_at IS NULL "
-        "AND (? OR list_contains(?::VARCHAR[], role)) ORDER BY created_at, annotator_id",
+        "AND (? OR role = ANY(?::VARCHAR[])) ORDER BY created_at, annotator_id",
         [study_id, not roles, list(roles or [])],
     )
     return [r[0] for r in cur.fetchall()]
@@ -94,8 +94,9 @@ def replace_assignments(cur: Cursor, study_id: str, plan: list[Assignment]) -> N
     cur.register("incoming_assignments", table)
     try:
         cur.execute(
-            "INSERT INTO assignments BY NAME "
-            "SELECT *, now() AS assigned_at FROM incoming_assignments"
+            "INSERT INTO assignments (study_id, pair_id, annotator_id, candidate_left, position,"
+            " in_calibration, assigned_at) SELECT study_id, pair_id, annotator_id, candidate_left,"
+            " position, in_calibration, now() FROM incoming_assignments"
         )
     finally:
         cur.unregister("incoming_assignments")

@@ -11,8 +11,8 @@ from reviewer.store.connection import Cursor, fetch_dicts
 
 _LATEST = """
     latest AS (
-        SELECT * FROM labels WHERE study_id = $study
-        QUALIFY row_number() OVER (PARTITION BY pair_id, annotator_id ORDER BY revision DESC) = 1
+        SELECT DISTINCT ON (pair_id, annotator_id) * FROM labels WHERE study_id = $study
+        ORDER BY pair_id, annotator_id, revision DESC
     )
 """
 
@@ -25,7 +25,7 @@ def pair_counts(cur: Cursor, study_id: str) -> dict[str, Any]:
     )
     strata = dict(cur.fetchall())
     cur.execute(
-        "SELECT count(*) FILTER (identical_outputs), count(*) FILTER (in_calibration) "
+        "SELECT count(*) FILTER (WHERE identical_outputs), count(*) FILTER (WHERE in_calibration) "
         "FROM pairs WHERE study_id = ?",
         [study_id],
     )
@@ -41,12 +41,12 @@ def annotator_counts(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
         WITH {_LATEST},
         queue AS (
             SELECT annotator_id, count(DISTINCT pair_id) AS assigned,
-                   count(DISTINCT pair_id) FILTER (in_calibration) AS calibration_assigned
+                   count(DISTINCT pair_id) FILTER (WHERE in_calibration) AS calibration_assigned
             FROM assignments WHERE study_id = $study GROUP BY annotator_id
         ),
         done AS (
             SELECT l.annotator_id, count(*) AS labeled,
-                   count(*) FILTER (p.in_calibration) AS calibration_labeled
+                   count(*) FILTER (WHERE p.in_calibration) AS calibration_labeled
             FROM latest l JOIN pairs p USING (study_id, pair_id) GROUP BY l.annotator_id
         )
         SELECT a.annotator_id, a.display_name, a.role,
@@ -82,8 +82,9 @@ def calibration_counts(cur: Cursor, study_id: str) -> dict[str, int]:
             FROM pairs p WHERE p.study_id = $study AND p.in_calibration
         )
         SELECT coalesce(sum(n_labels), 0) AS labels,
-               count(*) FILTER (n_labels >= 2) AS pairs_with_two_or_more,
-               count(*) FILTER (n_assigned > 0 AND n_assigned_done = n_assigned) AS pairs_complete
+               count(*) FILTER (WHERE n_labels >= 2) AS pairs_with_two_or_more,
+               count(*) FILTER (WHERE n_assigned > 0 AND n_assigned_done = n_assigned)
+                   AS pairs_complete
         FROM per_pair
         """,
         {"study": study_id},

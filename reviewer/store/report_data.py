@@ -14,16 +14,16 @@ def latest_labels(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
     return fetch_dicts(
         cur,
         """
-        SELECT l.pair_id, a.display_name AS annotator, l.annotator_id, l.preference,
-               l.both_bad, l.rationale, l.flag_reason, l.submitted_at, l.criteria_json,
+        SELECT DISTINCT ON (l.pair_id, l.annotator_id)
+               l.pair_id, a.display_name AS annotator, l.annotator_id, l.preference, l.both_bad,
+               l.rationale, l.flag_reason, l.submitted_at, l.criteria_json,
                l.candidate_left, p.stratum,
-               epoch(l.submitted_at) - epoch(l.shown_at) AS seconds
+               CAST(extract(epoch FROM l.submitted_at) - extract(epoch FROM l.shown_at)
+                    AS DOUBLE PRECISION) AS seconds
         FROM labels l JOIN pairs p USING (study_id, pair_id)
              JOIN annotators a USING (study_id, annotator_id)
         WHERE l.study_id = ?
-        QUALIFY row_number() OVER (PARTITION BY l.pair_id, l.annotator_id
-                                   ORDER BY l.revision DESC) = 1
-        ORDER BY l.pair_id, l.annotator_id
+        ORDER BY l.pair_id, l.annotator_id, l.revision DESC
         """,
         [study_id],
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,11 +30,19 @@ class StudyRow:
 
 
 def record_event(cur: Cursor, study_id: str | None, actor: str, kind: str, **payload: Any) -> None:
-    """Append one row to the audit trail, inside the caller's transaction."""
+    """Append one row to the audit trail, inside the caller's transaction, with the host and
+    process that wrote it (app replicas and terminals may share one database)."""
     cur.execute(
-        "INSERT INTO events (occurred_at, study_id, actor, kind, payload_json)"
-        " VALUES (now(), ?, ?, ?, ?)",
-        [study_id, actor, kind, json.dumps(payload, sort_keys=True, default=str)],
+        "INSERT INTO events (occurred_at, study_id, actor, kind, payload_json, host, pid)"
+        " VALUES (now(), ?, ?, ?, ?, ?, ?)",
+        [
+            study_id,
+            actor,
+            kind,
+            json.dumps(payload, sort_keys=True, default=str),
+            socket.gethostname(),
+            os.getpid(),
+        ],
     )
 
 
@@ -122,7 +132,8 @@ def replace_pairs(cur: Cursor, study_id: str, pairset: PairSet, calibration: set
         )
         cur.register("incoming_pairs", table)
         try:
-            cur.execute("INSERT INTO pairs BY NAME SELECT * FROM incoming_pairs")
+            cols = ", ".join(table.column_names)
+            cur.execute(f"INSERT INTO pairs ({cols}) SELECT {cols} FROM incoming_pairs")
         finally:
             cur.unregister("incoming_pairs")
 
@@ -162,7 +173,7 @@ def model_names(cur: Cursor, study_id: str) -> list[str]:
     """Every model name the study's pairs carry (to redact them from annotators' pages)."""
     cur.execute(
         "SELECT DISTINCT m FROM (SELECT candidate_model AS m FROM pairs WHERE study_id = ? "
-        "UNION SELECT baseline_model FROM pairs WHERE study_id = ?) WHERE m IS NOT NULL",
+        "UNION SELECT baseline_model FROM pairs WHERE study_id = ?) AS models WHERE m IS NOT NULL",
         [study_id, study_id],
     )
     return [r[0] for r in cur.fetchall()]

@@ -24,8 +24,8 @@ def progress(cur: Cursor, study_id: str, annotator_id: str) -> dict[str, int]:
         f"""
         SELECT count(*) AS total,
                count(d.pair_id) AS done,
-               count(*) FILTER (a.in_calibration) AS calibration_total,
-               count(d.pair_id) FILTER (a.in_calibration) AS calibration_done
+               count(*) FILTER (WHERE a.in_calibration) AS calibration_total,
+               count(d.pair_id) FILTER (WHERE a.in_calibration) AS calibration_done
         FROM assignments a LEFT JOIN {done} d USING (pair_id)
         WHERE a.study_id = ? AND a.annotator_id = ?
         """,
@@ -46,7 +46,7 @@ def next_unlabeled(
             f"""
             SELECT a.pair_id, a.candidate_left FROM assignments a
             WHERE a.study_id = ? AND a.annotator_id = ? AND a.pair_id NOT IN {done}
-              AND NOT list_contains(?::VARCHAR[], a.pair_id)
+              AND NOT a.pair_id = ANY(?::VARCHAR[])
             ORDER BY a.position LIMIT 1
             """,
             [study_id, annotator_id, *args, list(avoid)],
@@ -63,10 +63,12 @@ def labeled_history(cur: Cursor, study_id: str, annotator_id: str) -> list[dict[
     return fetch_dicts(
         cur,
         """
-        SELECT pair_id, preference, both_bad, criteria_json, rationale, flag_reason,
-               candidate_left, submitted_at
-        FROM labels WHERE study_id = ? AND annotator_id = ?
-        QUALIFY row_number() OVER (PARTITION BY pair_id ORDER BY revision DESC) = 1
+        SELECT * FROM (
+            SELECT DISTINCT ON (pair_id) pair_id, preference, both_bad, criteria_json,
+                   rationale, flag_reason, candidate_left, submitted_at
+            FROM labels WHERE study_id = ? AND annotator_id = ?
+            ORDER BY pair_id, revision DESC
+        ) AS latest
         ORDER BY submitted_at, pair_id
         """,
         [study_id, annotator_id],
