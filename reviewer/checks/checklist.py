@@ -44,8 +44,11 @@ def _statistic(s: CheckSummary) -> str:
     return "macro F1" if s.statistic == "macro_f1" else "mean"
 
 
-def check_lines(result: CheckResult, rules: ChecklistConfig) -> list[ChecklistLine]:
-    """The mean, per-stratum, worst-stratum and schema-compliance lines of one check."""
+def check_lines(
+    result: CheckResult, rules: ChecklistConfig, worst_floor: float | None = None
+) -> list[ChecklistLine]:
+    """The mean, per-stratum, worst-stratum and schema-compliance lines of one check
+    (`worst_floor`: the check's own floor, in place of the checklist's)."""
     name, overall = result.name, result.overall
     stat = _statistic(overall)
     lines = []
@@ -62,7 +65,7 @@ def check_lines(result: CheckResult, rules: ChecklistConfig) -> list[ChecklistLi
     if (margin := rules.check_stratum_margin) is not None:
         rule = f"{name}: no stratum's {stat} below its baseline's by more than {margin:g}"
         lines.append(_stratum_line(rule, measured, empty, margin))
-    if (floor := rules.check_worst_floor) is not None:
+    if (floor := worst_floor if worst_floor is not None else rules.check_worst_floor) is not None:
         rule = f"{name}: candidate {stat} in its worst stratum >= {floor:g}"
         if empty or not measured:
             lines.append(not_measured(rule, f"nothing scored in {', '.join(empty) or 'any'}"))

@@ -106,6 +106,13 @@ class CheckConfig(_Model):
     json_schema: dict[str, Any] | None = Field(
         None, description="json_schema: the schema outputs must validate against (any draft)."
     )
+    worst_floor: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="This check's worst-stratum floor, in place of checklist.check_worst_floor "
+        "(scores differ in scale: ROUGE-L rarely reaches what exact match does).",
+    )
 
     @model_validator(mode="after")
     def _needs(self) -> CheckConfig:

@@ -114,8 +114,8 @@ def checklist(
         lines.append(human_line(verdict, humans, cfg))
     if (judge := judge_line(judges, measured.pairs, cfg)) is not None:
         lines.append(judge)
-    for result in measured.checks:
-        lines += check_lines(result, cfg.checklist)
+    for check, result in zip(cfg.checks, measured.checks, strict=True):
+        lines += check_lines(result, cfg.checklist, check.worst_floor)
     lines += operations_lines(measured.operations, cfg.checklist)
     # An empty checklist decides nothing, so it does not pass.
     return Checklist(passed=bool(lines) and all(x.status == "pass" for x in lines), lines=lines)
