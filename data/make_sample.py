@@ -96,7 +96,11 @@ def build(seed: int = 7) -> list[dict]:
                     "candidate_model": CANDIDATE_MODEL,
                     "baseline_model": BASELINE_MODEL,
                     "stratum": stratum,
-                    **({"reference": fill(scenario["reference"])} if "reference" in scenario else {}),
+                    **(
+                        {"reference": fill(scenario["reference"])}
+                        if "reference" in scenario
+                        else {}
+                    ),
                     "metadata": metadata,
                     "_truth": scenario["truth"],
                     "_clarity": scenario["clarity"],

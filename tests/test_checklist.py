@@ -148,7 +148,8 @@ CASES = {
     ),
     "worst stratum craters": (
         ["fields"], {},
-        rows(candidate={i: "{}" for i in range(0, 40, 2)}, baseline={i: "{}" for i in range(0, 40, 2)}),
+        rows(candidate=dict.fromkeys(range(0, 40, 2), "{}"),
+             baseline=dict.fromkeys(range(0, 40, 2), "{}")),
         "candidate", ["fields: candidate mean in its worst stratum"], "fail",
     ),
     "schema compliance": (
@@ -231,7 +232,11 @@ def test_the_demo_report_opens_with_its_checklist(cli, db_path):
     rep = checklist_of(cli, STUDY)
     rules = [x["rule"] for x in rep["checklist"]["lines"]]
     assert rules[0].startswith("human preference")
-    assert {c["name"] for c in rep["checks"]} == {"policy_overlap", "declines_correctly", "no_filler"}
+    assert {c["name"] for c in rep["checks"]} == {
+        "policy_overlap",
+        "declines_correctly",
+        "no_filler",
+    }
     assert any(r.startswith("latency p99") for r in rules)
     assert all(x["status"] != "not measured" for x in rep["checklist"]["lines"])
     declines = next(c for c in rep["checks"] if c["name"] == "declines_correctly")

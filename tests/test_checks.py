@@ -50,7 +50,10 @@ def test_rouge_l_equals_the_rouge_score_library():
     scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
     cases = [
         ("the cat sat on the mat", "the cat lay on the mat"),
-        ("Refunds: within 30 days, annual plans only!", "Annual plans are refundable within 30 days."),
+        (
+            "Refunds: within 30 days, annual plans only!",
+            "Annual plans are refundable within 30 days.",
+        ),
         ("a a a b", "a b a b a"),
         ("nothing shared", "entirely different words"),
         ("", "empty prediction"),
@@ -170,7 +173,10 @@ def test_summary_means_worst_item_drops_and_the_bootstrap_interval():
     check = CheckConfig(name="ex", kind="exact")
     res = check_result(check, pairs, confidence=0.95, seed=9, resamples=2000)
     o = res.overall
-    assert (o.candidate, o.baseline) == (pytest.approx(cand_ok.mean()), pytest.approx(base_ok.mean()))
+    assert (o.candidate, o.baseline) == (
+        pytest.approx(cand_ok.mean()),
+        pytest.approx(base_ok.mean()),
+    )
     assert o.difference.value == pytest.approx(cand_ok.mean() - base_ok.mean())
     # The worst item is the first (by id) the candidate got wrong; drops are the items where
     # only the baseline was right, in id order (all drop by 1), five of them.

@@ -130,7 +130,9 @@ class CheckConfig(_Model):
             try:
                 validator_for(self.json_schema).check_schema(self.json_schema)
             except SchemaError as exc:
-                raise ValueError(f"check {self.name!r}: invalid json_schema: {exc.message}") from None
+                raise ValueError(
+                    f"check {self.name!r}: invalid json_schema: {exc.message}"
+                ) from None
         return self
 
     @property

@@ -32,9 +32,7 @@ def _columns(pairs: list[CheckPair], *keys: str) -> np.ndarray:
     return np.array([r for r in rows if None not in r], dtype=float).reshape(-1, len(keys))
 
 
-def _ratio(
-    lat: np.ndarray, q: float, *, confidence: float, seed: int, resamples: int
-) -> Interval:
+def _ratio(lat: np.ndarray, q: float, *, confidence: float, seed: int, resamples: int) -> Interval:
     n = len(lat)
     base = np.percentile(lat[:, 1], q) if n else 0.0
     if n == 0 or base == 0:

@@ -16,8 +16,8 @@ class ItemScore(BaseModel):
 
     pair_id: str
     stratum: str
-    candidate: float
-    baseline: float
+    candidate: float = Field(description="The candidate output's score, 0 to 1.")
+    baseline: float = Field(description="The baseline output's score, 0 to 1.")
 
 
 class CheckSummary(BaseModel):
@@ -48,16 +48,16 @@ class CheckSummary(BaseModel):
 
 
 class CheckResult(BaseModel):
-    name: str
-    kind: str
+    name: str = Field(description="The check's name in the config.")
+    kind: str = Field(description="The scorer (exact, fuzzy, rouge_l, ...).")
     target: str | None = Field(description="What outputs are compared with (see the config).")
     overall: CheckSummary = Field(description="Every scored item of the check's strata.")
     by_stratum: dict[str, CheckSummary]
 
 
 class SideOperations(BaseModel):
-    latency_p50_ms: float | None
-    latency_p99_ms: float | None
+    latency_p50_ms: float | None = Field(description="Median latency per call, ms.")
+    latency_p99_ms: float | None = Field(description="99th percentile (numpy, linear), ms.")
     cost_per_1k_usd: float | None = Field(description="Mean cost per request x 1,000.")
 
 

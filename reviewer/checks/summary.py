@@ -122,12 +122,16 @@ def _macro_f1(truth: np.ndarray, pred: np.ndarray, classes: int) -> np.ndarray:
     return total / np.maximum(used, 1)
 
 
-def _statistics(s: Scored, idx: np.ndarray) -> tuple[Callable[[np.ndarray], np.ndarray], float, float]:
+def _statistics(
+    s: Scored, idx: np.ndarray
+) -> tuple[Callable[[np.ndarray], np.ndarray], float, float]:
     """(replicate function over index rows, candidate statistic, baseline statistic)."""
     if s.labels is None:
         diff = s.candidate[idx] - s.baseline[idx]
-        return (lambda rows: (diff[rows]).mean(axis=1)), float(s.candidate[idx].mean()), float(
-            s.baseline[idx].mean()
+        return (
+            (lambda rows: (diff[rows]).mean(axis=1)),
+            float(s.candidate[idx].mean()),
+            float(s.baseline[idx].mean()),
         )
     truth, cand, base = (np.asarray(x, dtype=object)[idx] for x in s.labels)
     names = sorted(set(truth) | set(cand) | set(base))
@@ -198,9 +202,7 @@ def _per_class(s: Scored, idx: np.ndarray) -> dict[str, dict[str, float]]:
         side: f1_score(truth, pred, labels=names, average=None, zero_division=0)
         for side, pred in (("candidate", cand), ("baseline", base))
     }
-    return {
-        name: {side: float(per[side][i]) for side in per} for i, name in enumerate(names)
-    }
+    return {name: {side: float(per[side][i]) for side in per} for i, name in enumerate(names)}
 
 
 def check_result(
@@ -229,4 +231,3 @@ def check_result(
         name=check.name, kind=check.kind, target=check.source, overall=overall,
         by_stratum=by_stratum,
     )  # fmt: skip
-

@@ -40,8 +40,10 @@ def report(
     with_study: WithStudyOption = None,
     db: DbOption = None,
 ) -> None:
-    """Write the sign-off report: go/no-go checklist, verdict, win rates, mechanical checks,
-    agreement, annotators, judges, examples."""
+    """Write the sign-off report: checklist, verdict, win rates, checks, agreement, judges.
+
+    It opens with the go/no-go checklist; then the verdict, win rates, mechanical checks,
+    latency and cost, agreement, annotators, judges and examples."""
     from reviewer.report.build import build_report
     from reviewer.report.render import to_html, to_markdown
 
@@ -64,10 +66,11 @@ def check(
     with_study: WithStudyOption = None,
     db: DbOption = None,
 ) -> None:
-    """Exit 0 only when every line of the go/no-go checklist passes (the sign-off rule, and the
-    checks, judge, latency and cost lines the config declares), 1 otherwise, printing the
-    failing lines; a line that could not be measured fails. With --with-study, every named
-    study's checklist must pass too. Safe to run after every batch of labels (for CI)."""
+    """Exit 0 only when every checklist line passes, 1 otherwise, printing the lines that fail.
+
+    The lines: the sign-off rule (SIGN-OFF passes), and the checks, judge, latency and cost
+    lines the config declares; a line that could not be measured fails. With --with-study,
+    every named study's checklist must pass too. Safe to run after every batch of labels."""
     from reviewer.cli.present import checklist_text
     from reviewer.report.build import build_report
 

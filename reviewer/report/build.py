@@ -23,8 +23,8 @@ from reviewer.analysis.stats import (
     Rating,
 )
 from reviewer.config import SignoffConfig, StudyConfig
-from reviewer.report.checklist import checklist, measure
 from reviewer.report.agreement import agreement, annotators, criteria_agreement
+from reviewer.report.checklist import checklist, measure
 from reviewer.report.judges import judge_gates, judges_out
 from reviewer.report.model import (
     Appendix,

@@ -91,9 +91,7 @@ def judge_line(judges: list[JudgeOut], pairs: int, cfg: StudyConfig) -> Checklis
     r = j.result.win_rate.by_tie_rule[ties]
     if r.rate is None or r.low is None:
         return not_measured(rule, f"judge {j.name} decided no pair")
-    out = line(
-        rule, _interval(r.rate, r.low, r.high, r.comparisons), r.low >= threshold, "{:.0%}"
-    )
+    out = line(rule, _interval(r.rate, r.low, r.high, r.comparisons), r.low >= threshold, "{:.0%}")
     return out.model_copy(update={"measured": f"judge {j.name}: {out.measured}"})
 
 

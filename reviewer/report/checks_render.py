@@ -7,7 +7,7 @@ and the HTML template autoescapes them.
 from __future__ import annotations
 
 from reviewer.checks.checklist import interval_text
-from reviewer.checks.results import Checklist, CheckResult, CheckSummary, ChecklistLine
+from reviewer.checks.results import Checklist, ChecklistLine, CheckResult, CheckSummary
 from reviewer.report.model import Report
 
 TextTable = tuple[str, list[str], list[list[str]]]
@@ -71,8 +71,9 @@ def _row(name: str, s: CheckSummary) -> list[str]:
         score(s.candidate),
         score(s.baseline),
         interval_text(s.difference),
-        "none" if worst is None else f"{worst.pair_id} ({worst.candidate:.2f} / "
-        f"{worst.baseline:.2f})",
+        "none"
+        if worst is None
+        else f"{worst.pair_id} ({worst.candidate:.2f} / {worst.baseline:.2f})",
         ", ".join(f"{d.pair_id} ({d.candidate - d.baseline:+.2f})" for d in s.dropped) or "none",
     ]
 

@@ -324,8 +324,8 @@ class Appendix(BaseModel):
 class Comparison(BaseModel):
     """Another study of the same candidate against another baseline (`--with-study`)."""
 
-    study: str
-    title: str
+    study: str = Field(description="The other study's name.")
+    title: str = Field(description="Its title.")
     decision: str = Field(description="That study's human-preference verdict.")
     shared_items: int = Field(description="Pair ids both studies hold (the same golden set).")
     checklist: Checklist = Field(description="That study's checklist, under its own config.")
