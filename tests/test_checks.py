@@ -12,7 +12,8 @@ from scipy.stats import bootstrap
 from sklearn.metrics import f1_score
 
 from reviewer.checks.declared import CheckConfig
-from reviewer.checks.summary import CheckPair, _macro_f1, check_result, resampled, score
+from reviewer.checks.resample import index_rows, rng_for, rows_f1
+from reviewer.checks.summary import CheckPair, check_result, score
 from reviewer.config import StudyConfig
 from reviewer.errors import InvalidInput
 
@@ -153,10 +154,42 @@ def test_classification_macro_f1_per_stratum_is_scikit_learns():
     code = {n: i for i, n in enumerate(names)}
     t = np.array([code[x] for x in truth])
     p = np.array([code[x] for x in base])
-    rows = next(resampled(len(t), 20, seed=3))
-    fast = _macro_f1(t[rows], p[rows], len(names))
+    rows = next(index_rows(len(t), 20, rng_for(3)))
+    fast = rows_f1(t, p, rows, len(names)).macro()
     slow = [f1_score(t[r], p[r], average="macro", zero_division=0) for r in rows]
     assert fast == pytest.approx(slow)
+
+
+def test_macro_f1_interval_matches_scipys_paired_bootstrap():
+    rng = np.random.default_rng(4)
+    classes = np.array(["billing", "export", "bank"])
+    truth = classes[rng.integers(0, 3, 300)]
+    noisy = classes[rng.integers(0, 3, 300)]
+    cand = np.where(rng.random(300) < 0.85, truth, noisy)
+    base = np.where(rng.random(300) < 0.70, truth, noisy)
+    pairs = [
+        CheckPair(f"p{i:03d}", "s", c, b, metadata={"expected": t})
+        for i, (t, c, b) in enumerate(zip(truth, cand, base, strict=True))
+    ]
+    res = check_result(CheckConfig(name="k", kind="classification"), pairs, confidence=0.95,
+                       seed=2, resamples=2000)  # fmt: skip
+
+    def macro(t, p):  # noqa: ANN001, ANN202
+        # By hand: per class 2TP / (true + predicted), over the classes either side uses.
+        used = set(t) | set(p)
+        return np.mean([2 * np.sum((t == k) & (p == k)) / (np.sum(t == k) + np.sum(p == k))
+                        for k in used])  # fmt: skip
+
+    def diff(t, c, b):  # noqa: ANN001, ANN202
+        return macro(t, c) - macro(t, b)
+
+    assert macro(truth, cand) == pytest.approx(f1_score(truth, cand, average="macro"))
+
+    ci = bootstrap((truth, cand, base), diff, paired=True, vectorized=False,
+                   method="percentile", n_resamples=1500, random_state=1).confidence_interval  # fmt: skip
+    d = res.overall.difference
+    assert d.value == pytest.approx(diff(truth, cand, base))
+    assert (d.low, d.high) == (pytest.approx(ci.low, abs=0.015), pytest.approx(ci.high, abs=0.015))
 
 
 def test_summary_means_worst_item_drops_and_the_bootstrap_interval():

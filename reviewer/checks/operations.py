@@ -13,8 +13,9 @@ import numpy as np
 
 from reviewer.analysis.intervals import Interval, finite
 from reviewer.analysis.stats import percentile_interval
+from reviewer.checks.resample import index_rows, rng_for
 from reviewer.checks.results import Operations, SideOperations
-from reviewer.checks.summary import CheckPair, resampled
+from reviewer.checks.summary import CheckPair
 
 OPERATIONS_SEED_OFFSET = 1  # latency and cost draw their own resamples, apart from the checks'
 
@@ -38,7 +39,7 @@ def _ratio(lat: np.ndarray, q: float, *, confidence: float, seed: int, resamples
     if n == 0 or base == 0:
         return Interval(value=None, low=None, high=None, n=n)
     reps = []
-    for rows in resampled(n, resamples, seed):
+    for rows in index_rows(n, resamples, rng_for(seed)):
         cand_q = np.percentile(lat[rows, 0], q, axis=1)
         base_q = np.percentile(lat[rows, 1], q, axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -52,7 +53,7 @@ def _cost(cost: np.ndarray, *, confidence: float, seed: int, resamples: int) -> 
     n = len(cost)
     if n == 0:
         return Interval(value=None, low=None, high=None, n=0)
-    reps = [cost[rows].mean(axis=1) * 1000 for rows in resampled(n, resamples, seed)]
+    reps = [cost[rows].mean(axis=1) * 1000 for rows in index_rows(n, resamples, rng_for(seed))]
     low, high = percentile_interval(np.concatenate(reps) if reps else np.array([]), confidence)
     return Interval(value=float(cost.mean() * 1000), low=finite(low), high=finite(high), n=n)
 

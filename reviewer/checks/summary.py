@@ -2,13 +2,13 @@
 worst item, the paired difference with its bootstrap interval, the items that dropped most.
 
 The interval resamples pairs (both outputs of a pair stay together, so it is the paired
-difference's interval), percentile method, seeded by the study seed. Resamples are drawn in
-chunks, so 1,000 resamples of 100,000 items never hold more than a few million draws at once.
+difference's interval), percentile method, seeded by the study seed; overall, each stratum is
+resampled on its own (stratified bootstrap). How the resamples are drawn fast:
+`reviewer.checks.resample`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,11 +18,10 @@ from sklearn.metrics import f1_score
 from reviewer.analysis.intervals import Interval, finite
 from reviewer.analysis.stats import percentile_interval
 from reviewer.checks.declared import CheckConfig
+from reviewer.checks.resample import F1Counts, f1_counts, mean_sums, rng_for
 from reviewer.checks.results import CheckResult, CheckSummary, ItemScore
 from reviewer.checks.scorers import label_of, scorer
 
-CHECKS_STREAM = 13  # the bootstrap's own random stream (see reviewer.analysis.stats.bootstrap)
-CHUNK_DRAWS = 4_000_000
 MAX_DROPPED = 5
 _MISSING = object()
 
@@ -99,71 +98,55 @@ def score(check: CheckConfig, pairs: list[CheckPair]) -> Scored:
     return Scored(check, items, np.array(cand, float), np.array(base, float), unscored, labels)
 
 
-def resampled(n: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
-    """Chunks of bootstrap index rows: each row draws n items with replacement."""
-    rng = np.random.default_rng([seed, CHECKS_STREAM])
-    per_chunk = max(1, CHUNK_DRAWS // max(n, 1))
-    for start in range(0, resamples, per_chunk):
-        yield rng.integers(0, n, size=(min(per_chunk, resamples - start), n))
+Replicates = np.ndarray | tuple[F1Counts, F1Counts]  # mean: sums of d; F1: both sides' counts
 
 
-def _macro_f1(truth: np.ndarray, pred: np.ndarray, classes: int) -> np.ndarray:
-    """Macro F1 of each row (rows of label codes), as scikit-learn forms it: per class
-    2TP / (2TP + FP + FN), averaged over the classes the row's truth or prediction uses."""
-    total = np.zeros(truth.shape[0])
-    used = np.zeros(truth.shape[0])
-    for c in range(classes):
-        t, p = truth == c, pred == c
-        tp = (t & p).sum(axis=1)
-        denominator = t.sum(axis=1) + p.sum(axis=1)  # 2TP + FP + FN
-        present = denominator > 0
-        total += np.where(present, 2 * tp / np.maximum(denominator, 1), 0.0)
-        used += present
-    return total / np.maximum(used, 1)
-
-
-def _statistics(
-    s: Scored, idx: np.ndarray
-) -> tuple[Callable[[np.ndarray], np.ndarray], float, float]:
-    """(replicate function over index rows, candidate statistic, baseline statistic)."""
-    if s.labels is None:
-        diff = s.candidate[idx] - s.baseline[idx]
-        return (
-            (lambda rows: (diff[rows]).mean(axis=1)),
-            float(s.candidate[idx].mean()),
-            float(s.baseline[idx].mean()),
-        )
-    truth, cand, base = (np.asarray(x, dtype=object)[idx] for x in s.labels)
-    names = sorted(set(truth) | set(cand) | set(base))
+def _codes(labels: tuple[list[str], ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Classification labels (truth, candidate, baseline) as integer codes over every label."""
+    names = sorted(set().union(*labels))
     code = {name: i for i, name in enumerate(names)}
-    t, c, b = (np.array([code[x] for x in v], dtype=np.int32) for v in (truth, cand, base))
-    k = len(names)
+    t, c, b = (np.array([code[x] for x in v], dtype=np.int64) for v in labels)
+    return t, c, b, len(names)
 
-    def replicate(rows: np.ndarray) -> np.ndarray:
-        return _macro_f1(t[rows], c[rows], k) - _macro_f1(t[rows], b[rows], k)
 
+def _replicates(s: Scored, idx: np.ndarray, resamples: int, rng: np.random.Generator) -> Replicates:
+    if s.labels is None:
+        return mean_sums(s.candidate[idx] - s.baseline[idx], resamples, rng)
+    t, c, b, k = _codes(s.labels)
+    return f1_counts(t[idx], c[idx], b[idx], k, resamples, rng)
+
+
+def _difference(reps: Replicates, n: int) -> np.ndarray:
+    if isinstance(reps, tuple):
+        return reps[0].macro() - reps[1].macro()
+    return reps / n
+
+
+def _point(s: Scored, idx: np.ndarray) -> tuple[float, float]:
+    """Both models' statistic on the items at `idx`: mean score, or scikit-learn's macro F1."""
+    if s.labels is None:
+        return float(s.candidate[idx].mean()), float(s.baseline[idx].mean())
+    truth, cand, base = ([x[i] for i in idx] for x in s.labels)
     return (
-        replicate,
-        float(f1_score(list(truth), list(cand), average="macro", zero_division=0)),
-        float(f1_score(list(truth), list(base), average="macro", zero_division=0)),
+        float(f1_score(truth, cand, average="macro", zero_division=0)),
+        float(f1_score(truth, base, average="macro", zero_division=0)),
     )
 
 
 def summarise(
-    s: Scored, idx: np.ndarray, unscored: int, *, confidence: float, seed: int, resamples: int
+    s: Scored, idx: np.ndarray, unscored: int, reps: Replicates | None, confidence: float
 ) -> CheckSummary:
     """One stratum's (or all strata's) summary over the items at positions `idx`."""
     n = len(idx)
     statistic = "mean" if s.labels is None else "macro_f1"
-    if n == 0:
+    if n == 0 or reps is None:
         empty = Interval(value=None, low=None, high=None, n=0)
         return CheckSummary(
             items=0, unscored=unscored, statistic=statistic, candidate=None, baseline=None,
             difference=empty, worst_item=None, dropped=[],
         )  # fmt: skip
-    replicate, cand, base = _statistics(s, idx)
-    reps = np.concatenate([replicate(rows) for rows in resampled(n, resamples, seed)] or [[]])
-    low, high = percentile_interval(reps, confidence)
+    cand, base = _point(s, idx)
+    low, high = percentile_interval(_difference(reps, n), confidence)
     items = [_item(s, i) for i in idx]
     worst = min(items, key=lambda it: (it.candidate, it.pair_id))
     drops = sorted(
@@ -205,28 +188,37 @@ def _per_class(s: Scored, idx: np.ndarray) -> dict[str, dict[str, float]]:
     return {name: {side: float(per[side][i]) for side in per} for i, name in enumerate(names)}
 
 
+def _combine(parts: list[Replicates]) -> Replicates | None:
+    """The overall replicates from the strata's: sums (or counts) add up."""
+    if not parts:
+        return None
+    if isinstance(parts[0], tuple):
+        tuples = [p for p in parts if isinstance(p, tuple)]
+        return (
+            sum((p[0] for p in tuples[1:]), tuples[0][0]),
+            sum((p[1] for p in tuples[1:]), tuples[0][1]),
+        )
+    return sum(parts[1:], parts[0])  # type: ignore[arg-type]
+
+
 def check_result(
     check: CheckConfig, pairs: list[CheckPair], *, confidence: float, seed: int, resamples: int
 ) -> CheckResult:
-    """A check over the study: overall and per stratum."""
+    """A check over the study: per stratum, and overall with a stratified bootstrap (each
+    stratum resampled on its own, as the golden set fixes how many pairs each holds)."""
     s = score(check, pairs)
     strata = sorted({p.stratum for p in s.items} | set(s.unscored) | set(check.strata))
-    positions = np.arange(len(s.items))
-    by_stratum = {
-        name: summarise(
-            s,
-            positions[[p.stratum == name for p in s.items]] if s.items else positions,
-            s.unscored.get(name, 0),
-            confidence=confidence,
-            seed=seed,
-            resamples=resamples,
-        )
-        for name in strata
-    }
+    rng = rng_for(seed)
+    stratum_of = np.array([p.stratum for p in s.items], dtype=object)
+    by_stratum, parts = {}, []
+    for name in strata:
+        idx = np.flatnonzero(stratum_of == name)
+        reps = _replicates(s, idx, resamples, rng) if len(idx) else None
+        by_stratum[name] = summarise(s, idx, s.unscored.get(name, 0), reps, confidence)
+        parts += [] if reps is None else [reps]
     overall = summarise(
-        s, positions, sum(s.unscored.values()), confidence=confidence, seed=seed,
-        resamples=resamples,
-    )  # fmt: skip
+        s, np.arange(len(s.items)), sum(s.unscored.values()), _combine(parts), confidence
+    )
     return CheckResult(
         name=check.name, kind=check.kind, target=check.source, overall=overall,
         by_stratum=by_stratum,
