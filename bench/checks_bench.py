@@ -19,7 +19,19 @@ from reviewer.checks.operations import operations
 from reviewer.checks.summary import CheckPair, check_result
 
 STRATA = ["routine", "hard", "edge", "refusal"]
-WORDS = "invoice export plan refund bank feed settings billing reminder currency team".split()
+WORDS = [
+    "invoice",
+    "export",
+    "plan",
+    "refund",
+    "bank",
+    "feed",
+    "settings",
+    "billing",
+    "reminder",
+    "currency",
+    "team",
+]
 SCHEMA = {
     "type": "object",
     "required": ["intent", "amount"],

@@ -13,7 +13,7 @@ import numpy as np
 
 from reviewer.analysis.intervals import Interval, finite
 from reviewer.analysis.stats import percentile_interval
-from reviewer.checks.resample import index_rows, rng_for
+from reviewer.checks.resample import index_rows, mean_sums, rng_for
 from reviewer.checks.results import Operations, SideOperations
 from reviewer.checks.summary import CheckPair
 
@@ -33,28 +33,36 @@ def _columns(pairs: list[CheckPair], *keys: str) -> np.ndarray:
     return np.array([r for r in rows if None not in r], dtype=float).reshape(-1, len(keys))
 
 
-def _ratio(lat: np.ndarray, q: float, *, confidence: float, seed: int, resamples: int) -> Interval:
+def _ratios(
+    lat: np.ndarray, *, confidence: float, seed: int, resamples: int
+) -> tuple[Interval, Interval]:
+    """Candidate / baseline at p50 and at p99, both from the same resamples."""
     n = len(lat)
-    base = np.percentile(lat[:, 1], q) if n else 0.0
-    if n == 0 or base == 0:
-        return Interval(value=None, low=None, high=None, n=n)
+    base = np.percentile(lat[:, 1], [50, 99]) if n else np.zeros(2)
+    if n == 0 or not base.all():
+        empty = Interval(value=None, low=None, high=None, n=n)
+        return empty, empty
     reps = []
     for rows in index_rows(n, resamples, rng_for(seed)):
-        cand_q = np.percentile(lat[rows, 0], q, axis=1)
-        base_q = np.percentile(lat[rows, 1], q, axis=1)
+        cand_q = np.percentile(lat[rows, 0], [50, 99], axis=1)  # (2, rows)
+        base_q = np.percentile(lat[rows, 1], [50, 99], axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             reps.append(np.where(base_q > 0, cand_q / base_q, np.nan))
-    low, high = percentile_interval(np.concatenate(reps) if reps else np.array([]), confidence)
-    value = float(np.percentile(lat[:, 0], q) / base)
-    return Interval(value=value, low=finite(low), high=finite(high), n=n)
+    both = np.concatenate(reps, axis=1)
+    value = np.percentile(lat[:, 0], [50, 99]) / base
+    out = []
+    for k in range(2):
+        low, high = percentile_interval(both[k], confidence)
+        out.append(Interval(value=float(value[k]), low=finite(low), high=finite(high), n=n))
+    return out[0], out[1]
 
 
 def _cost(cost: np.ndarray, *, confidence: float, seed: int, resamples: int) -> Interval:
     n = len(cost)
     if n == 0:
         return Interval(value=None, low=None, high=None, n=0)
-    reps = [cost[rows].mean(axis=1) * 1000 for rows in index_rows(n, resamples, rng_for(seed))]
-    low, high = percentile_interval(np.concatenate(reps) if reps else np.array([]), confidence)
+    reps = mean_sums(cost, resamples, rng_for(seed)) / n * 1000
+    low, high = percentile_interval(reps, confidence)
     return Interval(value=float(cost.mean() * 1000), low=finite(low), high=finite(high), n=n)
 
 
@@ -75,12 +83,13 @@ def operations(
     cand_cost = _columns(pairs, "candidate_cost_usd")[:, 0]
     base_cost = _columns(pairs, "baseline_cost_usd")[:, 0]
     opts = {"confidence": confidence, "seed": seed + OPERATIONS_SEED_OFFSET, "resamples": resamples}
+    p50, p99 = _ratios(lat, **opts)
     return Operations(
         latency_items=len(lat),
         cost_items=len(cand_cost),
         candidate=_side(lat[:, 0], cand_cost),
         baseline=_side(lat[:, 1], base_cost),
-        p50_ratio=_ratio(lat, 50, **opts),
-        p99_ratio=_ratio(lat, 99, **opts),
+        p50_ratio=p50,
+        p99_ratio=p99,
         cost_per_1k=_cost(cand_cost, **opts),
     )

@@ -48,6 +48,7 @@ class Scored:
     baseline: np.ndarray
     unscored: dict[str, int]
     labels: tuple[list[str], list[str], list[str]] | None = None  # truth, candidate, baseline
+    codes: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None  # the labels as integers
 
 
 def expected_of(check: CheckConfig, pair: CheckPair) -> Any:
@@ -95,7 +96,10 @@ def score(check: CheckConfig, pairs: list[CheckPair]) -> Scored:
             [label_of(p.candidate, check) for p in items],
             [label_of(p.baseline, check) for p in items],
         )  # fmt: skip
-    return Scored(check, items, np.array(cand, float), np.array(base, float), unscored, labels)
+    codes = None if labels is None else _codes(labels)
+    return Scored(
+        check, items, np.array(cand, float), np.array(base, float), unscored, labels, codes
+    )
 
 
 Replicates = np.ndarray | tuple[F1Counts, F1Counts]  # mean: sums of d; F1: both sides' counts
@@ -110,9 +114,9 @@ def _codes(labels: tuple[list[str], ...]) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def _replicates(s: Scored, idx: np.ndarray, resamples: int, rng: np.random.Generator) -> Replicates:
-    if s.labels is None:
+    if s.codes is None:
         return mean_sums(s.candidate[idx] - s.baseline[idx], resamples, rng)
-    t, c, b, k = _codes(s.labels)
+    t, c, b, k = s.codes
     return f1_counts(t[idx], c[idx], b[idx], k, resamples, rng)
 
 
@@ -147,12 +151,7 @@ def summarise(
         )  # fmt: skip
     cand, base = _point(s, idx)
     low, high = percentile_interval(_difference(reps, n), confidence)
-    items = [_item(s, i) for i in idx]
-    worst = min(items, key=lambda it: (it.candidate, it.pair_id))
-    drops = sorted(
-        (it for it in items if it.candidate < it.baseline),
-        key=lambda it: (it.candidate - it.baseline, it.pair_id),
-    )[:MAX_DROPPED]
+    worst, drops = _extremes(s, idx)
     return CheckSummary(
         items=n,
         unscored=unscored,
@@ -164,6 +163,20 @@ def summarise(
         dropped=drops,
         per_class=_per_class(s, idx),
     )
+
+
+def _extremes(s: Scored, idx: np.ndarray) -> tuple[ItemScore, list[ItemScore]]:
+    """The candidate's lowest-scoring item, and the items that dropped most below the baseline
+    (ties broken by pair id), found with numpy: only the few shown become objects."""
+    cand, drop = s.candidate[idx], s.candidate[idx] - s.baseline[idx]
+    lowest = idx[cand == cand.min()]
+    worst = min(lowest, key=lambda i: s.items[i].pair_id)
+    dropped = idx[drop < 0]
+    if len(dropped) > MAX_DROPPED:
+        cut = np.partition(drop[drop < 0], MAX_DROPPED - 1)[MAX_DROPPED - 1]
+        dropped = idx[drop <= cut]
+    order = sorted(dropped, key=lambda i: (s.candidate[i] - s.baseline[i], s.items[i].pair_id))
+    return _item(s, worst), [_item(s, i) for i in order[:MAX_DROPPED]]
 
 
 def _item(s: Scored, i: int) -> ItemScore:
