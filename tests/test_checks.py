@@ -185,8 +185,10 @@ def test_macro_f1_interval_matches_scipys_paired_bootstrap():
 
     assert macro(truth, cand) == pytest.approx(f1_score(truth, cand, average="macro"))
 
-    ci = bootstrap((truth, cand, base), diff, paired=True, vectorized=False,
-                   method="percentile", n_resamples=1500, random_state=1).confidence_interval  # fmt: skip
+    ci = bootstrap(
+        (truth, cand, base), diff, paired=True, vectorized=False, method="percentile",
+        n_resamples=1500, random_state=1,
+    ).confidence_interval  # fmt: skip
     d = res.overall.difference
     assert d.value == pytest.approx(diff(truth, cand, base))
     assert (d.low, d.high) == (pytest.approx(ci.low, abs=0.015), pytest.approx(ci.high, abs=0.015))

@@ -4,9 +4,9 @@ Each wraps a library where one exists: rapidfuzz for fuzzy matching, jsonschema 
 validity. ROUGE-L (Lin 2004: the F-measure of the longest common subsequence of tokens) follows
 the reference implementation, Google's rouge-score, without stemming: its tokenizer in two
 regex calls, and the subsequence computed by rapidfuzz in C++ rather than in a Python loop
-(tests/test_checks.py compares both with rouge-score itself); 100,000 pairs take seconds. Macro F1 of a classification is a statistic of
-a whole set of items, not of one: per item, a classification scores label equality, and
-`reviewer.checks.summary` forms the F1.
+(tests/test_checks.py compares both with rouge-score itself); 100,000 pairs take seconds.
+Macro F1 of a classification is a statistic of a whole set of items, not of one: per item, a
+classification scores label equality, and `reviewer.checks.summary` forms the F1.
 
 An output that cannot be read (not JSON where JSON is expected, empty after a failed
 generation) scores 0: it is a loss for its model, never a missing item.
