@@ -58,6 +58,13 @@ class F1Counts:
         return f1.sum(axis=1) / np.maximum(used.sum(axis=1), 1)
 
 
+def point_f1(truth: np.ndarray, pred: np.ndarray, classes: int) -> F1Counts:
+    """F1 counts of one set of items (a single row)."""
+    tp = np.bincount(truth[truth == pred], minlength=classes)
+    den = np.bincount(truth, minlength=classes) + np.bincount(pred, minlength=classes)
+    return F1Counts(tp[None, :].astype(float), den[None, :].astype(float))
+
+
 def rows_f1(truth: np.ndarray, pred: np.ndarray, rows: np.ndarray, classes: int) -> F1Counts:
     """F1 counts of each index row (label codes 0..classes-1)."""
     t, p = truth[rows], pred[rows]

@@ -26,8 +26,9 @@ class CheckSummary(BaseModel):
     items: int = Field(description="Pairs scored.")
     unscored: int = Field(description="Pairs of these strata without the expected value.")
     statistic: Literal["mean", "macro_f1"] = Field(
-        description="mean of the per-item scores; macro_f1 for classification (scikit-learn "
-        "f1_score, average='macro', over the labels either side or the truth uses)."
+        description="mean of the per-item scores; macro_f1 for classification, formed as "
+        "scikit-learn's f1_score(average='macro'): per label 2TP / (2TP + FP + FN), averaged "
+        "over the labels the truth or the model uses."
     )
     candidate: float | None = Field(description="The candidate's statistic; null: no item.")
     baseline: float | None

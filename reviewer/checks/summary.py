@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import f1_score
 
 from reviewer.analysis.intervals import Interval, finite
 from reviewer.analysis.stats import percentile_interval
 from reviewer.checks.declared import CheckConfig
-from reviewer.checks.resample import F1Counts, f1_counts, mean_sums, rng_for
+from reviewer.checks.resample import F1Counts, f1_counts, mean_sums, point_f1, rng_for
 from reviewer.checks.results import CheckResult, CheckSummary, ItemScore
-from reviewer.checks.scorers import label_of, scorer
+from reviewer.checks.scorers import as_text, label_of, normalise, scorer
 
 MAX_DROPPED = 5
 _MISSING = object()
@@ -91,8 +90,7 @@ def score(check: CheckConfig, pairs: list[CheckPair]) -> Scored:
     labels = None
     if check.kind == "classification":
         labels = (
-            [label_of(t if isinstance(t, str) else str(t), check.model_copy(update={"field": None}))
-             for t in truth],
+            [normalise(as_text(t)) for t in truth],
             [label_of(p.candidate, check) for p in items],
             [label_of(p.baseline, check) for p in items],
         )  # fmt: skip
@@ -127,13 +125,12 @@ def _difference(reps: Replicates, n: int) -> np.ndarray:
 
 
 def _point(s: Scored, idx: np.ndarray) -> tuple[float, float]:
-    """Both models' statistic on the items at `idx`: mean score, or scikit-learn's macro F1."""
-    if s.labels is None:
+    """Both models' statistic on the items at `idx`: mean score, or macro F1."""
+    if s.codes is None:
         return float(s.candidate[idx].mean()), float(s.baseline[idx].mean())
-    truth, cand, base = ([x[i] for i in idx] for x in s.labels)
-    return (
-        float(f1_score(truth, cand, average="macro", zero_division=0)),
-        float(f1_score(truth, base, average="macro", zero_division=0)),
+    t, c, b, k = s.codes
+    return float(point_f1(t[idx], c[idx], k).macro()[0]), float(
+        point_f1(t[idx], b[idx], k).macro()[0]
     )
 
 
@@ -190,15 +187,17 @@ def _item(s: Scored, i: int) -> ItemScore:
 
 
 def _per_class(s: Scored, idx: np.ndarray) -> dict[str, dict[str, float]]:
-    if s.labels is None:
+    """F1 of each label the truth or either model uses on these items."""
+    if s.codes is None or s.labels is None:
         return {}
-    truth, cand, base = ([x[i] for i in idx] for x in s.labels)
-    names = sorted(set(truth) | set(cand) | set(base))
-    per = {
-        side: f1_score(truth, pred, labels=names, average=None, zero_division=0)
-        for side, pred in (("candidate", cand), ("baseline", base))
-    }
-    return {name: {side: float(per[side][i]) for side in per} for i, name in enumerate(names)}
+    t, c, b, k = s.codes
+    names = sorted(set().union(*s.labels))
+    per = {}
+    for side, pred in (("candidate", c), ("baseline", b)):
+        counts = point_f1(t[idx], pred[idx], k)
+        per[side] = np.where(counts.den > 0, 2 * counts.tp / np.maximum(counts.den, 1), 0.0)[0]
+    used = point_f1(t[idx], c[idx], k).den[0] + point_f1(t[idx], b[idx], k).den[0] > 0
+    return {names[i]: {side: float(per[side][i]) for side in per} for i in range(k) if used[i]}
 
 
 def _combine(parts: list[Replicates]) -> Replicates | None:
