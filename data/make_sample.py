@@ -84,6 +84,9 @@ def build(seed: int = 7) -> list[dict]:
             }
             fill = _filler(slots)
             counts[stratum] += 1
+            metadata = {"scenario": idx, "channel": rng.choice(["chat", "email"])}
+            if stratum == "refusal":  # the expected behaviour the `declines` check scores
+                metadata["expected"] = {"should_decline": scenario["differs"] == "refusal"}
             rows.append(
                 {
                     "id": f"ldg-{stratum[:3]}-{counts[stratum]:03d}",
@@ -93,14 +96,40 @@ def build(seed: int = 7) -> list[dict]:
                     "candidate_model": CANDIDATE_MODEL,
                     "baseline_model": BASELINE_MODEL,
                     "stratum": stratum,
-                    "metadata": {"scenario": idx, "channel": rng.choice(["chat", "email"])},
+                    **(
+                        {"reference": fill(scenario["reference"])}
+                        if "reference" in scenario
+                        else {}
+                    ),
+                    "metadata": metadata,
                     "_truth": scenario["truth"],
                     "_clarity": scenario["clarity"],
                 }
             )
         round_ += 1
     rng.shuffle(rows)
+    _record_calls(rows)
     return rows
+
+
+# Both models served on the same GPU at $0.60 per million tokens; latency grows with the tokens
+# written. The figures `signoff generate` records per call, made up here with a random stream of
+# their own (so the outputs and the simulated labels stay as they were).
+PRICE_PER_TOKEN = 0.60 / 1_000_000
+SERVER = {"candidate": (230.0, 11.0), "baseline": (250.0, 12.0)}  # ms at start, ms per token
+
+
+def _record_calls(rows: list[dict], seed: int = 13) -> None:
+    rng = random.Random(seed)
+    for row in rows:
+        prompt_tokens = len(json.dumps(row["prompt"])) / 4
+        for side, (start, per_token) in SERVER.items():
+            tokens = len(row[side]) / 4
+            latency = (start + per_token * tokens) * rng.lognormvariate(0, 0.25)
+            row["metadata"][f"{side}_latency_ms"] = round(latency, 1)
+            row["metadata"][f"{side}_cost_usd"] = round(
+                (prompt_tokens + tokens) * PRICE_PER_TOKEN, 8
+            )
 
 
 # Later rounds reuse a phrasing with the context real customers add, so no prompt repeats.

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from judge.declared import DeclaredFileError, load_declared
+from reviewer.checks.declared import CheckConfig, ChecklistConfig
 from reviewer.errors import InvalidInput, Problem
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
@@ -287,6 +288,8 @@ _ADDED_LATER = (
     "gate.max_chance_p_value",
     "gate.human_agreement_margin",
     "gate.length_baseline_margin",
+    "checks",
+    "checklist",
 )
 
 
@@ -324,13 +327,15 @@ class StudyConfig(_Model):
     gate: GateConfig = Field(default_factory=GateConfig)
     signoff: SignoffConfig = Field(default_factory=SignoffConfig)
     limits: ImportConfig = Field(default_factory=ImportConfig)
+    checks: tuple[CheckConfig, ...] = Field((), description="Mechanical scorers, per stratum.")
+    checklist: ChecklistConfig = Field(default_factory=ChecklistConfig)
 
     @model_validator(mode="after")
     def _unique_criteria(self) -> StudyConfig:
-        names = [c.name for c in self.criteria]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"criteria names must be unique, repeated: {', '.join(dupes)}")
+        for what, items in (("criteria", self.criteria), ("checks", self.checks)):
+            names = [c.name for c in items]
+            if dupes := sorted({n for n in names if names.count(n) > 1}):
+                raise ValueError(f"{what} names must be unique, repeated: {', '.join(dupes)}")
         return self
 
     @field_validator("gate")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reviewer.checks.results import Checklist
 from reviewer.study.status import StudyStatus, annotator_row
 
 
@@ -42,3 +43,12 @@ def imported_text(file: object, study_id: str, stored: int, what: str) -> str:
     if stored == 0:
         return f"{file} was already imported into {study_id!r}; nothing to do"
     return f"imported {stored} {what} into {study_id!r}"
+
+
+def checklist_text(study: str, checklist: Checklist) -> str:
+    """The checklist's verdict, then each line that did not pass (fail or not measured)."""
+    passing = len(checklist.lines) - len(checklist.failing)
+    word = "PASS" if checklist.passed else "FAIL"
+    out = [f"checklist {study}: {word} ({passing} of {len(checklist.lines)} lines pass)"]
+    out += [f"  {x.status.upper()}: {x.rule}: {x.measured}" for x in checklist.failing]
+    return "\n".join(out)

@@ -20,6 +20,14 @@ class ReportFormat(StrEnum):
 ResamplesOption = Annotated[
     int, typer.Option(help="Bootstrap resamples over items for the intervals.")
 ]
+WithStudyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--with-study",
+        help="Another study of the same golden set (the candidate against another baseline, "
+        "e.g. a frontier model): its checklist is shown beside this one. Repeatable.",
+    ),
+]
 
 
 def report(
@@ -29,14 +37,18 @@ def report(
     ),
     out: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted.")] = None,
     resamples: ResamplesOption = 1000,
+    with_study: WithStudyOption = None,
     db: DbOption = None,
 ) -> None:
-    """Write the sign-off report: verdict, win rates, agreement, annotators, judges, examples."""
+    """Write the sign-off report: checklist, verdict, win rates, checks, agreement, judges.
+
+    It opens with the go/no-go checklist; then the verdict, win rates, mechanical checks,
+    latency and cost, agreement, annotators, judges and examples."""
     from reviewer.report.build import build_report
     from reviewer.report.render import to_html, to_markdown
 
     store, study_id = open_study(db, study)
-    rep = build_report(store, study_id, resamples)
+    rep = build_report(store, study_id, resamples, with_study or ())
     if fmt == ReportFormat.json:
         text = rep.model_dump_json(indent=2)
     else:
@@ -49,13 +61,27 @@ def report(
 
 
 def check(
-    study: StudyOption = None, resamples: ResamplesOption = 1000, db: DbOption = None
+    study: StudyOption = None,
+    resamples: ResamplesOption = 1000,
+    with_study: WithStudyOption = None,
+    db: DbOption = None,
 ) -> None:
-    """Exit 0 on SIGN-OFF, 1 on BLOCKED or NOT ENOUGH EVIDENCE, printing why and whether the
-    evidence is already enough (for CI gates; safe to run after every batch of labels)."""
+    """Exit 0 only when every checklist line passes, 1 otherwise, printing the lines that fail.
+
+    The lines: the sign-off rule (SIGN-OFF passes), and the checks, judge, latency and cost
+    lines the config declares; a line that could not be measured fails. With --with-study,
+    every named study's checklist must pass too. Safe to run after every batch of labels."""
+    from reviewer.cli.present import checklist_text
     from reviewer.report.build import build_report
 
     store, study_id = open_study(db, study)
-    verdict = build_report(store, study_id, resamples).verdict
+    rep = build_report(store, study_id, resamples, with_study or ())
+    verdict = rep.verdict
     typer.echo(f"{verdict.decision}: {verdict.reason}\n{verdict.evidence_text}")
-    raise typer.Exit(0 if verdict.decision == "SIGN-OFF" else 1)
+    passed = True
+    for name, checklist in [(rep.study, rep.checklist)] + [
+        (c.study, c.checklist) for c in rep.comparisons
+    ]:
+        typer.echo(checklist_text(name, checklist))
+        passed = passed and checklist.passed
+    raise typer.Exit(0 if passed else 1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 
@@ -23,9 +24,11 @@ from reviewer.analysis.stats import (
 )
 from reviewer.config import SignoffConfig, StudyConfig
 from reviewer.report.agreement import agreement, annotators, criteria_agreement
+from reviewer.report.checklist import checklist, measure
 from reviewer.report.judges import judge_gates, judges_out
 from reviewer.report.model import (
     Appendix,
+    Comparison,
     Example,
     FlaggedLabel,
     LabelQuality,
@@ -43,8 +46,31 @@ from reviewer.study.lifecycle import require_study
 RESAMPLES = 1000
 
 
-def build_report(store: Store, study_id: str, resamples: int = RESAMPLES) -> Report:
-    return store.read(lambda cur: _build(cur, study_id, resamples))
+def build_report(
+    store: Store, study_id: str, resamples: int = RESAMPLES, with_studies: Sequence[str] = ()
+) -> Report:
+    """The study's report; `with_studies` adds the checklists of other studies of the same
+    golden set (the candidate against other baselines) beside its own."""
+
+    def work(cur: Cursor) -> Report:
+        report = _build(cur, study_id, resamples)
+        return report.model_copy(
+            update={"comparisons": [_compare(cur, study_id, o, resamples) for o in with_studies]}
+        )
+
+    return store.read(work)
+
+
+def _compare(cur: Cursor, study_id: str, other: str, resamples: int) -> Comparison:
+    rep = _build(cur, other, resamples)
+    shared = data.pairs(cur, study_id).keys() & data.pairs(cur, other).keys()
+    return Comparison(
+        study=other,
+        title=rep.title,
+        decision=rep.verdict.decision,
+        shared_items=len(shared),
+        checklist=rep.checklist,
+    )
 
 
 def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
@@ -66,6 +92,7 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     gates = judge_gates(cur, study_id)
     judges = judges_out(verdict_rows, ratings, labels_by_item, strata, cfg, resamples, gates)
     unblinded = data.unblinding(cur, study_id)
+    measured = measure(cur, study_id, cfg, resamples)
     any_pair = next(iter(pairs.values()), {})
     return Report(
         study=study_id,
@@ -82,6 +109,9 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
         judges=judges,
         examples=_examples(labels, items.all_outcomes, pairs, humans.worst_stratum, names),
         quality=_quality(items, cfg.signoff),
+        checklist=checklist(cfg, verdict, humans, judges, measured),
+        checks=measured.checks,
+        operations=measured.operations,
         appendix=Appendix(
             study=study_id,
             config_hash=study.config_hash,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from reviewer.analysis.intervals import Interval
 from reviewer.analysis.judge_measures import LengthBaseline
+from reviewer.checks.results import Checklist, CheckResult, Operations
 
 TieRule = Literal["not_a_win", "half", "exclude"]
 
@@ -320,6 +321,16 @@ class Appendix(BaseModel):
     generated_at: datetime
 
 
+class Comparison(BaseModel):
+    """Another study of the same candidate against another baseline (`--with-study`)."""
+
+    study: str = Field(description="The other study's name.")
+    title: str = Field(description="Its title.")
+    decision: str = Field(description="That study's human-preference verdict.")
+    shared_items: int = Field(description="Pair ids both studies hold (the same golden set).")
+    checklist: Checklist = Field(description="That study's checklist, under its own config.")
+
+
 class Report(BaseModel):
     schema_version: Literal[2] = 2
     study: str
@@ -343,3 +354,17 @@ class Report(BaseModel):
         "characters as written, or inert Markdown (no HTML, images, links or LaTeX).",
     )
     appendix: Appendix
+    checklist: Checklist = Field(
+        description="The go/no-go checklist (config `[checklist]`, `[[checks]]`): every line "
+        "must pass; `signoff check` exits 0 only then.",
+    )
+    checks: list[CheckResult] = Field(
+        default_factory=list, description="Each mechanical check, overall and per stratum."
+    )
+    operations: Operations | None = Field(
+        None, description="Latency and cost of both models, from the pairs' metadata."
+    )
+    comparisons: list[Comparison] = Field(
+        default_factory=list,
+        description="The same candidate against other baselines (`--with-study`), beside this.",
+    )

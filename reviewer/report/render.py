@@ -19,6 +19,7 @@ from markupsafe import Markup
 from reviewer.labeling.display import CSS as DISPLAY_CSS
 from reviewer.labeling.display import render_output
 from reviewer.report import human_tables as human
+from reviewer.report.checks_render import checklist_summary, checklist_table, mechanical_tables
 from reviewer.report.judge_render import gate_text, gate_warnings, judge_ci, judge_measure_rows
 from reviewer.report.model import (
     Appendix,
@@ -63,6 +64,7 @@ def _sections(r: Report) -> list[Table]:
     if r.quality.flagged:
         head = ["pair", "stratum", "annotator", "humans", "flag reason"]
         tables.append(Table("Flagged pairs", head, human.flagged_rows(r)))
+    tables += [Table(*t) for t in mechanical_tables(r)]
     return tables + [
         _agreement_table(r),
         Table(
@@ -209,8 +211,17 @@ def md_block(text: str) -> str:
 def to_markdown(r: Report) -> str:
     """The report as Markdown, from the same tables as the HTML. Every value is escaped
     (`md_text`) and model outputs are fenced (`md_block`), so nothing in them renders."""
+    title, head, rows = checklist_table(r)
     out = [
         f"# Sign-off report: {md_text(r.title or r.study)}",
+        "",
+        f"## {title}",
+        "",
+        f"**{md_text(checklist_summary(r))}**",
+        "",
+        "| " + " | ".join(map(md_text, head)) + " |",
+        "|" + "---|" * len(head),
+        *("| " + " | ".join(map(md_text, row)) + " |" for row in rows),
         "",
         f"**{r.verdict.decision}**: {md_text(r.verdict.reason)} (decided by "
         f"{md_text(r.verdict.source)})",
@@ -354,6 +365,9 @@ def to_html(r: Report) -> str:
         headline=human.headline(r),
         warnings=gate_warnings(r),
         charts=_charts(r),
+        checklist=Table(*checklist_table(r)),
+        checklist_summary=checklist_summary(r),
+        checklist_color=COLORS["SIGN-OFF" if r.checklist.passed else "BLOCKED"],
         tables=_sections(r),
         display_css=Markup(DISPLAY_CSS.removeprefix("<style>").removesuffix("</style>")),
     )
