@@ -113,6 +113,15 @@ def test_every_prompt_through_every_model_into_importable_pairs(
             c, b = meta["generation"]["candidate"], meta["generation"]["baseline"]
             assert c["params"] == {"temperature": 0.0, "max_tokens": 1024, "seed": 7}
             assert c["latency_ms"] >= 50 and b["latency_ms"] >= 50
+            # The flat keys the checklist's latency and cost lines read.
+            assert (meta["candidate_latency_ms"], meta["baseline_latency_ms"]) == (
+                c["latency_ms"],
+                b["latency_ms"],
+            )
+            assert (meta["candidate_cost_usd"], meta["baseline_cost_usd"]) == (
+                c["cost_usd"],
+                b["cost_usd"],
+            )
             # Usage as the server counts it (a quarter of the characters), priced per million.
             chars = sum(len(m["content"]) for m in _messages(g))
             assert c["input_tokens"] == chars // 4
@@ -126,6 +135,9 @@ def test_every_prompt_through_every_model_into_importable_pairs(
         name = f"s-{base}"
         imported = cli("import", tmp_path / "out" / f"cand-vs-{base}.jsonl", "--study", name)
         assert imported.code == 0, imported.err
+        report = cli("report", "-s", name, "--format", "json", "--resamples", "50")
+        ops = json.loads(report.out)["operations"]
+        assert (ops["latency_items"], ops["cost_items"]) == (N, N)
     stored = Store(db_path).read(
         lambda cur: fetch_dicts(
             cur, "SELECT study_id, pair_id, stratum, reference, metadata_json FROM pairs"

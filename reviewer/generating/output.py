@@ -5,6 +5,8 @@ Each pair carries the golden set's stratum and reference, and in its metadata th
 set's metadata, `expected` (when given) and `generation`: for the candidate and the baseline,
 the model, the sampling parameters sent, the status (ok, empty, truncated, failed), latency,
 tokens, cost (None when the model's price is unknown) and the model the provider said served it.
+Latency and cost are also written flat (`candidate_latency_ms`, `baseline_latency_ms`,
+`candidate_cost_usd`, `baseline_cost_usd`): the keys the checklist's latency and cost lines read.
 A failed generation is an empty output marked failed: a loss for that model, not a missing pair.
 """
 
@@ -55,7 +57,11 @@ def pair_row(
     metadata: dict[str, Any] = dict(item.metadata)
     if item.expected is not None:
         metadata["expected"] = item.expected
-    metadata["generation"] = {"candidate": model_record(cand, c), "baseline": model_record(base, b)}
+    records = {"candidate": model_record(cand, c), "baseline": model_record(base, b)}
+    metadata["generation"] = records
+    for side, record in records.items():
+        metadata[f"{side}_latency_ms"] = record["latency_ms"]
+        metadata[f"{side}_cost_usd"] = record["cost_usd"]
     row: dict[str, Any] = {
         "id": item.id,
         "prompt": item.prompt if isinstance(item.prompt, str) else item.messages(),
