@@ -12,7 +12,7 @@ Reported: each command's exit code and wall time, click latency p50/p95/max (wal
 the three calls together), CPU time of the labeling process, and whether every label a click saw
 confirmed is stored exactly once.
 
-Run: python bench/cli_fairness.py [--annotators 30] [--pairs 1200] [--warmup 5] [--json]
+Run: python bench/cli_fairness.py [--annotators 30] [--pairs 4000] [--warmup 5] [--json]
 """
 
 from __future__ import annotations
@@ -110,6 +110,7 @@ def label(db: Path, tokens: list[str], stop: Path, out: Path) -> None:
     clicks: list[float] = []
     confirmed: list[str] = []
     errors: list[str] = []
+    ran_out: list[str] = []  # annotators whose queue ended before the commands did
     lock = threading.Lock()
     cpu0 = time.process_time()
 
@@ -133,6 +134,9 @@ def label(db: Path, tokens: list[str], stop: Path, out: Path) -> None:
                 clicks.append(time.perf_counter() - start)
                 if stored:
                     confirmed.append(shown)
+        if view is None:
+            with lock:
+                ran_out.append(token)
 
     threads = [threading.Thread(target=annotate, args=(t,)) for t in tokens]
     for t in threads:
@@ -143,6 +147,7 @@ def label(db: Path, tokens: list[str], stop: Path, out: Path) -> None:
         "clicks": clicks,
         "confirmed": confirmed,
         "errors": errors,
+        "ran_out": len(ran_out),
         "cpu": time.process_time() - cpu0,
     }
     out.write_text(json.dumps(result))
@@ -174,8 +179,13 @@ def run_commands(db: Path, llm_url: str) -> list[dict]:
         ok = done.returncode == 0 or (name == "check" and done.returncode == 1)
         ok = ok and "held by another process" not in done.stderr
         results.append(
-            {"command": name, "code": done.returncode, "ok": ok, "wall": wall,
-             "err": "" if ok else done.stderr.strip()[-300:]}  # fmt: skip
+            {
+                "command": name,
+                "code": done.returncode,
+                "ok": ok,
+                "wall": wall,
+                "err": "" if ok else done.stderr.strip()[-300:],
+            }  # fmt: skip
         )
         print(f"  {name:16s} exit {done.returncode} {'ok  ' if ok else 'FAIL'} {wall:6.1f} s")
         time.sleep(1.0)
@@ -207,7 +217,7 @@ def ms(samples: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--annotators", type=int, default=30)
-    parser.add_argument("--pairs", type=int, default=1200)
+    parser.add_argument("--pairs", type=int, default=4000)
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--label", nargs=3, metavar=("DB", "STOP", "OUT"), help=argparse.SUPPRESS)
@@ -247,6 +257,7 @@ def main() -> None:
     ok_walls = ", ".join(f"{r['command']} {r['wall']:.1f}" for r in results)
     print(f"CLI wall times (s): {ok_walls}")
     print(f"clicks: {ms(data['clicks'])}; click errors: {len(data['errors'])}")
+    print(f"annotators whose queue ran out before the last command: {data['ran_out']}")
     print(f"labeling process CPU: {data['cpu']:.1f} s over {span + args.warmup:.0f} s")
     print(f"labels confirmed {len(data['confirmed'])}, lost {len(lost)}, stored twice {twice}")
     if args.json:

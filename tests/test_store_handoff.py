@@ -13,7 +13,7 @@ import time
 import pytest
 from conftest import DATA, ROOT
 
-from reviewer.store import Store
+from reviewer.store import Store, connection
 from reviewer.store.handoff import Handoff
 from reviewer.study.annotators import add_annotators
 
@@ -127,6 +127,7 @@ Store(sys.argv[1], lock_timeout=60).write(
         while not Handoff(db_path).others_waiting():
             assert time.monotonic() < deadline and waiter.poll() is None
             time.sleep(0.01)
+        time.sleep(connection._TURN)  # this process's turn is over
         store.write(lambda cur: cur.execute("INSERT INTO log VALUES ('nested', ?)", [time.time()]))
         other = threading.Thread(
             target=lambda: order.append(

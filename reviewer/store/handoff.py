@@ -106,9 +106,13 @@ class Handoff:
 
     def __init__(self, db: Path):
         self.path = db.with_name(db.name + ".handoff")
+        self._found: _ProcessLocks | None = None
 
     def _locks(self) -> _ProcessLocks | None:
-        return _locks_for(self.path) if fcntl is not None else None
+        """Created on first use, once the database is being opened (never for a missing one)."""
+        if self._found is None and fcntl is not None:
+            self._found = _locks_for(self.path)
+        return self._found
 
     def take_turn(self) -> bool:
         """Take the turn if no other process has it (always granted without turn-taking)."""
