@@ -7,11 +7,12 @@ runs one short transaction, and the file is released once the process has had no
 `linger` seconds (0 for the CLI: at once; about a second for the app, because opening the file
 costs ~30 ms, more than the queries of a whole labeling click). With annotators clicking, the
 app is never idle for that second, so the processes also take turns (reviewer.store.handoff): a
-process that finds the file held joins a queue beside it; the holder, seeing the queue, admits
-no new work, closes the file once its work in flight is done, and lets the waiter in before
-it opens the file again. A holder that does not take part (another program, an older signoff)
-is waited for with backoff, and named if the wait runs out. Threads share one connection and
-take a cursor each, as DuckDB recommends.
+process that finds the file held joins a queue beside it; the holder, seeing the queue, ends
+its turn (at most half a second of work, so that a command's consecutive reads share one
+opening): it admits no new work, closes the file once its work in flight is done, and lets
+the waiter in before it opens the file again. A holder that does not take part (another
+program, an older signoff) is waited for with backoff, and named if the wait runs out. Threads
+share one connection and take a cursor each, as DuckDB recommends.
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ database (`<db>.handoff`, empty, safe to delete while no signoff process runs):
   opening it and given back after closing it;
 - byte 1, the queue: held (shared) by every process waiting for the turn.
 
-A holder checks the queue before admitting more work, closes the file as soon as its work in
-flight is done when someone waits, and then lets the waiter in before it takes the turn again.
+A holder checks the queue before admitting more work; when someone waits and the holder has had
+its turn (reviewer.store.connection: up to half a second of work), it closes the file as soon as
+its work in flight is done, and then lets the waiter in before it takes the turn again.
 Waiters poll the turn (a system call, not a DuckDB open, which costs ~10 ms of CPU when it fails).
 The locks are POSIX record locks: the kernel drops them when a process dies, so a killed process
 never leaves the file blocked. They belong to the process, so each process counts its own users
