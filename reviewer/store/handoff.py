@@ -4,7 +4,8 @@ DuckDB lets one process at a time open a file, and says nothing to the holder wh
 process wants it. Left alone, `signoff app` (which keeps the file while clicks keep coming) would
 hold it for as long as annotators click, and a terminal command would give up after its wait.
 So the processes take turns through advisory locks on two bytes of a small file beside the
-database (`<db>.handoff`, empty, safe to delete while no signoff process runs):
+database (`<db>.handoff`, which names its last holder; safe to delete while no signoff process
+runs):
 
 - byte 0, the turn: held (exclusive) by the process that has the database open, taken before
   opening it and given back after closing it;
