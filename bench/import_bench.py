@@ -64,8 +64,19 @@ def run_import(src_root: Path, file: Path, db: Path) -> tuple[float, float, floa
     for stale in (db, db.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)
     env = {**os.environ, "PYTHONPATH": str(src_root)}
-    code = "from reviewer.cli import main; main()"
-    args = [sys.executable, "-c", code, "import", str(file), "--study", "bench", "--db", str(db)]
+    code = "from reviewer.cli import main; main()"  # -P: import from ROOT, not the cwd
+    args = [
+        sys.executable,
+        "-P",
+        "-c",
+        code,
+        "import",
+        str(file),
+        "--study",
+        "bench",
+        "--db",
+        str(db),
+    ]
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=err)

@@ -68,10 +68,12 @@ def build(db: Path, items: int, annotators: int) -> None:
 def run_child(args: list[str], src: Path) -> tuple[float, float, float, str]:
     """Run `signoff ARGS` with PYTHONPATH=src: (wall s, CPU s, peak RSS MB, stdout)."""
     env = {**os.environ, "PYTHONPATH": str(src)}
-    code = "from reviewer.cli import main; main()"
+    code = "from reviewer.cli import main; main()"  # -P: import from ROOT, not the cwd
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen([sys.executable, "-c", code, *args], env=env, stdout=out, stderr=err)
+        proc = subprocess.Popen(
+            [sys.executable, "-P", "-c", code, *args], env=env, stdout=out, stderr=err
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)

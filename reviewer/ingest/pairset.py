@@ -97,8 +97,9 @@ class PairSet:
         return len(self.ids)
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        """The stored columns, `BATCH_PAIRS` pairs at a time, in file order (memory-mapped)."""
-        with pa.memory_map(str(self.spill)) as source:
+        """The stored columns, `BATCH_PAIRS` pairs at a time, in file order. Read, not
+        memory-mapped: a mapped spill counts in the process's memory as it is read."""
+        with pa.OSFile(str(self.spill)) as source:
             reader = pa.ipc.open_file(source)
             for index in range(reader.num_record_batches):
                 yield reader.get_batch(index)

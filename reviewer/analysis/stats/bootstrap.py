@@ -32,7 +32,10 @@ def weight_chunks(items: int, resamples: int, seed: int) -> Iterator[np.ndarray]
         # rng.multinomial over thousands of categories. int32 draws are the same numbers as
         # int64 ones from the same stream, and one bincount per row beats one over the block.
         draws = rng.integers(0, items, size=(min(rows, resamples - start), items), dtype=np.int32)
-        yield np.array([np.bincount(row, minlength=items) for row in draws], dtype=float)
+        weights = np.empty(draws.shape)
+        for row, drawn in zip(weights, draws, strict=True):
+            row[:] = np.bincount(drawn, minlength=items)
+        yield weights
 
 
 def item_weights(items: int, resamples: int, seed: int) -> np.ndarray:
