@@ -136,6 +136,13 @@ def _table_stats(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return agree, kappa, total
 
 
+def _weighted(w: np.ndarray, tables: np.ndarray) -> np.ndarray:
+    """Sum over items of weight x table, (rows, q, q): one matrix product. Weights and tables
+    are counts, so every sum is an exact integer, the same in any order of summation."""
+    n, q, _ = tables.shape
+    return (w @ tables.reshape(n, q * q)).reshape(len(w), q, q)
+
+
 def _pair_stats(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """As `_table_stats`, for ordered pair tables: n counts unordered pairs."""
     agree, kappa, total = _table_stats(pairs)
@@ -165,7 +172,7 @@ def judge_vs_humans(
         tables[:, :, 2] = 0
     agree, kappa, n = _table_stats(tables.sum(axis=0))
     b_agree, b_kappa, _ = bootstrap(
-        lambda w: _table_stats(np.einsum("ri,ijk->rjk", w, tables)), len(keys), resamples, seed
+        lambda w: _table_stats(_weighted(w, tables)), len(keys), resamples, seed
     )
     return (
         Estimate(float(agree), *percentile_interval(b_agree), int(n)),
@@ -192,10 +199,7 @@ def mtbench(
         table = table.without("tie")
     agree, kappa, n = _pair_stats(table.pairs.sum(axis=0))
     b_agree, b_kappa, _ = bootstrap(
-        lambda w: _pair_stats(np.einsum("ri,ijk->rjk", w, table.pairs)),
-        len(table.keys),
-        resamples,
-        seed,
+        lambda w: _pair_stats(_weighted(w, table.pairs)), len(table.keys), resamples, seed
     )
     return (
         Estimate(float(agree), *percentile_interval(b_agree), int(n)),
