@@ -46,7 +46,18 @@ def measure(src: Path, file: Path, db: Path) -> tuple[float, float, str]:
     code = "from reviewer.cli import main; main()"
     start = time.perf_counter()
     run = subprocess.run(
-        ["/usr/bin/time", "-v", sys.executable, "-c", code, "import", str(file), "-s", "bench"],
+        [
+            "/usr/bin/time",
+            "-v",
+            sys.executable,
+            "-P",
+            "-c",
+            code,
+            "import",
+            str(file),
+            "-s",
+            "bench",
+        ],
         env=env,
         capture_output=True,
         text=True,

@@ -1,7 +1,8 @@
 """One output file per model, joined on `id` into pairs (the other way to bring a golden set).
 
 Same rules as a pairs file: every row of both files validated, each problem reported with the
-file, line and column that hold it, and nothing imported unless both files are clean.
+file, line and column that hold it, and nothing imported unless both files are clean. Unlike a
+pairs file, both files are held in memory while they are joined.
 """
 
 from __future__ import annotations
@@ -10,15 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.errors import Problem
-from reviewer.ingest.pairs import (
-    PairSet,
-    as_text,
-    duplicate_id,
-    flag_warnings,
-    json_cell,
-    raise_if,
-    validate_rows,
-)
+from reviewer.ingest.pairs import as_text, duplicate_id, json_cell, raise_if, validate_rows
+from reviewer.ingest.pairset import PairSet, PairWriter
 from reviewer.ingest.tabular import RecordFile, check_columns, read_records
 
 OUTPUT_FIELDS = ("id", "prompt", "output", "model", "stratum", "reference", "metadata")
@@ -59,7 +53,10 @@ def load_pair_files(candidate: Path, baseline: Path, max_output_chars: int) -> P
             p = Problem(p.file, p.line, "output", p.message)
         problems.append(p)
     raise_if(problems, "output files")
-    return PairSet(f"{candidate} + {baseline}", pairs, flag_warnings(pairs))
+    writer = PairWriter(f"{candidate} + {baseline}")
+    for pair in pairs:
+        writer.add(pair)
+    return writer.finish()
 
 
 def _joined_rows(

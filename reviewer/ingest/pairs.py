@@ -1,16 +1,15 @@
 """A pair (one prompt, the candidate's and the baseline's outputs) and how a pairs file becomes one.
 
 A file is accepted whole or not at all: every row is validated first, every problem is reported
-with its line, and only a file with no problem yields a `PairSet`.
+with its line, and only a file with no problem yields a `PairSet`. The file is streamed: valid
+pairs go to disk as they are read (reviewer/ingest/pairset.py), so memory does not grow with it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,7 +23,8 @@ from pydantic import (
 )
 
 from reviewer.errors import InvalidInput, Problem
-from reviewer.ingest.tabular import RecordFile, check_columns, read_records
+from reviewer.ingest.pairset import PairSet, PairWriter
+from reviewer.ingest.tabular import RecordFile, check_columns, iter_records
 
 MAX_PROBLEMS = 50
 LONE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")  # possibly half of a UTF-16 pair
@@ -152,72 +152,6 @@ PAIR_FIELDS = tuple(Pair.model_fields)
 REQUIRED_FIELDS = ("id", "prompt", "candidate", "baseline")
 
 
-_to_json = json.JSONEncoder(ensure_ascii=False).encode
-_to_sorted_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
-
-
-def prompt_json(pair: Pair) -> str:
-    """The prompt as stored: a JSON string, or a JSON list of messages."""
-    if isinstance(pair.prompt, str):
-        return _to_json(pair.prompt)
-    return _to_json([m.model_dump() for m in pair.prompt])
-
-
-def metadata_json(pair: Pair) -> str:
-    return _to_sorted_json(pair.metadata) if pair.metadata else "{}"
-
-
-def content_hash(pair: Pair, prompt: str, metadata: str) -> str:
-    """sha256 over every field as stored, each prefixed by its length, so that no two different
-    pairs give the same byte stream; None differs from ""."""
-    digest = hashlib.sha256()
-    for part in (
-        pair.id,
-        prompt,
-        pair.candidate,
-        pair.baseline,
-        pair.candidate_model,
-        pair.baseline_model,
-        pair.stratum,
-        pair.reference,
-        metadata,
-    ):
-        if part is None:
-            digest.update(b"-")
-        else:
-            data = part.encode()
-            digest.update(b"%d:" % len(data))
-            digest.update(data)
-    return digest.hexdigest()
-
-
-@dataclass
-class PairSet:
-    """A validated golden set, ready to store, with each pair's stored JSON and hash."""
-
-    source: str
-    pairs: list[Pair]
-    warnings: list[str] = field(default_factory=list)
-    prompts: list[str] = field(init=False)
-    metadata: list[str] = field(init=False)
-    hashes: list[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.prompts = [prompt_json(p) for p in self.pairs]
-        self.metadata = [metadata_json(p) for p in self.pairs]
-        self.hashes = [
-            content_hash(p, pr, md)
-            for p, pr, md in zip(self.pairs, self.prompts, self.metadata, strict=True)
-        ]
-
-    def content_hash(self) -> str:
-        """Hash of every pair's content, independent of row order."""
-        digest = hashlib.sha256()
-        for h in sorted(self.hashes):
-            digest.update(h.encode())
-        return digest.hexdigest()
-
-
 def problems_from(exc: ValidationError, file: str, line: int) -> list[Problem]:
     """Turn pydantic's errors into `file:line: field: message` problems."""
     out = []
@@ -245,6 +179,26 @@ def raise_if(problems: list[Problem], what: str) -> None:
         raise InvalidInput(problems[:MAX_PROBLEMS], total=len(problems), what=what)
 
 
+def validate_row(
+    rf: RecordFile, line: int, data: dict[str, Any], context: dict, first_line: dict[str, int]
+) -> Pair | list[Problem]:
+    """One row as a `Pair`, or its problems (a repeated id is one); `first_line` remembers the
+    line of every id seen."""
+    given = {k: v for k, v in data.items() if v is not None}  # None: not given
+    if rf.path.suffix.lower() == ".csv":  # an empty CSV cell is an empty output
+        given.update(
+            {k: "" for k in ("candidate", "baseline") if k in rf.columns and k not in given}
+        )
+    try:
+        pair = Pair.model_validate(given, context=context)
+    except ValidationError as exc:
+        return problems_from(exc, rf.name, line)
+    if pair.id in first_line:
+        return [duplicate_id(rf.name, line, pair.id, first_line[pair.id])]
+    first_line[pair.id] = line
+    return pair
+
+
 def validate_rows(
     rf: RecordFile, rows: list[tuple[int, dict[str, Any]]], max_output_chars: int
 ) -> tuple[list[Pair], list[Problem]]:
@@ -253,49 +207,34 @@ def validate_rows(
     first_line: dict[str, int] = {}
     context = {"max_output_chars": max_output_chars}
     for line, data in rows:
-        given = {k: v for k, v in data.items() if v is not None}  # None: not given
-        if rf.path.suffix.lower() == ".csv":  # an empty CSV cell is an empty output
-            given.update(
-                {k: "" for k in ("candidate", "baseline") if k in rf.columns and k not in given}
-            )
-        try:
-            pair = Pair.model_validate(given, context=context)
-        except ValidationError as exc:
-            problems.extend(problems_from(exc, rf.name, line))
-            continue
-        if pair.id in first_line:
-            problems.append(duplicate_id(rf.name, line, pair.id, first_line[pair.id]))
-            continue
-        first_line[pair.id] = line
-        pairs.append(pair)
+        outcome = validate_row(rf, line, data, context, first_line)
+        if isinstance(outcome, list):
+            problems.extend(outcome)
+        else:
+            pairs.append(outcome)
     return pairs, problems
 
 
-def flag_warnings(pairs: list[Pair]) -> list[str]:
-    """Warnings for pairs kept but flagged: identical outputs, and empty outputs."""
-    warnings = []
-    same = [p.id for p in pairs if p.identical_outputs]
-    if same:
-        warnings.append(
-            f"{len(same)} pair(s) have identical candidate and baseline outputs (kept, flagged; "
-            f"expect ties): {_ids(same)}"
-        )
-    for side in ("candidate", "baseline"):
-        empty = [p.id for p in pairs if side in p.empty_outputs]
-        if empty:
-            warnings.append(
-                f"{len(empty)} pair(s) have an empty {side} output (kept, shown as an empty "
-                f"response; dropping them would bias the study): {_ids(empty)}"
-            )
-    return warnings
+class Problems:
+    """Problems of a streamed file: the first `MAX_PROBLEMS` kept, all counted."""
 
+    def __init__(self) -> None:
+        self.kept: list[Problem] = []
+        self.total = 0
 
-def _ids(ids: list[str]) -> str:
-    return ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
+    def extend(self, problems: list[Problem]) -> None:
+        self.kept.extend(problems[: MAX_PROBLEMS - len(self.kept)])
+        self.total += len(problems)
+
+    def raise_if(self, what: str) -> None:
+        if self.total:
+            raise InvalidInput(self.kept, total=self.total, what=what)
 
 
 def load_pairs(path: Path, max_output_chars: int, extra_columns: str = "reject") -> PairSet:
-    """Validate a pairs file (JSONL, CSV or Parquet) whole; raise `InvalidInput` on any problem.
+    """Validate a pairs file (JSONL, CSV or Parquet) whole, streaming it; raise `InvalidInput`
+    on any problem. Problems of reading and of columns come first: rows are judged only in a
+    file whose columns are right.
 
     Args:
         extra_columns: "reject" reports unknown columns; "metadata" keeps them inside `metadata`.
@@ -304,18 +243,30 @@ def load_pairs(path: Path, max_output_chars: int, extra_columns: str = "reject")
         fast = _load_jsonl_fast(path, max_output_chars)
         if fast is not None:
             return fast
-    rf = read_records(path, max_output_chars)
-    known = PAIR_FIELDS if extra_columns == "reject" else [*PAIR_FIELDS, *rf.columns]
-    hint = " (or pass --extra-columns metadata to keep extra columns as metadata)"
-    problems = rf.problems + check_columns(rf, REQUIRED_FIELDS, known, hint)
-    raise_if(problems, f"pairs file {path}")
-    extras = [c for c in rf.columns if c not in PAIR_FIELDS]
-    rows = [(r.line, _fold_extras(r.data, extras)) for r in rf.records]
-    pairs, problems = validate_rows(rf, rows, max_output_chars)
-    if not pairs and not problems:
-        problems.append(Problem(rf.name, None, "file", "has no rows"))
-    raise_if(problems, f"pairs file {path}")
-    return PairSet(str(path), pairs, flag_warnings(pairs))
+    rf = RecordFile(path)
+    writer = PairWriter(str(path))
+    rows, first_line = Problems(), {}
+    context = {"max_output_chars": max_output_chars}
+    try:
+        for record in iter_records(rf, max_output_chars):
+            data = _fold_extras(record.data) if extra_columns == "metadata" else record.data
+            outcome = validate_row(rf, record.line, data, context, first_line)
+            if isinstance(outcome, list):
+                rows.extend(outcome)
+            elif not (rows.total or rf.problems):  # an invalid file is not spilled
+                writer.add(outcome)
+        known = PAIR_FIELDS if extra_columns == "reject" else [*PAIR_FIELDS, *rf.columns]
+        hint = " (or pass --extra-columns metadata to keep extra columns as metadata)"
+        raise_if(
+            rf.problems + check_columns(rf, REQUIRED_FIELDS, known, hint), f"pairs file {path}"
+        )
+        if not first_line and not rows.total:
+            rows.extend([Problem(rf.name, None, "file", "has no rows")])
+        rows.raise_if(f"pairs file {path}")
+    except BaseException:
+        writer.discard()
+        raise
+    return writer.finish()
 
 
 def _load_jsonl_fast(path: Path, max_output_chars: int) -> PairSet | None:
@@ -328,28 +279,35 @@ def _load_jsonl_fast(path: Path, max_output_chars: int) -> PairSet | None:
     if not path.is_file():
         return None
     context = {"max_output_chars": max_output_chars}
-    pairs: list[Pair] = []
+    writer = PairWriter(str(path))
     seen: set[str] = set()
     with open(path, "rb") as lines:
         for line in lines:
             if not line.strip():
                 continue
             if LONE_SURROGATE.search(line):
+                writer.discard()
                 return None  # the detailed reader names the line
             try:
                 pair = Pair.model_validate_json(line, context=context)
             except (ValueError, RecursionError):  # ValidationError is a ValueError
+                writer.discard()
                 return None
             if pair.id in seen:
+                writer.discard()
                 return None
             seen.add(pair.id)
-            pairs.append(pair)
-    if not pairs:
+            writer.add(pair)
+    if not seen:
+        writer.discard()
         return None
-    return PairSet(str(path), pairs, flag_warnings(pairs))
+    return writer.finish()
 
 
-def _fold_extras(data: dict[str, Any], extras: list[str]) -> dict[str, Any]:
+def _fold_extras(data: dict[str, Any]) -> dict[str, Any]:
+    """Columns that are not pair fields go inside `metadata` (their order there is immaterial:
+    metadata is stored with sorted keys)."""
+    extras = [k for k in data if k not in PAIR_FIELDS]
     if not extras:
         return data
     meta = json_cell(data.get("metadata"), dict) or {}

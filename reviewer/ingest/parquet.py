@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -56,8 +57,9 @@ def _mb(size: float) -> str:
     return f"{size / 2**20:,.1f} MB"
 
 
-def read_parquet(out: RecordFile, max_output_chars: int) -> RecordFile:
-    """Fill `out` from a Parquet file; every problem found is added to `out.problems`."""
+def read_parquet(out: RecordFile, max_output_chars: int) -> Iterator[Record]:
+    """The records of a Parquet file, a batch of rows read at a time; every problem found is
+    added to `out.problems`."""
     import pyarrow.parquet as pq
 
     limit = caps(max_output_chars)
@@ -66,9 +68,9 @@ def read_parquet(out: RecordFile, max_output_chars: int) -> RecordFile:
         out.columns = list(handle.schema_arrow.names)
     except Exception as exc:  # pyarrow raises several unrelated types for a broken file
         out.problems.append(_unreadable(out, None, exc))
-        return out
+        return
     if _bad_shape(out, handle, limit):
-        return out
+        return
     total = 0
     line = 0
     try:
@@ -78,20 +80,19 @@ def read_parquet(out: RecordFile, max_output_chars: int) -> RecordFile:
                 total += size
                 if size > limit.row:
                     out.problems.append(_too_big(out, line + offset + 1, "row", size, limit))
-                    return out
+                    return
                 if total > limit.file:
                     out.problems.append(_too_big(out, line + offset + 1, "file", total, limit))
-                    return out
+                    return
             for row in batch.to_pylist():
                 line += 1
                 size = _size(row, limit.row)
                 if size > limit.row:
                     out.problems.append(_too_big(out, line, "row", size, limit))
-                    return out
-                out.records.append(Record(line, {k: plain(v) for k, v in row.items()}))
+                    return
+                yield Record(line, {k: plain(v) for k, v in row.items()})
     except Exception as exc:  # a corrupt page shows only when it is decoded
         out.problems.append(_unreadable(out, line + 1, exc))
-    return out
 
 
 def row_sizes(batch: Any) -> list[int]:

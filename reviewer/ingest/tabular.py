@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,19 @@ def read_records(path: Path, max_output_chars: int = 100_000) -> RecordFile:
 
     `max_output_chars` sizes the longest CSV field and the Parquet decoding caps.
     """
+    out = RecordFile(path)
+    out.records = list(iter_records(out, max_output_chars))
+    return out
+
+
+def iter_records(out: RecordFile, max_output_chars: int = 100_000) -> Iterator[Record]:
+    """The records of `out.path` one at a time, so a large file is never whole in memory.
+
+    A missing or unsupported file raises at once; content problems are added to `out.problems`
+    as they are met. `out.columns` is set before the first record (CSV, Parquet) or once the
+    last has been read (JSONL: the keys of every line).
+    """
+    path = out.path
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
         raise InvalidInput(
@@ -79,20 +92,19 @@ def read_records(path: Path, max_output_chars: int = 100_000) -> RecordFile:
     if kind == "parquet":
         from reviewer.ingest.parquet import read_parquet
 
-        return read_parquet(RecordFile(path), max_output_chars)
+        return read_parquet(out, max_output_chars)
     if kind == "jsonl":
-        return _read_jsonl(path)
+        return _read_jsonl(out)
     csv.field_size_limit(max(CSV_FIELD_LIMIT, 4 * max_output_chars + 1))
-    return _read_csv(path)
+    return _read_csv(out)
 
 
-def _read_jsonl(path: Path) -> RecordFile:
-    out = RecordFile(path)
-    with open(path, "rb") as lines:  # streamed: the whole file is never in memory twice
-        return _parse_jsonl(out, lines)
+def _read_jsonl(out: RecordFile) -> Iterator[Record]:
+    with open(out.path, "rb") as lines:  # streamed: the whole file is never in memory
+        yield from _parse_jsonl(out, lines)
 
 
-def _parse_jsonl(out: RecordFile, lines: Iterable[bytes]) -> RecordFile:
+def _parse_jsonl(out: RecordFile, lines: Iterable[bytes]) -> Iterator[Record]:
     for number, line in enumerate(lines, start=1):
         if number == 1:
             line = line.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark, as CSV accepts
@@ -112,9 +124,8 @@ def _parse_jsonl(out: RecordFile, lines: Iterable[bytes]) -> RecordFile:
             continue
         for key in data:
             out.first_line.setdefault(key, number)
-        out.records.append(Record(number, data))
+        yield Record(number, data)
     out.columns = list(out.first_line)
-    return out
 
 
 def _json_line(text: str) -> tuple[Any, str]:
@@ -135,37 +146,45 @@ def _json_line(text: str) -> tuple[Any, str]:
         return None, f"not usable JSON ({str(exc).split('; use sys.')[0]})"
 
 
-def _read_csv(path: Path) -> RecordFile:
-    """Stream the file as UTF-8 (utf-8-sig drops Excel's byte-order mark); only a file that is
-    not UTF-8 is read whole, to name each bad line and still report the other problems."""
+def _read_csv(out: RecordFile) -> Iterator[Record]:
+    """Stream the file as UTF-8 (utf-8-sig drops Excel's byte-order mark). A file that turns
+    out not to be UTF-8 is then read whole, to name each bad line and still report the other
+    problems; records already given are not given again."""
+    known = len(out.problems)
+    last = 0
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            return _parse_csv(RecordFile(path), handle)
+        with open(out.path, encoding="utf-8-sig", newline="") as handle:
+            for record in _parse_csv(out, handle):
+                last = record.line
+                yield record
+        return
     except UnicodeDecodeError:
         pass
-    out = RecordFile(path)
-    raw = path.read_bytes()
+    del out.problems[known:]  # the whole read below finds them again
+    raw = out.path.read_bytes()
     for number, line in enumerate(raw.split(b"\n"), start=1):
         try:
             line.decode("utf-8")
         except UnicodeDecodeError as exc:
             out.problems.append(Problem(out.name, number, "encoding", _bad_bytes(line, exc)))
     text = raw.decode("utf-8-sig", errors="replace")
-    return _parse_csv(out, io.StringIO(text, newline=""))
+    for record in _parse_csv(out, io.StringIO(text, newline="")):
+        if record.line > last:
+            yield record
 
 
-def _parse_csv(out: RecordFile, lines: Iterable[str]) -> RecordFile:
+def _parse_csv(out: RecordFile, lines: Iterable[str]) -> Iterator[Record]:
     reader = csv.reader(lines)
     try:
         header = next(reader, None)
         if header is None:
             out.problems.append(Problem(out.name, 1, "header", "file is empty"))
-            return out
+            return
         out.columns = [h.strip() for h in header]
         duplicates = _duplicate_columns(out)
         if duplicates:
             out.problems += duplicates
-            return out
+            return
         start = reader.line_num + 1
         for row in reader:
             if not any(cell.strip() for cell in row):
@@ -183,7 +202,7 @@ def _parse_csv(out: RecordFile, lines: Iterable[str]) -> RecordFile:
             else:
                 # Empty CSV cells mean "not given", like a missing key in JSONL.
                 data = {k: (v if v != "" else None) for k, v in zip(out.columns, row, strict=True)}
-                out.records.append(Record(start, data))
+                yield Record(start, data)
             start = reader.line_num + 1
     except csv.Error as exc:
         message = str(exc)
@@ -193,7 +212,6 @@ def _parse_csv(out: RecordFile, lines: Iterable[str]) -> RecordFile:
                 "limits.max_output_chars"
             )
         out.problems.append(Problem(out.name, reader.line_num, "csv", message))
-    return out
 
 
 def _duplicate_columns(out: RecordFile) -> list[Problem]:

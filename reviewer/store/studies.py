@@ -10,9 +10,10 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from reviewer.config import StudyConfig
-from reviewer.ingest.pairs import PairSet
+from reviewer.ingest.pairset import PairSet
 from reviewer.store.connection import Cursor, fetch_dicts
 
 
@@ -104,32 +105,18 @@ def unblind(cur: Cursor, study_id: str) -> bool:
 
 
 def replace_pairs(cur: Cursor, study_id: str, pairset: PairSet, calibration: set[str]) -> None:
-    """Store the pairs of a study, replacing any it had, in bulk inserts of 10,000 pairs.
-
-    Chunks keep the Arrow copy of the text small: Python never holds it for the whole set.
-    """
+    """Store the pairs of a study, replacing any it had, one bulk insert per batch of the set
+    (10,000 pairs): Python never holds the text of the whole set."""
     cur.execute("DELETE FROM pairs WHERE study_id = ?", [study_id])
-    pairs, hashes = pairset.pairs, pairset.hashes
-    for start in range(0, len(pairs), 10_000):
-        chunk = pairs[start : start + 10_000]
-        table = pa.table(
-            {
-                "study_id": [study_id] * len(chunk),
-                "pair_id": [p.id for p in chunk],
-                "position": list(range(start + 1, start + len(chunk) + 1)),
-                "prompt_json": pairset.prompts[start : start + 10_000],
-                "candidate": [p.candidate for p in chunk],
-                "baseline": [p.baseline for p in chunk],
-                "candidate_model": [p.candidate_model for p in chunk],
-                "baseline_model": [p.baseline_model for p in chunk],
-                "stratum": [p.stratum for p in chunk],
-                "reference": [p.reference for p in chunk],
-                "metadata_json": pairset.metadata[start : start + 10_000],
-                "content_hash": hashes[start : start + 10_000],
-                "identical_outputs": [p.identical_outputs for p in chunk],
-                "in_calibration": [p.id in calibration for p in chunk],
-            }
-        )
+    wanted = pa.array(sorted(calibration), pa.string())
+    position = 0
+    for batch in pairset.batches():
+        rows = batch.num_rows
+        table = pa.Table.from_batches([batch])
+        table = table.append_column("study_id", pa.array([study_id] * rows, pa.string()))
+        table = table.append_column("position", pa.array(range(position + 1, position + rows + 1)))
+        table = table.append_column("in_calibration", pc.is_in(batch["pair_id"], wanted))
+        position += rows
         cur.register("incoming_pairs", table)
         try:
             cols = ", ".join(table.column_names)

@@ -8,13 +8,15 @@ from __future__ import annotations
 import getpass
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewer.config import StudyConfig, load_config
 from reviewer.errors import NotFound, SignoffError, StudyFrozen
 from reviewer.ingest.joined import load_pair_files
-from reviewer.ingest.pairs import PairSet, load_pairs
+from reviewer.ingest.pairs import load_pairs
+from reviewer.ingest.pairset import PairSet
 from reviewer.models import PairSlot
 from reviewer.store import Store, people, studies
 from reviewer.store.connection import Cursor
@@ -76,18 +78,16 @@ def import_study(
         existing = studies.get_study(cur, name)
         cfg = config or (existing.config if existing else StudyConfig())
         new_hash = pairset.content_hash()
-        strata: dict[str, int] = {}
-        for p in pairset.pairs:
-            strata[p.stratum] = strata.get(p.stratum, 0) + 1
+        strata = dict(Counter(pairset.strata))
         calibration = calibration_sample(
-            [(p.id, p.stratum) for p in pairset.pairs],
+            list(zip(pairset.ids, pairset.strata, strict=True)),
             cfg.calibration.size,
             cfg.seed,
             stratified=cfg.calibration.stratified,
         )
-        warnings = check_rules(cfg, len(pairset.pairs), len(calibration))
+        warnings = check_rules(cfg, len(pairset), len(calibration))
         outcome = ImportOutcome(
-            "created", len(pairset.pairs), len(calibration), strata, [*pairset.warnings, *warnings]
+            "created", len(pairset), len(calibration), strata, [*pairset.warnings, *warnings]
         )
         if existing is not None:
             if existing.pairs_hash == new_hash and existing.config_hash == cfg.content_hash():
@@ -108,7 +108,7 @@ def import_study(
             actor,
             f"study.{'create' if outcome.action == 'created' else 'reimport'}",
             source=pairset.source,
-            pairs=len(pairset.pairs),
+            pairs=len(pairset),
             pairs_hash=new_hash,
             config_hash=cfg.content_hash(),
             calibration=len(calibration),
@@ -143,11 +143,12 @@ def import_study_files(
         pairset = load_pairs(pairs, limit, extra_columns)
     else:
         pairset = load_pair_files(candidate, baseline, limit)
-    return import_study(store, name, pairset, cfg, actor)
+    with pairset:  # validated in a first pass; stored in one transaction, then removed
+        return import_study(store, name, pairset, cfg, actor)
 
 
 def _diff(old: dict[str, str], pairset: PairSet) -> dict[str, int]:
-    new = dict(zip((p.id for p in pairset.pairs), pairset.hashes, strict=True))
+    new = dict(zip(pairset.ids, pairset.hashes, strict=True))
     return {
         "added": len(new.keys() - old.keys()),
         "removed": len(old.keys() - new.keys()),

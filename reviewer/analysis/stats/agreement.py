@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
-from reviewer.analysis.stats.bootstrap import item_weights, percentile_interval
+from reviewer.analysis.stats.bootstrap import bootstrap, percentile_interval
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,13 @@ def _table_stats(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return agree, kappa, total
 
 
+def _weighted(w: np.ndarray, tables: np.ndarray) -> np.ndarray:
+    """Sum over items of weight x table, (rows, q, q): one matrix product. Weights and tables
+    are counts, so every sum is an exact integer, the same in any order of summation."""
+    n, q, _ = tables.shape
+    return (w @ tables.reshape(n, q * q)).reshape(len(w), q, q)
+
+
 def _pair_stats(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """As `_table_stats`, for ordered pair tables: n counts unordered pairs."""
     agree, kappa, total = _table_stats(pairs)
@@ -164,8 +171,9 @@ def judge_vs_humans(
         tables[:, 2, :] = 0
         tables[:, :, 2] = 0
     agree, kappa, n = _table_stats(tables.sum(axis=0))
-    weights = item_weights(len(keys), resamples, seed)
-    b_agree, b_kappa, _ = _table_stats(np.einsum("ri,ijk->rjk", weights, tables))
+    b_agree, b_kappa, _ = bootstrap(
+        lambda w: _table_stats(_weighted(w, tables)), len(keys), resamples, seed
+    )
     return (
         Estimate(float(agree), *percentile_interval(b_agree), int(n)),
         Estimate(float(kappa), *percentile_interval(b_kappa), int(n)),
@@ -190,8 +198,9 @@ def mtbench(
     if not ties:
         table = table.without("tie")
     agree, kappa, n = _pair_stats(table.pairs.sum(axis=0))
-    weights = item_weights(len(table.keys), resamples, seed)
-    b_agree, b_kappa, _ = _pair_stats(np.einsum("ri,ijk->rjk", weights, table.pairs))
+    b_agree, b_kappa, _ = bootstrap(
+        lambda w: _pair_stats(_weighted(w, table.pairs)), len(table.keys), resamples, seed
+    )
     return (
         Estimate(float(agree), *percentile_interval(b_agree), int(n)),
         Estimate(float(kappa), *percentile_interval(b_kappa), int(n)),
@@ -270,5 +279,5 @@ def gwet_ac1(
             return (pa - pe) / (1 - pe)
 
     value = float(ac1(np.ones(len(r))))
-    replicates = ac1(item_weights(len(r), resamples, seed)) if resamples else np.array([])
+    replicates = bootstrap(ac1, len(r), resamples, seed) if resamples else np.array([])
     return Estimate(value, *percentile_interval(replicates), int(multi.sum()))

@@ -14,7 +14,6 @@ chance one.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reviewer.analysis.stats.agreement import Estimate, Rating
-from reviewer.analysis.stats.bootstrap import item_weights, percentile_interval
+from reviewer.analysis.stats.bootstrap import bootstrap, percentile_interval
 from reviewer.analysis.stats.ppi import SCORE
 
 PERMUTATION_STREAM = 5  # apart from the bootstrap's stream, so the two never share draws
@@ -38,15 +37,6 @@ class Association:
     r: Estimate  # n = items
     p_value: float  # one-sided; 1.0 when r is undefined (either side constant), NaN untested
     permutations: int
-
-
-@functools.lru_cache(maxsize=4)
-def _weights(items: int, resamples: int, seed: int) -> np.ndarray:
-    """`item_weights`, drawn once for the several statistics of a judge on the same items (a
-    report on 5,000 items spends ~0.2 s per draw). Read-only: it is shared."""
-    weights = item_weights(items, resamples, seed)
-    weights.flags.writeable = False
-    return weights
 
 
 def human_scores(humans: Sequence[Rating]) -> dict[str, float]:
@@ -98,7 +88,7 @@ def association(
     y = np.array([scores[i] for i in items])
     n = len(items)
     value = float(_weighted_r(np.ones((1, n)), x, y)[0]) if n else math.nan
-    replicates = _weighted_r(_weights(n, resamples, seed), x, y) if resamples else []
+    replicates = bootstrap(lambda w: _weighted_r(w, x, y), n, resamples, seed) if resamples else []
     r = Estimate(value, *percentile_interval(np.asarray(replicates)), n)
     if math.isnan(value) or permutations == 0:
         return Association(r, 1.0 if permutations else math.nan, permutations)
@@ -133,7 +123,10 @@ def per_verdict_agreement(
     counts = np.array([len(verdicts[i]) for i in items], dtype=float)
     total = counts.sum()
     value = float(hits.sum() / total) if total else math.nan
-    weights = _weights(len(items), resamples, seed)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        replicates = (weights @ hits) / (weights @ counts) if resamples else np.array([])
+
+    def share(w: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (w @ hits) / (w @ counts)
+
+    replicates = bootstrap(share, len(items), resamples, seed) if resamples else np.array([])
     return Estimate(value, *percentile_interval(replicates), int(total))

@@ -1,0 +1,212 @@
+"""A validated golden set, held on disk rather than in memory, and how it is written.
+
+Validation streams a file once; each valid pair is turned into the columns the store keeps
+(stored prompt and metadata JSON, content hash) and spilled, 10,000 pairs at a time, to an
+Arrow file in a temporary folder. Memory keeps only what the study needs before any pair is
+written (ids, strata and hashes: the calibration sample, the diff against a stored set, the set's
+hash) and a million pairs of 1 KB outputs fit in a few hundred MB instead of several GB. The store
+then reads the spill back in the same batches, inside the import's one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from reviewer.ingest.pairs import Pair
+
+BATCH_PAIRS = 10_000
+# Columns a pair is stored with; the store adds study_id, position and in_calibration.
+COLUMNS = pa.schema(
+    [
+        ("pair_id", pa.string()),
+        ("prompt_json", pa.string()),
+        ("candidate", pa.string()),
+        ("baseline", pa.string()),
+        ("candidate_model", pa.string()),
+        ("baseline_model", pa.string()),
+        ("stratum", pa.string()),
+        ("reference", pa.string()),
+        ("metadata_json", pa.string()),
+        ("content_hash", pa.string()),
+        ("identical_outputs", pa.bool_()),
+    ]
+)
+
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+_to_sorted_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
+def prompt_json(pair: Pair) -> str:
+    """The prompt as stored: a JSON string, or a JSON list of messages."""
+    if isinstance(pair.prompt, str):
+        return _to_json(pair.prompt)
+    return _to_json([m.model_dump() for m in pair.prompt])
+
+
+def metadata_json(pair: Pair) -> str:
+    return _to_sorted_json(pair.metadata) if pair.metadata else "{}"
+
+
+def content_hash(pair: Pair, prompt: str, metadata: str) -> str:
+    """sha256 over every field as stored, each prefixed by its length, so that no two different
+    pairs give the same byte stream; None differs from ""."""
+    digest = hashlib.sha256()
+    for part in (
+        pair.id,
+        prompt,
+        pair.candidate,
+        pair.baseline,
+        pair.candidate_model,
+        pair.baseline_model,
+        pair.stratum,
+        pair.reference,
+        metadata,
+    ):
+        if part is None:
+            digest.update(b"-")
+        else:
+            data = part.encode()
+            digest.update(b"%d:" % len(data))
+            digest.update(data)
+    return digest.hexdigest()
+
+
+@dataclass
+class PairSet:
+    """A validated golden set: ids, strata and hashes in memory (in file order), the stored
+    columns of every pair in an Arrow file read back by `batches`."""
+
+    source: str
+    ids: list[str]
+    strata: list[str]
+    hashes: list[str]
+    warnings: list[str]
+    spill: Path
+    folder: Any = field(repr=False)  # the TemporaryDirectory holding `spill`
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The stored columns, `BATCH_PAIRS` pairs at a time, in file order. Read, not
+        memory-mapped: a mapped spill counts in the process's memory as it is read."""
+        with pa.OSFile(str(self.spill)) as source:
+            reader = pa.ipc.open_file(source)
+            for index in range(reader.num_record_batches):
+                yield reader.get_batch(index)
+
+    def content_hash(self) -> str:
+        """Hash of every pair's content, independent of row order."""
+        digest = hashlib.sha256()
+        for h in sorted(self.hashes):
+            digest.update(h.encode())
+        return digest.hexdigest()
+
+    def close(self) -> None:
+        """Remove the spilled pairs (also done when the set is garbage-collected)."""
+        self.folder.cleanup()
+
+    def __enter__(self) -> PairSet:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+class PairWriter:
+    """Collects validated pairs one at a time into a `PairSet`."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.ids: list[str] = []
+        self.strata: list[str] = []
+        self.hashes: list[str] = []
+        self._strata: dict[str, str] = {}  # one str object per stratum, not one per pair
+        self._identical: list[str] = []
+        self._empty: dict[str, list[str]] = {"candidate": [], "baseline": []}
+        self._rows: list[tuple] = []
+        self._folder = tempfile.TemporaryDirectory(prefix="signoff-import-")
+        self._spill = Path(self._folder.name) / "pairs.arrow"
+        self._writer = pa.ipc.new_file(str(self._spill), COLUMNS)
+
+    def add(self, pair: Pair) -> None:
+        prompt, metadata = prompt_json(pair), metadata_json(pair)
+        digest = content_hash(pair, prompt, metadata)
+        stratum = self._strata.setdefault(pair.stratum, pair.stratum)
+        self.ids.append(pair.id)
+        self.strata.append(stratum)
+        self.hashes.append(digest)
+        if pair.identical_outputs:
+            self._identical.append(pair.id)
+        for side in pair.empty_outputs:
+            self._empty[side].append(pair.id)
+        self._rows.append(
+            (
+                pair.id,
+                prompt,
+                pair.candidate,
+                pair.baseline,
+                pair.candidate_model,
+                pair.baseline_model,
+                stratum,
+                pair.reference,
+                metadata,
+                digest,
+                pair.identical_outputs,
+            )
+        )
+        if len(self._rows) >= BATCH_PAIRS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._rows:
+            columns = [list(c) for c in zip(*self._rows, strict=True)]
+            self._writer.write_batch(pa.record_batch(columns, schema=COLUMNS))
+            self._rows = []
+
+    def finish(self) -> PairSet:
+        self._flush()
+        self._writer.close()
+        return PairSet(
+            self.source,
+            self.ids,
+            self.strata,
+            self.hashes,
+            self.warnings(),
+            self._spill,
+            self._folder,
+        )
+
+    def discard(self) -> None:
+        """Drop what was spilled: the file turned out invalid."""
+        self._writer.close()
+        self._folder.cleanup()
+
+    def warnings(self) -> list[str]:
+        """Warnings for pairs kept but flagged: identical outputs, and empty outputs."""
+        out = []
+        if self._identical:
+            out.append(
+                f"{len(self._identical)} pair(s) have identical candidate and baseline outputs "
+                f"(kept, flagged; expect ties): {_ids(self._identical)}"
+            )
+        for side, empty in self._empty.items():
+            if empty:
+                out.append(
+                    f"{len(empty)} pair(s) have an empty {side} output (kept, shown as an empty "
+                    f"response; dropping them would bias the study): {_ids(empty)}"
+                )
+        return out
+
+
+def _ids(ids: list[str]) -> str:
+    return ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
