@@ -19,6 +19,7 @@ from reviewer.config import StudyConfig
 from reviewer.errors import SignoffError
 from reviewer.ingest.labels import rating
 from reviewer.store import Store, people, studies
+from reviewer.store import annotator_page as page_sql
 from reviewer.store import views as view_sql
 from reviewer.store.connection import Cursor
 from reviewer.study.annotators import hash_token
@@ -156,19 +157,32 @@ def progress(store: Store, who: Annotator) -> Progress:
     return Progress(**{k: int(v) for k, v in row.items()})
 
 
+@dataclass(frozen=True)
+class Page:
+    """What the labeling page shows after each move: the pair on screen and the progress."""
+
+    view: BlindPair | None
+    progress: Progress
+
+
 def open_next(store: Store, who: Annotator, skipped: Sequence[str] = ()) -> BlindPair | None:
     """Show the first unlabeled pair of the queue (skipped views go last); None when done."""
+    return next_page(store, who, skipped).view
 
-    def work(cur: Cursor) -> BlindPair | None:
-        skipped_pairs = [
-            v["pair_id"]
-            for v in (view_sql.get_view(cur, s, who.annotator_id) for s in skipped)
-            if v
-        ]
-        row = view_sql.next_unlabeled(cur, who.study_id, who.annotator_id, skipped_pairs)
-        if row is None:
-            return None
-        return _show(cur, who, row["pair_id"], row["candidate_left"], None)
+
+def next_page(store: Store, who: Annotator, skipped: Sequence[str] = ()) -> Page:
+    """The first unlabeled pair of the queue (skipped views last; None when done), shown now,
+    and the progress: one query and one insert, in one transaction."""
+
+    def work(cur: Cursor) -> Page:
+        row = page_sql.next_page(cur, who.study_id, who.annotator_id, list(skipped))
+        done = Progress(
+            int(row["total"]), int(row["done"]), row["calibration_total"], row["calibration_done"]
+        )
+        if row["pair_id"] is None:
+            return Page(None, done)
+        view = _show(cur, who, row["pair_id"], bool(row["candidate_left"]), None, row)
+        return Page(view, done)
 
     return store.write(work)
 
@@ -199,8 +213,18 @@ def open_previous(store: Store, who: Annotator, current: str | None) -> BlindPai
     return store.write(work)
 
 
-def _show(cur: Cursor, who: Annotator, pair_id: str, left: bool, last: dict | None) -> BlindPair:
-    content = view_sql.pair_content(cur, who.study_id, pair_id)
+def _show(
+    cur: Cursor,
+    who: Annotator,
+    pair_id: str,
+    left: bool,
+    last: dict | None,
+    content: dict[str, Any] | None = None,
+) -> BlindPair:
+    """Record a view of the pair in this annotator's orientation and return it blinded; the
+    pair's `content` when the caller has read it already."""
+    if content is None:
+        content = view_sql.pair_content(cur, who.study_id, pair_id)
     view_id = uuid.uuid4().hex
     view_sql.create_view(cur, view_id, who.study_id, who.annotator_id, pair_id, left=left)
     first, second = (
