@@ -181,12 +181,23 @@ def labels_in(db: Path) -> int:
     )
 
 
+async def _first_load(url: str, token: str) -> float:
+    """Open one page before the clock starts: the process's first run imports the page's
+    modules (seconds), which its first real user pays once, not every click."""
+    session = Session(url, token)
+    try:
+        return await session.open()
+    finally:
+        await session.close()
+
+
 def run_level(template: Path, tokens: list[str], n: int, seconds: float, work: Path) -> dict:
     """One level: a fresh copy of the study, a fresh app, n annotators for `seconds`."""
     db = work / f"level{n}.duckdb"
     shutil.copy(template, db)
     before = labels_in(db)
     server = AppServer(db, work / f"server{n}.log").start()
+    first_load = asyncio.run(_first_load(server.url, tokens[-1]))
     app = psutil.Process(server.proc.pid)
     me = psutil.Process()
     tally = Tally()
@@ -215,6 +226,7 @@ def run_level(template: Path, tokens: list[str], n: int, seconds: float, work: P
     reruns = cpu["reruns1"] - cpu["reruns0"]
     return {
         "n": n,
+        "first_load": first_load,
         "pick_p50": pct(tally.pick, 50),
         "pick_p95": pct(tally.pick, 95),
         "submit_p50": pct(tally.submit, 50),
@@ -243,10 +255,15 @@ def main() -> None:
         t = time.perf_counter()
         names = build(template, args.pairs, max(levels))
         tokens = list(names.values())
-        print(f"study of {args.pairs} pairs, {max(levels)} annotators: "
-              f"{time.perf_counter() - t:.0f} s", flush=True)
-        print("| annotators | Pick p50 / p95 | Submit p50 / p95 | labels/s | errors | lost "
-              "| app CPU per rerun | app CPU | client CPU | load avg |")
+        print(
+            f"study of {args.pairs} pairs, {max(levels)} annotators: "
+            f"{time.perf_counter() - t:.0f} s",
+            flush=True,
+        )
+        print(
+            "| annotators | Pick p50 / p95 | Submit p50 / p95 | labels/s | errors | lost "
+            "| app CPU per rerun | app CPU | client CPU | load avg |"
+        )
         print("|---|---|---|---|---|---|---|---|---|---|")
         for n in levels:
             r = run_level(template, tokens, n, args.seconds, work)
@@ -258,6 +275,7 @@ def main() -> None:
                 f"| {r['client_cpu_pct']:.0f}% | {r['load'][0]:.1f}-{r['load'][1]:.1f} |",
                 flush=True,
             )
+            print(f"  first page load after start: {r['first_load']:.0f} ms", flush=True)
             if r["first_error"]:
                 print(f"  first error: {r['first_error']}", flush=True)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -173,18 +173,17 @@ def open_next(store: Store, who: Annotator, skipped: Sequence[str] = ()) -> Blin
 def next_page(store: Store, who: Annotator, skipped: Sequence[str] = ()) -> Page:
     """The first unlabeled pair of the queue (skipped views last; None when done), shown now,
     and the progress: one query and one insert, in one transaction."""
+    return store.write(lambda cur: _next_page(cur, who, skipped))
 
-    def work(cur: Cursor) -> Page:
-        row = page_sql.next_page(cur, who.study_id, who.annotator_id, list(skipped))
-        done = Progress(
-            int(row["total"]), int(row["done"]), row["calibration_total"], row["calibration_done"]
-        )
-        if row["pair_id"] is None:
-            return Page(None, done)
-        view = _show(cur, who, row["pair_id"], bool(row["candidate_left"]), None, row)
-        return Page(view, done)
 
-    return store.write(work)
+def _next_page(cur: Cursor, who: Annotator, skipped: Sequence[str]) -> Page:
+    row = page_sql.next_page(cur, who.study_id, who.annotator_id, list(skipped))
+    done = Progress(
+        int(row["total"]), int(row["done"]), row["calibration_total"], row["calibration_done"]
+    )
+    if row["pair_id"] is None:
+        return Page(None, done)
+    return Page(_show(cur, who, row["pair_id"], bool(row["candidate_left"]), None, row), done)
 
 
 def open_previous(store: Store, who: Annotator, current: str | None) -> BlindPair | None:
@@ -278,6 +277,40 @@ def submit(
         SignoffError: the link was revoked or replaced since the page was opened (checked in
             the transaction that would write, so nothing is stored).
     """
+    return store.write(_storing(who, view_id, choice, criteria, rationale, flag_reason))
+
+
+def submit_and_next(
+    store: Store,
+    who: Annotator,
+    view_id: str,
+    choice: Choice,
+    criteria: dict[str, Any] | None = None,
+    rationale: str = "",
+    flag_reason: str = "",
+    *,
+    skipped: Sequence[str] = (),
+) -> Page:
+    """`submit`, then `next_page`, in one transaction (one commit per label); raises as
+    `submit` does, and then nothing is stored and no pair is shown."""
+    store_label = _storing(who, view_id, choice, criteria, rationale, flag_reason)
+
+    def work(cur: Cursor) -> Page:
+        store_label(cur)
+        return _next_page(cur, who, skipped)
+
+    return store.write(work)
+
+
+def _storing(
+    who: Annotator,
+    view_id: str,
+    choice: Choice,
+    criteria: dict[str, Any] | None,
+    rationale: str,
+    flag_reason: str,
+) -> Callable[[Cursor], bool]:
+    """The work of storing one label, for `Store.write`."""
     if choice not in CHOICES:
         raise SignoffError(f"unknown choice {choice!r}")
 
@@ -304,7 +337,7 @@ def submit(
             studies.freeze(cur, who.study_id, who.annotator_id, reason="first label in the app")
         return stored
 
-    return store.write(work)
+    return work
 
 
 def _sides(candidate_left: bool) -> dict[str, str]:
