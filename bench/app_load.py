@@ -43,6 +43,7 @@ from browser import AppServer  # noqa: E402
 from label_latency import build  # noqa: E402
 
 from reviewer.store import Store  # noqa: E402
+from reviewer.study.annotators import hash_token  # noqa: E402
 
 THINK = (2.0, 6.0)
 PICK_TO_SUBMIT = 0.3
@@ -67,7 +68,7 @@ class Tally:
     pick: list[float] = field(default_factory=list)
     submit: list[float] = field(default_factory=list)
     reruns: int = 0
-    saved: int = 0
+    confirmed: dict[str, int] = field(default_factory=dict)
     saved_in_window: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -158,7 +159,7 @@ async def annotator(url: str, token: str, start: float, end: float, tally: Tally
             if page.exception or "Saved." not in page.texts or page.progress() == before:
                 tally.errors.append(f"submit not confirmed: {page.texts[:3]}")
                 continue
-            tally.saved += 1
+            tally.confirmed[token] = tally.confirmed.get(token, 0) + 1
             if time.monotonic() >= start:
                 tally.submit.append(took)
                 tally.saved_in_window += 1
@@ -174,10 +175,16 @@ def pct(samples: list[float], q: int) -> float:
     return statistics.quantiles(samples, n=100)[q - 1]
 
 
-def labels_in(db: Path) -> int:
+def labels_in(db: Path) -> dict[str, int]:
+    """App labels stored per annotator, keyed by the hash of their link."""
     store = Store(db)
-    return store.read(
-        lambda cur: cur.execute("SELECT count(*) FROM labels WHERE source = 'app'").fetchone()[0]
+    return dict(
+        store.read(
+            lambda cur: cur.execute(
+                "SELECT a.token_hash, count(l.label_id) FROM annotators a LEFT JOIN labels l "
+                "ON l.annotator_id = a.annotator_id AND l.source = 'app' GROUP BY a.token_hash"
+            ).fetchall()
+        )
     )
 
 
@@ -189,6 +196,40 @@ async def _first_load(url: str, token: str) -> float:
         return await session.open()
     finally:
         await session.close()
+
+
+def per_click(template: Path, token: str, clicks: int, work: Path) -> dict[str, float]:
+    """The app's CPU for one pick and one Submit rerun, alone on the server: one annotator
+    labels `clicks` pairs at a quick steady pace (the database connection stays warm)."""
+    db = work / "per_click.duckdb"
+    shutil.copy(template, db)
+    server = AppServer(db, work / "per_click.log").start()
+    app = psutil.Process(server.proc.pid)
+    cpu = {"Pick": 0.0, "Submit": 0.0}
+    wall: dict[str, list[float]] = {"Pick": [], "Submit": []}
+
+    async def drive() -> None:
+        session = Session(server.url, token)
+        await session.open()
+        for i in range(clicks + 3):
+            for label in (PICKS[i % 3], "Submit"):
+                await asyncio.sleep(0.3)
+                before = sum(app.cpu_times()[:2])
+                took = await session.click(label)
+                if i >= 3:  # the first clicks warm the caches
+                    key = "Submit" if label == "Submit" else "Pick"
+                    cpu[key] += sum(app.cpu_times()[:2]) - before
+                    wall[key].append(took)
+        await session.close()
+
+    try:
+        asyncio.run(drive())
+    finally:
+        server.stop()
+    return {
+        **{f"{k} cpu": 1000 * v / clicks for k, v in cpu.items()},
+        **{f"{k} p50": pct(v, 50) for k, v in wall.items()},
+    }
 
 
 def run_level(template: Path, tokens: list[str], n: int, seconds: float, work: Path) -> dict:
@@ -222,7 +263,11 @@ def run_level(template: Path, tokens: list[str], n: int, seconds: float, work: P
         asyncio.run(drive())
     finally:
         server.stop()
-    stored = labels_in(db) - before
+    after = labels_in(db)
+    lost = sum(
+        max(0, mine - (after[hash_token(t)] - before[hash_token(t)]))
+        for t, mine in tally.confirmed.items()
+    )
     reruns = cpu["reruns1"] - cpu["reruns0"]
     return {
         "n": n,
@@ -234,7 +279,7 @@ def run_level(template: Path, tokens: list[str], n: int, seconds: float, work: P
         "labels_per_s": tally.saved_in_window / seconds,
         "errors": len(tally.errors),
         "first_error": tally.errors[0] if tally.errors else "",
-        "lost": tally.saved - stored,
+        "lost": lost,
         "cpu_ms_per_rerun": 1000 * (cpu["app1"] - cpu["app0"]) / max(reruns, 1),
         "app_cpu_pct": 100 * (cpu["app1"] - cpu["app0"]) / seconds,
         "client_cpu_pct": 100 * (cpu["me1"] - cpu["me0"]) / seconds,
@@ -247,6 +292,7 @@ def main() -> None:
     parser.add_argument("--levels", default="1,20,40,60")
     parser.add_argument("--seconds", type=float, default=50.0)
     parser.add_argument("--pairs", type=int, default=10_000)
+    parser.add_argument("--clicks", type=int, default=40, help="labels for the per-click CPU")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
