@@ -32,8 +32,6 @@ from pathlib import Path
 
 import psutil
 import websockets
-from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -41,26 +39,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from browser import AppServer  # noqa: E402
 from label_latency import build  # noqa: E402
+from wsclient import Session  # noqa: E402
 
 from reviewer.store import Store  # noqa: E402
 from reviewer.study.annotators import hash_token  # noqa: E402
 
 THINK = (2.0, 6.0)
 PICK_TO_SUBMIT = 0.3
-TIMEOUT = 60.0
 PICKS = ("Response 1", "Response 2", "Tie")
-
-
-@dataclass
-class Page:
-    """What one rerun left on screen: buttons (label -> widget id, fragment id), texts."""
-
-    buttons: dict[str, tuple[str, str]] = field(default_factory=dict)
-    texts: list[str] = field(default_factory=list)
-    exception: bool = False
-
-    def progress(self) -> str | None:
-        return next((t for t in self.texts if " labeled" in t and " of " in t), None)
 
 
 @dataclass
@@ -71,69 +57,6 @@ class Tally:
     confirmed: dict[str, int] = field(default_factory=dict)
     saved_in_window: int = 0
     errors: list[str] = field(default_factory=list)
-
-
-class Session:
-    """One annotator's browser tab, as Streamlit's frontend speaks to the server."""
-
-    def __init__(self, url: str, token: str):
-        self.url, self.token = url, token
-        self.ws: websockets.ClientConnection | None = None
-        self.page = Page()
-
-    async def open(self) -> float:
-        ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
-        self.ws = await websockets.connect(
-            ws_url, subprotocols=["streamlit"], origin=self.url, max_size=None, ping_interval=None
-        )
-        return await self._rerun(None)
-
-    async def click(self, label: str) -> float:
-        widget, fragment = self.page.buttons[label]
-        return await self._rerun((widget, fragment))
-
-    async def _rerun(self, trigger: tuple[str, str] | None) -> float:
-        msg = BackMsg()
-        state = msg.rerun_script
-        state.query_string = f"token={self.token}"
-        if trigger is not None:
-            widget = state.widget_states.widgets.add()
-            widget.id, widget.trigger_value = trigger[0], True
-            state.fragment_id = trigger[1]
-        start = time.perf_counter()
-        await self.ws.send(msg.SerializeToString())
-        fragment_run = bool(trigger and trigger[1])
-        page = Page(dict(self.page.buttons) if fragment_run else {}, [], False)
-        while True:
-            fwd = ForwardMsg()
-            fwd.ParseFromString(await asyncio.wait_for(self.ws.recv(), TIMEOUT))
-            kind = fwd.WhichOneof("type")
-            if kind == "delta":
-                _read_delta(fwd.delta, page)
-            elif kind == "script_finished":
-                if fwd.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                    continue
-                self.page = page
-                return (time.perf_counter() - start) * 1000
-
-    async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
-
-
-def _read_delta(delta, page: Page) -> None:
-    if delta.WhichOneof("type") != "new_element":
-        return
-    el = delta.new_element
-    kind = el.WhichOneof("type")
-    if kind == "button":
-        page.buttons[el.button.label] = (el.button.id, delta.fragment_id)
-    elif kind == "progress":
-        page.texts.append(el.progress.text)
-    elif kind == "alert":
-        page.texts.append(el.alert.body)
-    elif kind == "exception":
-        page.exception = True
 
 
 async def annotator(url: str, token: str, start: float, end: float, tally: Tally) -> None:
@@ -294,16 +217,23 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=10_000)
     parser.add_argument("--clicks", type=int, default=40, help="labels for the per-click CPU")
     args = parser.parse_args()
-    levels = [int(x) for x in args.levels.split(",")]
+    levels = [int(x) for x in args.levels.split(",") if x]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         template = work / "study.duckdb"
         t = time.perf_counter()
-        names = build(template, args.pairs, max(levels))
+        names = build(template, args.pairs, max(levels, default=1))
         tokens = list(names.values())
         print(
             f"study of {args.pairs} pairs, {max(levels)} annotators: "
             f"{time.perf_counter() - t:.0f} s",
+            flush=True,
+        )
+        one = per_click(template, tokens[0], args.clicks, work)
+        print(
+            f"one annotator, {args.clicks} labels at a quick pace: app CPU per Pick rerun "
+            f"{one['Pick cpu']:.1f} ms (p50 {one['Pick p50']:.0f} ms), per Submit rerun "
+            f"{one['Submit cpu']:.1f} ms (p50 {one['Submit p50']:.0f} ms)",
             flush=True,
         )
         print(

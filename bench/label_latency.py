@@ -124,10 +124,9 @@ def server_side(
 IN_PAGE_TIMER = """
 () => {
   const responseText = () => {
-    // The two response boxes are the scrolling vertical blocks.
-    const blocks = document.querySelectorAll('[data-testid="stVerticalBlock"]');
-    return Array.from(blocks).filter((b) => getComputedStyle(b).overflowY === 'auto')
-      .map((b) => b.innerText).join('|');
+    // The two response boxes (reviewer/app/components/pair_view.py).
+    const blocks = document.querySelectorAll('.so-box');
+    return Array.from(blocks).map((b) => b.innerText).join('|');
   };
   document.addEventListener('keydown', (e) => {
     if (e.key !== 'Enter') return;
