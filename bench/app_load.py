@@ -225,7 +225,7 @@ def main() -> None:
         names = build(template, args.pairs, max(levels, default=1))
         tokens = list(names.values())
         print(
-            f"study of {args.pairs} pairs, {max(levels)} annotators: "
+            f"study of {args.pairs} pairs, {max(levels, default=1)} annotators: "
             f"{time.perf_counter() - t:.0f} s",
             flush=True,
         )
