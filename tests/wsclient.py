@@ -42,7 +42,12 @@ class Session:
     async def open(self) -> float:
         ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
         self.ws = await websockets.connect(
-            ws_url, subprotocols=["streamlit"], origin=self.url, max_size=None, ping_interval=None
+            ws_url,
+            subprotocols=["streamlit"],
+            origin=self.url,
+            max_size=None,
+            ping_interval=None,
+            open_timeout=TIMEOUT,
         )
         return await self._rerun(None)
 
