@@ -17,6 +17,7 @@ Targets: server side p95 <= 50 ms, in the browser p95 <= 300 ms, submit to next 
   concurrency is what the server-side figure measures.
 
 Run: python bench/label_latency.py [--pairs 10000] [--annotators 20] [--rounds 30]
+[--browser-only]. The load of many annotators through the real app: bench/app_load.py.
 """
 
 from __future__ import annotations
@@ -123,10 +124,9 @@ def server_side(
 IN_PAGE_TIMER = """
 () => {
   const responseText = () => {
-    // The two response boxes are the scrolling vertical blocks.
-    const blocks = document.querySelectorAll('[data-testid="stVerticalBlock"]');
-    return Array.from(blocks).filter((b) => getComputedStyle(b).overflowY === 'auto')
-      .map((b) => b.innerText).join('|');
+    // The two response boxes (reviewer/app/components/pair_view.py).
+    const blocks = document.querySelectorAll('.so-box');
+    return Array.from(blocks).map((b) => b.innerText).join('|');
   };
   document.addEventListener('keydown', (e) => {
     if (e.key !== 'Enter') return;
@@ -177,11 +177,33 @@ def in_browser(
     return times
 
 
+def server_phases(db: Path, everyone: list[str], args: argparse.Namespace) -> None:
+    realistic = server_side(db, everyone, args.rounds, (2.0, 6.0))
+    print(
+        f"server side, {args.annotators} annotators thinking 2-6 s, {args.pairs} pairs: "
+        f"{percentiles(realistic)}"
+    )
+    stress = server_side(db, everyone, args.rounds, (0.0, 0.0))
+    print(
+        f"server side, {args.annotators} annotators with no think time (stress): "
+        f"{percentiles(stress)}"
+    )
+    done = Store(db).read(
+        lambda cur: cur.execute(
+            "SELECT count(DISTINCT pair_id) FROM labels WHERE annotator_id = 'a0'"
+        ).fetchone()[0]
+    )
+    assert done == 2 * args.rounds, done
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pairs", type=int, default=10_000)
     parser.add_argument("--annotators", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument(
+        "--browser-only", action="store_true", help="skip the server-side runs (issue 17)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -194,23 +216,13 @@ def main() -> None:
                 "SELECT count(*) FROM assignments WHERE annotator_id = 'a0'"
             ).fetchone()[0]
         )
-        everyone = [tokens[n] for n in names]
-        realistic = server_side(db, everyone, args.rounds, (2.0, 6.0))
-        print(
-            f"server side, {args.annotators} annotators thinking 2-6 s, {args.pairs} pairs: "
-            f"{percentiles(realistic)}"
-        )
-        stress = server_side(db, everyone, args.rounds, (0.0, 0.0))
-        print(
-            f"server side, {args.annotators} annotators with no think time (stress): "
-            f"{percentiles(stress)}"
-        )
+        if not args.browser_only:
+            server_phases(db, [tokens[n] for n in names], args)
         done = store.read(
             lambda cur: cur.execute(
                 "SELECT count(DISTINCT pair_id) FROM labels WHERE annotator_id = 'a0'"
             ).fetchone()[0]
         )
-        assert done == 2 * args.rounds, done
         seen = in_browser(db, tokens[names[0]], total, done, args.rounds, work)
         print(f"browser, Enter to next pair rendered: {percentiles([r for r, _ in seen])}")
         print(

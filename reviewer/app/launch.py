@@ -29,7 +29,10 @@ APP = Path(__file__).resolve().parent / "main.py"
 # Safety and quiet: no traceback or exception detail reaches a browser; no "magic" rendering of
 # bare expressions (which could send server-side values to the page); Streamlit's experimental
 # JSON/MCP agent API stays off (off by default in 1.67; pinned so that no upgrade opens a second
-# way into the labeling pages); no telemetry, no file watcher, no developer toolbar.
+# way into the labeling pages); no telemetry, no file watcher, no developer toolbar. No full
+# garbage collection after every script run: with the analysis stack imported, that `gc.collect(2)`
+# cost ~60% of the app's CPU under load (py-spy, issue 17), while Python's own generational
+# collector still frees cycles as it goes.
 STREAMLIT_FLAGS = [
     "--server.enableAgentApi",
     "false",
@@ -45,6 +48,8 @@ STREAMLIT_FLAGS = [
     "false",
     "--server.fileWatcherType",
     "none",
+    "--runner.postScriptGC",
+    "false",
     "--global.developmentMode",
     "false",
 ]

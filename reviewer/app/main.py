@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from reviewer.app.context import get_store, is_admin
-from reviewer.app.screens import admin, annotate
+from reviewer.app.screens import annotate
 from reviewer.labeling.session import login
 
 st.set_page_config(page_title="signoff", page_icon="⚖️", layout="wide")
@@ -18,6 +18,11 @@ store = get_store()
 params = st.query_params
 if "admin" in params:
     if is_admin(params.get("admin")):
+        # Imported here: the admin page pulls the analysis stack (pandas, scipy, statsmodels),
+        # which annotators' pages never need; a smaller heap also makes Python's collector
+        # cheaper on every labeling click.
+        from reviewer.app.screens import admin
+
         admin.render(store)
     else:
         st.error("This admin link is not valid. Ask for the link printed by `signoff app`.")

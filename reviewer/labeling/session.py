@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -19,6 +19,7 @@ from reviewer.config import StudyConfig
 from reviewer.errors import SignoffError
 from reviewer.ingest.labels import rating
 from reviewer.store import Store, people, studies
+from reviewer.store import annotator_page as page_sql
 from reviewer.store import views as view_sql
 from reviewer.store.connection import Cursor
 from reviewer.study.annotators import hash_token
@@ -156,21 +157,33 @@ def progress(store: Store, who: Annotator) -> Progress:
     return Progress(**{k: int(v) for k, v in row.items()})
 
 
+@dataclass(frozen=True)
+class Page:
+    """What the labeling page shows after each move: the pair on screen and the progress."""
+
+    view: BlindPair | None
+    progress: Progress
+
+
 def open_next(store: Store, who: Annotator, skipped: Sequence[str] = ()) -> BlindPair | None:
     """Show the first unlabeled pair of the queue (skipped views go last); None when done."""
+    return next_page(store, who, skipped).view
 
-    def work(cur: Cursor) -> BlindPair | None:
-        skipped_pairs = [
-            v["pair_id"]
-            for v in (view_sql.get_view(cur, s, who.annotator_id) for s in skipped)
-            if v
-        ]
-        row = view_sql.next_unlabeled(cur, who.study_id, who.annotator_id, skipped_pairs)
-        if row is None:
-            return None
-        return _show(cur, who, row["pair_id"], row["candidate_left"], None)
 
-    return store.write(work)
+def next_page(store: Store, who: Annotator, skipped: Sequence[str] = ()) -> Page:
+    """The first unlabeled pair of the queue (skipped views last; None when done), shown now,
+    and the progress: one query and one insert, in one transaction."""
+    return store.write(lambda cur: _next_page(cur, who, skipped))
+
+
+def _next_page(cur: Cursor, who: Annotator, skipped: Sequence[str]) -> Page:
+    row = page_sql.next_page(cur, who.study_id, who.annotator_id, list(skipped))
+    done = Progress(
+        int(row["total"]), int(row["done"]), row["calibration_total"], row["calibration_done"]
+    )
+    if row["pair_id"] is None:
+        return Page(None, done)
+    return Page(_show(cur, who, row["pair_id"], bool(row["candidate_left"]), None, row), done)
 
 
 def open_previous(store: Store, who: Annotator, current: str | None) -> BlindPair | None:
@@ -199,8 +212,18 @@ def open_previous(store: Store, who: Annotator, current: str | None) -> BlindPai
     return store.write(work)
 
 
-def _show(cur: Cursor, who: Annotator, pair_id: str, left: bool, last: dict | None) -> BlindPair:
-    content = view_sql.pair_content(cur, who.study_id, pair_id)
+def _show(
+    cur: Cursor,
+    who: Annotator,
+    pair_id: str,
+    left: bool,
+    last: dict | None,
+    content: dict[str, Any] | None = None,
+) -> BlindPair:
+    """Record a view of the pair in this annotator's orientation and return it blinded; the
+    pair's `content` when the caller has read it already."""
+    if content is None:
+        content = view_sql.pair_content(cur, who.study_id, pair_id)
     view_id = uuid.uuid4().hex
     view_sql.create_view(cur, view_id, who.study_id, who.annotator_id, pair_id, left=left)
     first, second = (
@@ -254,6 +277,40 @@ def submit(
         SignoffError: the link was revoked or replaced since the page was opened (checked in
             the transaction that would write, so nothing is stored).
     """
+    return store.write(_storing(who, view_id, choice, criteria, rationale, flag_reason))
+
+
+def submit_and_next(
+    store: Store,
+    who: Annotator,
+    view_id: str,
+    choice: Choice,
+    criteria: dict[str, Any] | None = None,
+    rationale: str = "",
+    flag_reason: str = "",
+    *,
+    skipped: Sequence[str] = (),
+) -> Page:
+    """`submit`, then `next_page`, in one transaction (one commit per label); raises as
+    `submit` does, and then nothing is stored and no pair is shown."""
+    store_label = _storing(who, view_id, choice, criteria, rationale, flag_reason)
+
+    def work(cur: Cursor) -> Page:
+        store_label(cur)
+        return _next_page(cur, who, skipped)
+
+    return store.write(work)
+
+
+def _storing(
+    who: Annotator,
+    view_id: str,
+    choice: Choice,
+    criteria: dict[str, Any] | None,
+    rationale: str,
+    flag_reason: str,
+) -> Callable[[Cursor], bool]:
+    """The work of storing one label, for `Store.write`."""
     if choice not in CHOICES:
         raise SignoffError(f"unknown choice {choice!r}")
 
@@ -280,7 +337,7 @@ def submit(
             studies.freeze(cur, who.study_id, who.annotator_id, reason="first label in the app")
         return stored
 
-    return store.write(work)
+    return work
 
 
 def _sides(candidate_left: bool) -> dict[str, str]:

@@ -10,6 +10,8 @@ A response box grows with its content up to `RESPONSE_MAX_HEIGHT`, then scrolls,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from reviewer.labeling.display import CSS, render_output
@@ -40,28 +42,66 @@ def response_box(inner: str) -> str:
 
 def show_prompt(pair: BlindPair, mode: str, raw: bool) -> None:
     st.markdown("**Prompt**")
-    shown = "text" if raw else mode
+    html = _rendered(pair, mode, raw)
     if isinstance(pair.prompt, str):
-        st.html(CSS + _plain(render_output(pair.prompt, shown).html))
+        st.html(html.prompt[0])
         return
-    for message in pair.prompt:
+    for message, body in zip(pair.prompt, html.prompt, strict=True):
         with st.chat_message(message["role"] if message["role"] != "tool" else "ai"):
-            st.html(CSS + render_output(str(message.get("content") or ""), shown).html)
+            st.html(body)
 
 
 def show_responses(pair: BlindPair, mode: str, raw: bool) -> None:
-    shown = "text" if raw else mode
+    html = _rendered(pair, mode, raw)
     left, right = st.columns(2, gap="medium")
-    for column, title, text in (
-        (left, "Response 1", pair.response_1),
-        (right, "Response 2", pair.response_2),
+    for column, title, body in (
+        (left, "Response 1", html.response_1),
+        (right, "Response 2", html.response_2),
     ):
         with column:
             st.markdown(f"**{title}**")
-            st.html(CSS + BOX_CSS + response_box(render_output(text, shown).html))
-    if pair.reference:
+            st.html(body)
+    if html.reference is not None:
         with st.expander("Reference answer"):
-            st.html(CSS + _plain(render_output(pair.reference, shown).html))
+            st.html(html.reference)
+
+
+@dataclass(frozen=True)
+class PairHtml:
+    """The HTML of every text of a pair, as `st.html` receives it."""
+
+    prompt: tuple[str, ...]
+    response_1: str
+    response_2: str
+    reference: str | None
+
+
+def _rendered(pair: BlindPair, mode: str, raw: bool) -> PairHtml:
+    """The pair's HTML, built once per pair shown (and display mode), not on every click."""
+    key = (pair.view_id, mode, raw)
+    cached = st.session_state.get("pair_html")
+    if cached is None or cached[0] != key:
+        cached = (key, pair_html(pair, "text" if raw else mode))
+        st.session_state["pair_html"] = cached
+    return cached[1]
+
+
+def pair_html(pair: BlindPair, shown: str) -> PairHtml:
+    """Every text of `pair` rendered in display mode `shown`, each in its box."""
+    if isinstance(pair.prompt, str):
+        prompt: tuple[str, ...] = (CSS + _plain(render_output(pair.prompt, shown).html),)
+    else:
+        prompt = tuple(
+            CSS + render_output(str(m.get("content") or ""), shown).html for m in pair.prompt
+        )
+    return PairHtml(
+        prompt=prompt,
+        response_1=CSS + BOX_CSS + response_box(render_output(pair.response_1, shown).html),
+        response_2=CSS + BOX_CSS + response_box(render_output(pair.response_2, shown).html),
+        reference=(
+            CSS + _plain(render_output(pair.reference, shown).html) if pair.reference else None
+        ),
+    )
 
 
 def _plain(inner: str) -> str:

@@ -35,14 +35,26 @@ def render(store: Store, who: Annotator) -> None:
     brief: StudyBrief = st.session_state["brief"]
     st.title(brief.title)
     st.caption(f"Signed in as {who.display_name}")
-    _progress(store, who)
     if brief.guidelines:
         with st.expander("Guidelines"):
             st.markdown(brief.guidelines)
+    _labeling(store, who)
+    enter_submits()
+
+
+@st.fragment
+def _labeling(store: Store, who: Annotator) -> None:
+    """Everything a labeling click changes. A click here reruns this part only: the link is
+    checked again by every write (`session.submit_and_next`), and a refused write reruns the page
+    (which says so when the link is no longer valid), as every click did before."""
+    if st.session_state.pop("refused", False):
+        st.rerun(scope="app")
+    brief: StudyBrief = st.session_state["brief"]
+    view = _current_view(store, who)
+    _progress(st.session_state["progress"])
     notice = st.session_state.pop("notice", None)
     if notice:
         (st.success if notice.startswith("Saved") else st.warning)(notice)
-    view = _current_view(store, who)
     if view is None:
         st.success("All done: every pair in your queue has a label. Thank you!")
         st.button("Revise the last pair", on_click=_previous, args=(store, who, None), shortcut="P")
@@ -57,8 +69,7 @@ def render(store: Store, who: Annotator) -> None:
     _controls(store, who, brief, view)
 
 
-def _progress(store: Store, who: Annotator) -> None:
-    p = session.progress(store, who)
+def _progress(p: session.Progress) -> None:
     text = f"{p.done} of {p.total} labeled"
     if p.calibration_total:
         text += f" · calibration set {p.calibration_done} of {p.calibration_total} (comes first)"
@@ -66,9 +77,11 @@ def _progress(store: Store, who: Annotator) -> None:
 
 
 def _current_view(store: Store, who: Annotator) -> BlindPair | None:
+    """The pair on screen; when there is none, the next of the queue, read with the progress."""
     if st.session_state.get("view") is None:
-        view = session.open_next(store, who, st.session_state.get("skipped", []))
-        _open(view)
+        page = session.next_page(store, who, st.session_state.get("skipped", []))
+        st.session_state["progress"] = page.progress
+        _open(page.view)
     return st.session_state["view"]
 
 
@@ -100,17 +113,7 @@ def _controls(store: Store, who: Annotator, brief: StudyBrief, view: BlindPair) 
             "You labeled this pair before. Submitting again records a revision; the latest counts."
         )
     st.markdown(f"**{brief.question}**")
-    chosen = st.session_state.get(f"choice-{vid}")
-    for column, (value, label, key) in zip(st.columns(4), CHOICES, strict=True):
-        column.button(
-            f"{label}",
-            key=f"pick-{vid}-{value}",
-            shortcut=key,
-            width="stretch",
-            type="primary" if chosen == value else "secondary",
-            on_click=_choose,
-            args=(vid, value),
-        )
+    _choices(vid)
     columns = st.columns(2)
     for i, criterion in enumerate(brief.criteria):
         with columns[i % 2]:
@@ -148,7 +151,22 @@ def _controls(store: Store, who: Annotator, brief: StudyBrief, view: BlindPair) 
         args=(store, who, vid),
     )
     st.caption(KEYS_HELP)
-    enter_submits()
+
+
+@st.fragment
+def _choices(vid: str) -> None:
+    """The four choice buttons, the chosen one highlighted: a pick reruns these alone."""
+    chosen = st.session_state.get(f"choice-{vid}")
+    for column, (value, label, key) in zip(st.columns(4), CHOICES, strict=True):
+        column.button(
+            f"{label}",
+            key=f"pick-{vid}-{value}",
+            shortcut=key,
+            width="stretch",
+            type="primary" if chosen == value else "secondary",
+            on_click=_choose,
+            args=(vid, value),
+        )
 
 
 def _criterion_input(vid: str, index: int, criterion: BriefCriterion) -> None:
@@ -198,15 +216,19 @@ def _submit(store: Store, who: Annotator, brief: StudyBrief, vid: str) -> None:
     flag = ""
     if st.session_state.get(f"flag-{vid}"):
         flag = (st.session_state.get(f"flagwhy-{vid}") or "").strip() or "flagged"
+    skipped = [s for s in st.session_state.get("skipped", []) if s != vid]
+    why = st.session_state.get(f"why-{vid}") or ""
     try:
-        session.submit(
-            store, who, vid, choice, criteria, st.session_state.get(f"why-{vid}") or "", flag
+        page = session.submit_and_next(
+            store, who, vid, choice, criteria, why, flag, skipped=skipped
         )
     except SignoffError as exc:
         st.session_state["notice"] = f"Not saved: {exc}"
+        st.session_state["refused"] = True
         return
-    st.session_state["skipped"] = [s for s in st.session_state.get("skipped", []) if s != vid]
-    st.session_state["view"] = None
+    st.session_state["skipped"] = skipped
+    st.session_state["progress"] = page.progress
+    _open(page.view)
     st.session_state["notice"] = "Saved."
 
 
