@@ -21,6 +21,12 @@ def tokens(cli):
     return seed_sample(cli, "Ana", "Bo")
 
 
+@pytest.fixture
+def seeded(cli, any_store):
+    """The sample study with Ana and Bo, on each backend (DuckDB file, then PostgreSQL)."""
+    return seed_sample(cli, "Ana", "Bo"), any_store
+
+
 def queue_of(store, annotator: str) -> list[dict]:
     return store.read(
         lambda cur: fetch_dicts(
@@ -49,7 +55,8 @@ def count(store, table: str, annotator: str) -> int:
     )
 
 
-def test_submit_and_next_stores_the_label_and_shows_the_next_pair_with_progress(tokens, store):
+def test_submit_and_next_stores_the_label_and_shows_the_next_pair_with_progress(seeded):
+    tokens, store = seeded
     # Ana's queue (84 pairs, the calibration set first) read raw; the progress is counted here
     # from those rows and the pairs labeled, not by the query under test.
     queue = queue_of(store, "ana")
@@ -71,7 +78,8 @@ def test_submit_and_next_stores_the_label_and_shows_the_next_pair_with_progress(
     assert page.progress == session.progress(store, who)
 
 
-def test_a_refused_submit_and_next_stores_nothing_and_shows_nothing(tokens, cli, store):
+def test_a_refused_submit_and_next_stores_nothing_and_shows_nothing(cli, seeded):
+    tokens, store = seeded
     who = session.login(store, tokens["Ana"])
     page = session.next_page(store, who)
     views = count(store, "views", "ana")
@@ -82,7 +90,8 @@ def test_a_refused_submit_and_next_stores_nothing_and_shows_nothing(tokens, cli,
     assert count(store, "views", "ana") == views
 
 
-def test_a_skipped_pair_comes_after_the_rest_of_the_queue(tokens, store):
+def test_a_skipped_pair_comes_after_the_rest_of_the_queue(seeded):
+    tokens, store = seeded
     queue = queue_of(store, "ana")
     who = session.login(store, tokens["Ana"])
     first = session.next_page(store, who).view

@@ -34,30 +34,6 @@ def progress(cur: Cursor, study_id: str, annotator_id: str) -> dict[str, int]:
     return rows[0]
 
 
-def next_unlabeled(
-    cur: Cursor, study_id: str, annotator_id: str, skipped: list[str]
-) -> dict[str, Any] | None:
-    """First pair in the queue without a label from this annotator, skipping `skipped` pairs
-    unless nothing else is left."""
-    done, args = _done(study_id, annotator_id)
-    for avoid in (skipped, []):
-        rows = fetch_dicts(
-            cur,
-            f"""
-            SELECT a.pair_id, a.candidate_left FROM assignments a
-            WHERE a.study_id = ? AND a.annotator_id = ? AND a.pair_id NOT IN {done}
-              AND NOT a.pair_id = ANY(?::VARCHAR[])
-            ORDER BY a.position LIMIT 1
-            """,
-            [study_id, annotator_id, *args, list(avoid)],
-        )
-        if rows:
-            return rows[0]
-        if not avoid:
-            return None
-    return None
-
-
 def labeled_history(cur: Cursor, study_id: str, annotator_id: str) -> list[dict[str, Any]]:
     """The annotator's labeled pairs, oldest first, with the latest label of each."""
     return fetch_dicts(
