@@ -10,14 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from reviewer.errors import Problem
 from reviewer.ingest.pairs import (
     DEFAULT_STRATUM,
     ChatMessage,
+    PromptRow,
     _check_plain,
-    as_text,
     duplicate_id,
     json_cell,
     problems_from,
@@ -30,7 +30,7 @@ RESERVED_METADATA = ("expected", "generation")
 MAX_PROMPT_CHARS = 1_000_000  # sizes the CSV and Parquet readers' field caps
 
 
-class GoldenItem(BaseModel):
+class GoldenItem(PromptRow):
     """One prompt of the golden set and what is known of the answer it should get."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -43,27 +43,6 @@ class GoldenItem(BaseModel):
         None, description="The expected answer: text, or a JSON object of expected fields."
     )
     metadata: dict[str, Any] = Field(default_factory=dict, description="Anything else.")
-
-    @field_validator("id", "stratum", mode="before")
-    @classmethod
-    def _strip_text(cls, value: Any) -> Any:
-        value = as_text(value)
-        return value.strip() if isinstance(value, str) else value
-
-    @field_validator("stratum", mode="before")
-    @classmethod
-    def _default_stratum(cls, value: Any) -> Any:
-        return DEFAULT_STRATUM if value is None or value == "" else value
-
-    @field_validator("prompt", mode="before")
-    @classmethod
-    def _prompt(cls, value: Any) -> Any:
-        value = json_cell(value, list)
-        if isinstance(value, str) and not value.strip():
-            raise ValueError("prompt is empty")
-        if isinstance(value, list) and not value:
-            raise ValueError("prompt has no messages")
-        return value
 
     @field_validator("expected", mode="before")
     @classmethod

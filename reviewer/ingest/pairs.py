@@ -57,7 +57,35 @@ def json_cell(value: Any, want: type) -> Any:
     return value
 
 
-class Pair(BaseModel):
+class PromptRow(BaseModel):
+    """What a pairs file's and a golden set's rows share: how their id, stratum and prompt cells
+    are read (each subclass declares the fields themselves)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("id", "stratum", mode="before", check_fields=False)
+    @classmethod
+    def _strip_text(cls, value: Any) -> Any:
+        value = as_text(value)
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("stratum", mode="before", check_fields=False)
+    @classmethod
+    def _default_stratum(cls, value: Any) -> Any:
+        return DEFAULT_STRATUM if value is None or value == "" else value
+
+    @field_validator("prompt", mode="before", check_fields=False)
+    @classmethod
+    def _prompt(cls, value: Any) -> Any:
+        value = json_cell(value, list)
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("prompt is empty")
+        if isinstance(value, list) and not value:
+            raise ValueError("prompt has no messages")
+        return value
+
+
+class Pair(PromptRow):
     """One prompt with two outputs, stored as candidate and baseline, never as left and right."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -71,27 +99,6 @@ class Pair(BaseModel):
     stratum: str = Field(DEFAULT_STRATUM, min_length=1, description="routine, hard, edge, ...")
     reference: str | None = Field(None, description="A reference answer, if one exists.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Anything else.")
-
-    @field_validator("id", "stratum", mode="before")
-    @classmethod
-    def _strip_text(cls, value: Any) -> Any:
-        value = as_text(value)
-        return value.strip() if isinstance(value, str) else value
-
-    @field_validator("stratum", mode="before")
-    @classmethod
-    def _default_stratum(cls, value: Any) -> Any:
-        return DEFAULT_STRATUM if value is None or value == "" else value
-
-    @field_validator("prompt", mode="before")
-    @classmethod
-    def _prompt(cls, value: Any) -> Any:
-        value = json_cell(value, list)
-        if isinstance(value, str) and not value.strip():
-            raise ValueError("prompt is empty")
-        if isinstance(value, list) and not value:
-            raise ValueError("prompt has no messages")
-        return value
 
     @field_validator("candidate", "baseline")
     @classmethod
