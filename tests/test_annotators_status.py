@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import shutil
 from collections import defaultdict
 
 from conftest import DATA
+
+from reviewer.store import Store
+from reviewer.study.demo import create_demo
 
 
 def test_links_are_printed_once_and_only_hashes_stored(cli, pairs_file, store, db_path):
@@ -119,3 +123,21 @@ def test_demo_creates_the_sample_study(cli, tmp_path):
     st = cli("status", "--db", tmp_path / "demo.duckdb", "--json").json()
     assert [a["role"] for a in st["annotators"]].count("sample") == 2
     assert st["labels"] == 80
+
+
+def test_demo_on_a_database_from_an_older_sample_says_what_to_do(cli, tmp_path):
+    """The sample study changed between versions; a demo database made (and labeled) by the old
+    one is frozen: the demo explains both ways on instead of a bare "frozen" refusal."""
+    old = tmp_path / "old-data"
+    shutil.copytree(DATA, old)
+    config = old / "support_study.toml"
+    config.write_text(
+        config.read_text().replace("win_rate_threshold = 0.60", "win_rate_threshold = 0.65")
+    )
+    db = tmp_path / "demo.duckdb"
+    create_demo(Store(db), old)
+    r = cli("demo", "--no-serve", "--db", db)
+    assert r.code != 0 and "Traceback" not in r.err
+    assert f"{db} holds the demo study 'ledgerly-v3' as an earlier version" in r.err
+    assert f"signoff app --db {db}" in r.err and "signoff demo --db another.duckdb" in r.err
+    assert cli("status", "--db", db, "--json").json()["labels"] == 80

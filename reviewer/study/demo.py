@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from reviewer.errors import StudyFrozen
 from reviewer.store import Store, people
 from reviewer.study.annotators import add_annotators, new_link_token, slug
 from reviewer.study.imported import import_labels
@@ -43,13 +44,16 @@ class DemoResult:
 def create_demo(store: Store, data: Path = DATA) -> DemoResult:
     """Create (or refresh) the demo study from `data/` and return a link for the demo user."""
     actor = "signoff demo"
-    import_study_files(
-        store,
-        STUDY,
-        actor,
-        pairs=data / "support_pairs.jsonl",
-        config=data / "support_study.toml",
-    )
+    try:
+        import_study_files(
+            store,
+            STUDY,
+            actor,
+            pairs=data / "support_pairs.jsonl",
+            config=data / "support_study.toml",
+        )
+    except StudyFrozen as frozen:
+        raise StudyFrozen(_outdated(store)) from frozen
     import_labels(store, STUDY, data / "sample_labels.csv", actor, source="sample")
     you = slug(YOU)
     if you in store.read(lambda cur: people.annotator_ids(cur, STUDY)):
@@ -57,3 +61,15 @@ def create_demo(store: Store, data: Path = DATA) -> DemoResult:
     else:
         token = add_annotators(store, STUDY, [YOU], actor)[0].token
     return DemoResult(store, token, study_status(store, STUDY))
+
+
+def _outdated(store: Store) -> str:
+    """Why the demo refused: the database holds the sample study as an older signoff shipped it,
+    and labels were given, so it is frozen. Both ways on, without losing anything."""
+    where = store.path
+    return (
+        f"{where} holds the demo study {STUDY!r} as an earlier version of signoff shipped it, "
+        f"and it has labels, so it cannot take this version's sample. Keep exploring it with "
+        f"`signoff app --db {where}`, or start a fresh demo elsewhere with "
+        f"`signoff demo --db another.duckdb` (or delete {where}; `make clean` does)."
+    )
