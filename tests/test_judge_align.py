@@ -53,7 +53,7 @@ def text(kind: str, i: int) -> str:
 
 
 @pytest.fixture
-def study(cli, tmp_path, store):
+def study(cli, tmp_path, any_store):
     rows = [
         pair(
             i, prompt=text("Question", i), candidate=text("Candidate answer", i),
@@ -64,7 +64,7 @@ def study(cli, tmp_path, store):
     (tmp_path / "study.toml").write_text(CONFIG)
     pairs_file = write_jsonl(tmp_path / "pairs.jsonl", rows)
     assert cli("import", pairs_file, "-s", "al", "--config", tmp_path / "study.toml").code == 0
-    calibration = store.read(
+    calibration = any_store.read(
         lambda cur: [
             r["pair_id"] for r in fetch_dicts(cur, "SELECT pair_id FROM pairs WHERE in_calibration")
         ]
@@ -144,9 +144,9 @@ def expected(labels: dict[str, list[str]], development: set[str], fixed: set[str
 
 
 def test_align_picks_the_rule_s_examples_and_improves_development_agreement(
-    cli, study, taught_judge, store, rubric_file
+    cli, study, taught_judge, any_store, rubric_file
 ):
-    development, held_out = parts(store)
+    development, held_out = parts(any_store)
     assert (len(development), len(held_out)) == (28, 12)
     # The rule, by hand: both experts gave the same preference and the judge did not.
     pool = sorted(
@@ -238,7 +238,7 @@ def test_align_is_refused_without_a_held_out_part(cli, tmp_path, llm, rubric_fil
     assert llm.requests == 0
 
 
-def test_nothing_to_learn_writes_no_rubric(cli, study, llm, store, rubric_file, tmp_path):
+def test_nothing_to_learn_writes_no_rubric(cli, study, llm, rubric_file, tmp_path):
     """A judge that agrees with the experts wherever they agreed: no example, no new judge."""
     ranking = {}
     for i in range(1, N + 1):
@@ -253,14 +253,16 @@ def test_nothing_to_learn_writes_no_rubric(cli, study, llm, store, rubric_file, 
     assert sorted(p.name for p in tmp_path.glob("rubric*")) == ["rubric.toml"]
 
 
-def test_the_admin_page_aligns_and_shows_before_and_after(study, taught_judge, store, rubric_file):
+def test_the_admin_page_aligns_and_shows_before_and_after(
+    study, taught_judge, any_db, any_store, rubric_file
+):
     def panel(db: str) -> None:
         from reviewer.app.components import align_panel
         from reviewer.store import Store
 
         align_panel.render(Store(db), "al")
 
-    at = AppTest.from_function(panel, args=(str(store.path),), default_timeout=60).run()
+    at = AppTest.from_function(panel, args=(any_db,), default_timeout=60).run()
     at.text_input(key="align_rubric_path").input(str(rubric_file))
     at.text_input(key="align_model").input("m")
     at.text_input(key="align_base_url").input(taught_judge.openai_url)
@@ -270,7 +272,7 @@ def test_the_admin_page_aligns_and_shows_before_and_after(study, taught_judge, s
     assert not at.exception and not at.error
     assert "Aligned: 3 few-shot examples" in at.success[0].value
     table = at.dataframe[0].value.set_index("measure")
-    development, _ = parts(store)
+    development, _ = parts(any_store)
     before, after = expected(study, development, set()), None
     pool = sorted(
         p for p in development
