@@ -122,13 +122,18 @@ def to_example(case: ExpertCase, candidate_first: bool, criteria: list[str]) -> 
 
 
 def aligned_rubric(rubric: Rubric, chosen: list[ExpertCase]) -> Rubric:
-    """`rubric` with the chosen cases appended to its examples, orders alternating; examples it
-    already holds are not repeated."""
+    """`rubric` with the chosen cases appended to its examples, orders alternating; a pair it
+    already shows (in either order) is not repeated."""
     names = [c.name for c in rubric.criteria]
-    have = {(e.prompt, e.first, e.second) for e in rubric.examples}
+    have = {_shown(e) for e in rubric.examples}
     added = [to_example(case, k % 2 == 0, names) for k, case in enumerate(chosen)]
-    new = [e for e in added if (e.prompt, e.first, e.second) not in have]
+    new = [e for e in added if _shown(e) not in have]
     return rubric.model_copy(update={"examples": (*rubric.examples, *new)})
+
+
+def _shown(example: FewShotExample) -> tuple[str, frozenset[str]]:
+    """What makes two examples the same pair, in either order."""
+    return example.prompt, frozenset((example.first, example.second))
 
 
 def aligned_path(base: Path, rubric: Rubric) -> Path:

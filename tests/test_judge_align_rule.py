@@ -78,6 +78,7 @@ def test_the_new_rubric_keeps_the_old_and_reads_back_to_its_hash(tmp_path):
     # Orders alternate: candidate first, then baseline first, then candidate first.
     assert [e.first for e in new.examples[1:]] == ["cand a", "base e", "cand g"]
     assert aligned_rubric(new, chosen) == new  # examples it holds are not added twice
+    assert aligned_rubric(new, chosen[1:]) == new  # not even in the other order
     path = write_rubric(new, aligned_path(tmp_path / "rubric.toml", new), "made by a test")
     assert path.name == f"rubric.aligned-{new.content_hash()[:12]}.yaml"
     assert path.read_text().startswith("# made by a test\n")
