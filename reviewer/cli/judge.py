@@ -28,7 +28,7 @@ from reviewer.cli.common import (
 )
 from reviewer.cli.present import imported_text
 from reviewer.ingest.labels import parse_value_map
-from reviewer.judging import service
+from reviewer.judging import align, service
 from reviewer.judging.describe import describe_calibration, describe_estimate, describe_summary
 from reviewer.judging.options import JudgeOptions
 from reviewer.judging.scope import JudgeScope
@@ -317,3 +317,42 @@ def progress_bar(
             bar.update(task, total=p.total, completed=p.done, cost=f"${p.cost_usd:,.4f}")
 
         yield update
+
+
+@judge_app.command("align")
+@with_judge_options
+def judge_align(
+    study: StudyOption = None,
+    db: DbOption = None,
+    max_examples: Annotated[
+        int, typer.Option(min=1, help="Few-shot examples to add, at most.")
+    ] = align.DEFAULT_MAX_EXAMPLES,
+    min_experts: Annotated[
+        int,
+        typer.Option(min=2, help="Experts who must all have labeled a pair, and agreed on it."),
+    ] = align.DEFAULT_MIN_EXPERTS,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="File of the new rubric (default: beside the rubric, named by its hash)."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+    *,
+    options: JudgeOptions,
+) -> None:
+    """Align the judge with the experts on the development pairs: few-shot examples where the
+    experts agreed and the judge did not, in a new rubric version (a new judge), with
+    development agreement before and after. The held-out pairs are never shown to it.
+
+    Exit code 0 when aligned or when nothing was left to learn from."""
+    store, study_id = open_study(db, study)
+    with progress_bar(quiet=as_json) as on_progress:
+        result = align.align(
+            store, study_id, options, current_actor(), max_examples=max_examples,
+            min_experts=min_experts, out=out, on_progress=on_progress,
+        )  # fmt: skip
+    if as_json:
+        print_json(result.model_dump(mode="json"))
+    else:
+        typer.echo(align.describe_alignment(result))

@@ -36,6 +36,7 @@ from reviewer.report.model import (
     SideResult,
     Verdict,
 )
+from reviewer.report.rubric_version import with_rubrics
 from reviewer.report.verdict import decide
 from reviewer.report.win_rates import side_result
 from reviewer.store import Store
@@ -91,6 +92,7 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     humans, verdict = _humans(items, labels, strata, cfg, resamples)
     gates = judge_gates(cur, study_id)
     judges = judges_out(verdict_rows, ratings, labels_by_item, strata, cfg, resamples, gates)
+    judges = with_rubrics(cur, study_id, judges)
     unblinded = data.unblinding(cur, study_id)
     measured = measure(cur, study_id, cfg, resamples)
     any_pair = next(iter(pairs.values()), {})

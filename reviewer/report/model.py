@@ -172,6 +172,17 @@ class BiasCorrected(BaseModel):
     human_only_high: float
 
 
+class RubricVersion(BaseModel):
+    hash: str = Field(description="The rubric's content hash (part of the judge's identity).")
+    examples: int = Field(description="Few-shot examples the rubric shows the judge.")
+    aligned_from: str | None = Field(
+        None,
+        description="The judge `signoff judge align` made this one from, with few-shot examples "
+        "from the development pairs; null when the rubric was not made by align.",
+    )
+    aligned_examples: int | None = Field(None, description="Examples that alignment added.")
+
+
 class JudgeOut(BaseModel):
     name: str
     judge_id: str
@@ -233,6 +244,9 @@ class JudgeOut(BaseModel):
         default_factory=dict,
         description="This judge's verdicts on the study by the model the provider said served "
         "them ('unknown' where it named none); empty for imported verdicts.",
+    )
+    rubric: RubricVersion | None = Field(
+        None, description="The rubric version it applied; null for imported verdicts."
     )
 
 

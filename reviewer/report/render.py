@@ -28,6 +28,7 @@ from reviewer.report.model import (
     Report,
     WinRateOut,
 )
+from reviewer.report.rubric_version import rubric_rows
 
 COLORS = {"SIGN-OFF": "#1a7f37", "BLOCKED": "#cf222e", "NOT ENOUGH EVIDENCE": "#9a6700"}
 
@@ -132,6 +133,7 @@ def _judge_table(j: JudgeOut) -> Table:
         ["decisive verdicts for the first position", pct(j.first_position_rate)],
         *judge_measure_rows(j, labeled),
         ["calibration gate", gate_text(j.gate)],
+        *rubric_rows(j),
     ]
     if b := j.bias_corrected:
         rows.append(
