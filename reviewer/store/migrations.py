@@ -222,6 +222,31 @@ def m006_events_origin(cur: Any) -> None:
     cur.execute("ALTER TABLE events ADD COLUMN pid INTEGER")
 
 
+@migration
+def m007_judge_batches(cur: Any) -> None:
+    # Every batch a judge run submitted to a provider's batch API, recorded as soon as the
+    # provider accepted it: a run killed while it waits resumes by polling the same batch ids
+    # (those not yet collected) and never submits their requests again.
+    cur.execute(
+        """
+        CREATE TABLE judge_batches (
+            batch_id       VARCHAR PRIMARY KEY,  -- the provider's id
+            study_id       VARCHAR NOT NULL,
+            judge_id       VARCHAR NOT NULL,
+            provider       VARCHAR NOT NULL,
+            scope          VARCHAR NOT NULL,     -- the pairs the run judged (development, all...)
+            requests       INTEGER NOT NULL,
+            status         VARCHAR NOT NULL,     -- submitted | completed | expired | failed ...
+            answered       INTEGER,              -- requests answered, once collected
+            failed         INTEGER,              -- requests the provider failed, once collected
+            submitted_at   TIMESTAMPTZ NOT NULL,
+            collected_at   TIMESTAMPTZ           -- NULL: still to poll and collect
+        );
+        CREATE INDEX judge_batches_open ON judge_batches (study_id, judge_id, collected_at);
+        """
+    )
+
+
 def apply_migrations(conn: Any) -> list[str]:
     """Apply every migration not yet recorded; return the names applied now."""
     conn.execute(
