@@ -113,3 +113,101 @@ def test_a_batch_run_judges_both_orders_at_half_the_price(
     else:
         upload = llm.batch.batches[b["batch_id"]]["requests"][0][1]
         assert upload["response_format"]["type"] == "json_schema"
+
+
+def test_cached_answers_are_never_sent(cli, study, llm, rubric_file, prices, db_path):
+    first = cli(*batch_args(llm, rubric_file, prices, "openai", "--json"))
+    dev = [a if a != "all" else "calibration" for a in batch_args(llm, rubric_file, prices)]
+    assert first.code == 0
+    # A second run of the same judge finds every answer in the cache: no batch at all.
+    again = cli(*batch_args(llm, rubric_file, prices, "openai", "--json")).json()
+    assert again["cached"] == 2 * N and again["submitted"] == 0 and again["batches"] == []
+    assert len(llm.batch.submitted) == 2 * N and len(batches(db_path)) == 1
+    # A new judge (another temperature) judged online on the development pairs first: the
+    # batch run then sends only the other pairs.
+    online = cli(*[a for a in dev if a not in ("--batch", "--poll-interval", "0.01")],
+                 "--temperature", "0.5", "--json").json()  # fmt: skip
+    assert online["calls"] > 0
+    r = cli(*batch_args(llm, rubric_file, prices, "openai", "--temperature", "0.5", "--json"))
+    s = r.json()
+    assert s["cached"] == online["verdicts"] and s["submitted"] == 2 * N - online["verdicts"]
+    new = llm.batch.submitted[2 * N :]  # the second judge's batch: same prompts, new judge
+    assert len(new) == len(set(new)) == 2 * N - online["calls"]
+    assert not set(new) & set(llm.delivered)  # none of those answered online
+    assert s["verdicts"] == 2 * N
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_a_small_batch_size_splits_the_run(
+    cli, study, llm, rubric_file, prices, db_path, provider
+):
+    r = cli(*batch_args(llm, rubric_file, prices, provider, "--batch-size", "5", "--json"))
+    s = r.json()
+    assert r.code == 0 and s["verdicts"] == 2 * N
+    sizes = [b["requests"] for b in batches(db_path)]
+    assert sizes == [5, 5, 5, 5, 4] and len(s["batches"]) == 5
+    assert all(len(llm.batch.batches[b]["requests"]) <= 5 for b in s["batches"])
+    assert len(llm.batch.submitted) == len(set(llm.batch.submitted)) == 2 * N
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_failed_and_expired_requests_are_reported_and_retried_never_paid_twice(
+    cli, study, llm, rubric_file, prices, db_path, provider
+):
+    llm.batch.script = BatchScript(faults=["ok", "error", "expired", "malformed"])
+    r = cli(*batch_args(llm, rubric_file, prices, provider, "--json"))
+    s = r.json()
+    assert r.code == 0, r.err  # most verdicts are in
+    assert (s["verdicts"], s["errors"], s["parse_failures"]) == (2 * N - 3, 2, 1)
+    assert s["calls"] == 2 * N - 2  # answers received: the malformed one was paid for too
+    assert any("scripted failure" in f for f in s["failures"])
+    assert any("expired" in f for f in s["failures"])
+    (b,) = batches(db_path)
+    assert (b["status"], b["answered"], b["failed"]) == ("expired", 2 * N - 2, 2)
+    log = calls(db_path)
+    assert sorted(c["outcome"] for c in log if c["outcome"] != "ok") == [
+        "error", "error", "parse_failure",
+    ]  # fmt: skip
+    assert all(c["cost_usd"] == 0 for c in log if c["outcome"] == "error")
+    paid = list(llm.batch.paid)
+    # The rerun asks for the three unanswered requests only, in a new batch.
+    again = cli(*batch_args(llm, rubric_file, prices, provider, "--json")).json()
+    assert again["submitted"] == 3 and again["cached"] == 2 * N - 3
+    assert again["verdicts"] == 2 * N and again["errors"] == 0
+    assert len(llm.batch.paid) == len(paid) + 3
+    assert len(set(llm.batch.paid)) == 2 * N  # each request answered (paid) once, but
+    assert len(llm.batch.paid) == 2 * N + 1  # the malformed answer, paid and asked again
+    assert_judged_right(db_path)
+
+
+def test_a_batch_that_fails_as_a_whole_is_reported_and_resent(
+    cli, study, llm, rubric_file, prices, db_path
+):
+    llm.batch.script = BatchScript(fail_next=1)
+    r = cli(*batch_args(llm, rubric_file, prices, "openai", "--json"))
+    assert r.code == 6  # nothing judged
+    s = r.json()
+    assert s["errors"] == 2 * N and s["verdicts"] == 0 and s["cost_usd"] == 0
+    assert "scripted" in s["failures"][0]
+    assert [b["status"] for b in batches(db_path)] == ["failed"]
+    r = cli(*batch_args(llm, rubric_file, prices, "openai", "--json"))
+    assert r.code == 0 and r.json()["verdicts"] == 2 * N
+    assert len(llm.batch.paid) == len(set(llm.batch.paid)) == 2 * N
+
+
+def test_the_dry_run_shows_the_online_and_the_batch_price(cli, study, llm, rubric_file, prices):
+    args = batch_args(llm, rubric_file, prices, "openai", "--dry-run")
+    est = cli(*args, "--json").json()
+    assert est["calls"] == 2 * N and llm.batch.submitted == []
+    assert est["batch_cost_expected"] == pytest.approx(est["cost_expected"] / 2)
+    assert est["batch_cost_max"] == pytest.approx(est["cost_max"] / 2)
+    text = cli(*args).out
+    assert f"${est['cost_max']:,.4f} at most" in text
+    assert f"cost with --batch (half price, answers within 24 h): ~${est['batch_cost_expected']:,.4f}" in text
+
+
+def test_a_batch_run_needs_a_key_before_any_work(cli, study, llm, rubric_file, prices, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    r = cli(*batch_args(llm, rubric_file, prices, "openai"))
+    assert r.code == 2 and "OPENAI_API_KEY" in r.err
+    assert llm.batch.submitted == [] and llm.batch.files == {}
