@@ -5,9 +5,14 @@ run killed while it polls that resumes the same batches."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
-from conftest import pair, write_jsonl
+from conftest import ROOT, pair, write_jsonl
 from llm_batch_server import BatchScript
 from llm_server import MARKER
 
@@ -211,3 +216,60 @@ def test_a_batch_run_needs_a_key_before_any_work(cli, study, llm, rubric_file, p
     r = cli(*batch_args(llm, rubric_file, prices, "openai"))
     assert r.code == 2 and "OPENAI_API_KEY" in r.err
     assert llm.batch.submitted == [] and llm.batch.files == {}
+
+
+def wait_for_polling(proc, llm, db_path, expected: int) -> list[str]:
+    """The batch ids once `expected` batches are recorded and each was polled twice."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read()
+        ids = [b["batch_id"] for b in batches(db_path)] if db_path.exists() else []
+        if len(ids) == expected and all(llm.batch.status_checks.get(i, 0) >= 2 for i in ids):
+            return ids
+        time.sleep(0.05)
+    raise AssertionError("the batches were never polled")
+
+
+@pytest.mark.parametrize(
+    ("provider", "n", "size", "expected"), [("anthropic", N, 10, 3), ("openai", 500, 400, 3)]
+)
+def test_killed_while_polling_resumes_the_same_batches_and_submits_nothing_twice(
+    cli, llm, rubric_file, prices, db_path, tmp_path, provider, n, size, expected
+):
+    path = write_jsonl(tmp_path / "many.jsonl", [marked_pair(i) for i in range(1, n + 1)])
+    assert cli("import", path, "--study", "s").code == 0
+    llm.batch.script = BatchScript(polls=10**9)  # in progress until the test says otherwise
+    args = batch_args(llm, rubric_file, prices, provider, "--batch-size", str(size))
+    args[args.index("--poll-interval") + 1] = "0.05"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reviewer", *args],
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        ids = wait_for_polling(proc, llm, db_path, expected)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert len(llm.batch.submitted) == 2 * n and llm.batch.paid == []
+    llm.batch.script.polls = 0  # the batches end at their next status check
+    r = cli(*args, "--json")
+    assert r.code == 0, r.err
+    s = r.json()
+    assert s["resumed"] == ids and s["submitted"] == 0 and s["batches"] == []
+    assert s["verdicts"] == 2 * n and s["calls"] == 2 * n
+    assert len(llm.batch.submitted) == len(set(llm.batch.submitted)) == 2 * n
+    assert len(llm.batch.paid) == len(set(llm.batch.paid)) == 2 * n
+    assert len(llm.batch.batches) == expected
+    log = calls(db_path)
+    assert len(log) == 2 * n and {c["outcome"] for c in log} == {"ok"}
+    tokens = sum(c["input_tokens"] + c["output_tokens"] for c in log)
+    assert sum(c["cost_usd"] for c in log) == pytest.approx(tokens * PRICE / 2e6)
+    assert {b["status"] for b in batches(db_path)} == {"completed"}
+    got = verdicts(db_path)
+    assert len(got) == 2 * n
+    assert all(v["preference"] == expected_of(v["pair_id"]) for v in got)
+
+
+def expected_of(pair_id: str) -> str:
+    return expected(int(pair_id[1:]))
