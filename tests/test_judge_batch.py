@@ -16,6 +16,9 @@ from conftest import ROOT, pair, write_jsonl
 from llm_batch_server import BatchScript
 from llm_server import MARKER
 
+from judge.batch import BatchLimits, BatchRecord, BatchState, split
+from reviewer.errors import SignoffError
+from reviewer.judging.batch import StoreBatchLedger
 from reviewer.store import Store
 from reviewer.store.connection import fetch_dicts
 
@@ -105,7 +108,9 @@ def test_a_batch_run_judges_both_orders_at_half_the_price(
     log = calls(db_path)
     assert {c["outcome"] for c in log} == {"ok"} and len(log) == 2 * N
     for c in log:  # the batch price: half of PRICE per million tokens
-        assert c["cost_usd"] == pytest.approx((c["input_tokens"] + c["output_tokens"]) * PRICE / 2e6)
+        assert c["cost_usd"] == pytest.approx(
+            (c["input_tokens"] + c["output_tokens"]) * PRICE / 2e6
+        )
         assert json.loads(c["request_json"])["batch"] == s["batches"][0]
     assert s["cost_usd"] == pytest.approx(sum(c["cost_usd"] for c in log))
     (b,) = batches(db_path)
@@ -128,6 +133,8 @@ def test_cached_answers_are_never_sent(cli, study, llm, rubric_file, prices, db_
     again = cli(*batch_args(llm, rubric_file, prices, "openai", "--json")).json()
     assert again["cached"] == 2 * N and again["submitted"] == 0 and again["batches"] == []
     assert len(llm.batch.submitted) == 2 * N and len(batches(db_path)) == 1
+    text = cli(*batch_args(llm, rubric_file, prices, "openai")).out
+    assert f"from cache: {2 * N}" in text and "batches: 0 submitted (0 requests" in text
     # A new judge (another temperature) judged online on the development pairs first: the
     # batch run then sends only the other pairs.
     online = cli(*[a for a in dev if a not in ("--batch", "--poll-interval", "0.01")],
@@ -143,9 +150,7 @@ def test_cached_answers_are_never_sent(cli, study, llm, rubric_file, prices, db_
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
-def test_a_small_batch_size_splits_the_run(
-    cli, study, llm, rubric_file, prices, db_path, provider
-):
+def test_a_small_batch_size_splits_the_run(cli, study, llm, rubric_file, prices, db_path, provider):
     r = cli(*batch_args(llm, rubric_file, prices, provider, "--batch-size", "5", "--json"))
     s = r.json()
     assert r.code == 0 and s["verdicts"] == 2 * N
@@ -208,7 +213,10 @@ def test_the_dry_run_shows_the_online_and_the_batch_price(cli, study, llm, rubri
     assert est["batch_cost_max"] == pytest.approx(est["cost_max"] / 2)
     text = cli(*args).out
     assert f"${est['cost_max']:,.4f} at most" in text
-    assert f"cost with --batch (half price, answers within 24 h): ~${est['batch_cost_expected']:,.4f}" in text
+    assert (
+        f"cost with --batch (half price, answers within 24 h): ~${est['batch_cost_expected']:,.4f}"
+        in text
+    )
 
 
 def test_a_batch_run_needs_a_key_before_any_work(cli, study, llm, rubric_file, prices, monkeypatch):
@@ -273,3 +281,53 @@ def test_killed_while_polling_resumes_the_same_batches_and_submits_nothing_twice
 
 def expected_of(pair_id: str) -> str:
     return expected(int(pair_id[1:]))
+
+
+def test_the_batch_ledger_works_on_both_backends(any_db, cli, llm, rubric_file, prices, tmp_path):
+    """The batches table and its queries on DuckDB and PostgreSQL: batches recorded, closed
+    with their counts, a batch left open found by the next run and only by this judge."""
+    path = write_jsonl(tmp_path / "p.jsonl", [marked_pair(i) for i in range(1, N + 1)])
+    assert cli("import", path, "--study", "s").code == 0
+    llm.batch.script = BatchScript(faults=["error"])
+    first = cli(*batch_args(llm, rubric_file, prices, "openai", "--batch-size", "7", "--json"))
+    assert first.code == 0 and first.json()["errors"] == 1
+    store = Store(any_db)
+    rows = store.read(
+        lambda cur: fetch_dicts(
+            cur, "SELECT requests, status, answered, failed FROM judge_batches ORDER BY batch_id"
+        )
+    )
+    assert [(r["requests"], r["answered"], r["failed"]) for r in rows] == [
+        (7, 6, 1), (7, 7, 0), (7, 7, 0), (3, 3, 0),
+    ]  # fmt: skip
+    assert [r["status"] for r in rows] == ["completed"] * 4
+    again = cli(*batch_args(llm, rubric_file, prices, "openai", "--json")).json()
+    assert again["submitted"] == 1 and again["verdicts"] == 2 * N
+    assert len(llm.batch.paid) == len(set(llm.batch.paid)) == 2 * N
+    ledger = StoreBatchLedger(store, "s", "judge:x", "openai", "all")
+    ledger.submitted(BatchRecord("b-open", 5))
+    assert ledger.open_batches() == [BatchRecord("b-open", 5)]
+    assert StoreBatchLedger(store, "s", "judge:y", "openai", "all").open_batches() == []
+    other_scope = StoreBatchLedger(store, "s", "judge:x", "openai", "development")
+    with pytest.raises(SignoffError, match="batches of the all pairs still open"):
+        other_scope.open_batches()
+    ledger.collected("b-open", BatchState("expired", 5, 4, 1), [], [])
+    assert ledger.open_batches() == []
+
+
+def test_split_keeps_each_batch_within_the_request_and_byte_limits():
+    lines = [f'{{"custom_id":"k{i}","x":"{"y" * (i % 7)}"}}' for i in range(100)]
+    sizes = [len(line) + 1 for line in lines]
+    limits = BatchLimits(max_requests=30, max_bytes=600)
+    chunks = list(split(lines, limits))
+    assert [line for chunk in chunks for line in chunk] == lines  # all, once, in order
+    for chunk in chunks:
+        assert len(chunk) <= 30 and sum(len(x) + 1 for x in chunk) <= 600
+    # Greedy: each batch is cut only when the next line would not fit.
+    start = 0
+    for chunk in chunks[:-1]:
+        end = start + len(chunk)
+        assert len(chunk) == 30 or sum(sizes[start : end + 1]) > 600
+        start = end
+    assert list(split(lines, BatchLimits(1000, 10**9))) == [lines]
+    assert list(split(["x" * 50], BatchLimits(10, 20))) == [["x" * 50]]  # too big: alone

@@ -124,7 +124,9 @@ class OpenAIBatches(_SdkBatches):
         except self._openai.OpenAIError as exc:
             raise self._error(exc) from None
         counts = b.request_counts
-        total, done, failed = (counts.total, counts.completed, counts.failed) if counts else (0,) * 3
+        total, done, failed = (
+            (counts.total, counts.completed, counts.failed) if counts else (0,) * 3
+        )
         status = {"completed": "completed", "expired": "expired", "failed": "failed"}.get(
             b.status, "cancelled" if b.status == "cancelled" else "running"
         )
@@ -166,8 +168,8 @@ class AnthropicBatches(_SdkBatches):
     def submit(self, lines: list[str], tag: str) -> str:
         requests = [json.loads(line) for line in lines]
         try:
-            batch = self._sdk().with_options(max_retries=0).messages.batches.create(
-                requests=requests
+            batch = (
+                self._sdk().with_options(max_retries=0).messages.batches.create(requests=requests)
             )
         except self._anthropic.AnthropicError as exc:
             raise self._error(exc) from None

@@ -100,7 +100,12 @@ class BatchRunner:
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.spec, self.client, self.log, self.ledger = spec, client, log, ledger
-        self.settings, self.batch, self.on_progress, self.sleep = settings, batch, on_progress, sleep
+        self.settings, self.batch, self.on_progress, self.sleep = (
+            settings,
+            batch,
+            on_progress,
+            sleep,
+        )
         self.price = price.batch() if price else None
         self.answers = VerdictAnswers(spec, settings.max_tokens)
         self.summary = BatchSummary()
@@ -295,8 +300,8 @@ def run_batch(
     """Judge `pairs` in both orders through `client`'s batch API; blocking until every batch
     ended. `price` is the online price: the calls are recorded at its batch price."""
     try:
-        return BatchRunner(
-            spec, client, log, ledger, settings, batch, price, on_progress
-        ).run(pairs)
+        return BatchRunner(spec, client, log, ledger, settings, batch, price, on_progress).run(
+            pairs
+        )
     finally:
         client.close()

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 
-from judge.runner import RunProgress, Settings, Summary
+from judge.runner import CostEstimate, RunProgress, Settings, Summary
 from reviewer.cli.common import (
     DbOption,
     JsonOption,
@@ -29,7 +29,13 @@ from reviewer.cli.common import (
 from reviewer.cli.present import imported_text
 from reviewer.ingest.labels import parse_value_map
 from reviewer.judging import service
-from reviewer.judging.batch import BatchSettings, batch_costs, describe_batch_costs
+from reviewer.judging.batch import (
+    BatchSettings,
+    BatchSummary,
+    batch_costs,
+    describe_batch_costs,
+    describe_batches,
+)
 from reviewer.judging.describe import describe_calibration, describe_estimate, describe_summary
 from reviewer.judging.options import JudgeOptions
 from reviewer.judging.scope import JudgeScope
@@ -181,9 +187,12 @@ BatchOpt = Annotated[
     ),
 ]
 PollOpt = Annotated[
-    float, typer.Option(min=0, help="With --batch: seconds before the second status check; each "
-        "wait after is 1.5 times longer, up to 20 times this."
-    )
+    float,
+    typer.Option(
+        min=0,
+        help="With --batch: seconds before the second status check; each "
+        "wait after is 1.5 times longer, up to 20 times this.",
+    ),
 ]
 BatchSizeOpt = Annotated[
     int | None,
@@ -236,33 +245,33 @@ def judge_run(
     store, study_id = open_study(db, study)
     scope = SCOPE_OF_CHOICE[pairs]
     if dry_run:
-        est = service.dry_run(store, study_id, options, scope)
-        if as_json:
-            print_json({**asdict(est), **batch_costs(est)})
-        else:
-            typer.echo(describe_estimate(est, options.model) + "\n" + describe_batch_costs(est))
+        _print_estimate(service.dry_run(store, study_id, options, scope), options.model, as_json)
         return
     in_batches = None
     if batch:  # waits grow 1.5x per status check, up to 20 times the first
         in_batches = BatchSettings(poll_interval, 20 * poll_interval, max_requests=batch_size)
     with progress_bar(quiet=as_json) as on_progress:
         judge, summary = service.run(
-            store,
-            study_id,
-            options,
-            scope,
-            current_actor(),
-            on_progress=on_progress,
-            override=override,
-            batch=in_batches,
-        )
+            store, study_id, options, scope, current_actor(), on_progress=on_progress,
+            override=override, batch=in_batches,
+        )  # fmt: skip
     if as_json:
         print_json(_summary_json(judge.judge_id, summary))
     else:
         typer.echo(describe_summary(judge.name, judge.judge_id, summary))
+        if isinstance(summary, BatchSummary):
+            typer.echo(describe_batches(summary))
     if summary.stopped is not None:
         raise typer.Exit(4)
     _exit_if_too_few_judged(summary)
+
+
+def _print_estimate(est: CostEstimate, model: str, as_json: bool) -> None:
+    """The dry run: the online price and the batch price."""
+    if as_json:
+        print_json({**asdict(est), **batch_costs(est)})
+    else:
+        typer.echo(describe_estimate(est, model) + "\n" + describe_batch_costs(est))
 
 
 @judge_app.command("calibrate")

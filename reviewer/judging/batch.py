@@ -31,7 +31,15 @@ from reviewer.store import batches as batch_sql
 from reviewer.store import judge_calls as judge_sql
 from reviewer.store.connection import Cursor
 
-__all__ = ["BatchSettings", "batch_costs", "describe_batch_costs", "judge_in_batches"]
+__all__ = [
+    "BatchSettings",
+    "BatchSummary",
+    "StoreBatchLedger",
+    "batch_costs",
+    "describe_batch_costs",
+    "describe_batches",
+    "judge_in_batches",
+]
 
 
 class StoreBatchLedger:
@@ -125,3 +133,14 @@ def describe_batch_costs(est: CostEstimate) -> str:
         f"  cost with --batch (half price, answers within 24 h): "
         f"~${costs['batch_cost_expected']:,.4f} expected, ${costs['batch_cost_max']:,.4f} at most"
     )
+
+
+def describe_batches(s: BatchSummary) -> str:
+    """What a batch run's batches did, below its summary."""
+    lines = [
+        f"  batches: {len(s.batches)} submitted ({s.submitted} requests, at the batch price), "
+        f"{len(s.resumed)} resumed from an earlier run; {s.polls} status checks, "
+        f"{s.poll_wait_seconds:.1f} s waiting"
+    ]
+    lines += [f"    {b}" for b in s.resumed + s.batches]
+    return "\n".join(lines)
