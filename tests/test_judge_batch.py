@@ -17,6 +17,8 @@ from llm_batch_server import BatchScript
 from llm_server import MARKER
 
 from judge.batch import BatchLimits, BatchRecord, BatchState, split
+from judge.batch.requests import LineEncoder, anthropic_params, openai_body
+from judge.providers import Request
 from reviewer.errors import SignoffError
 from reviewer.judging.batch import StoreBatchLedger
 from reviewer.store import Store
@@ -331,3 +333,23 @@ def test_split_keeps_each_batch_within_the_request_and_byte_limits():
         start = end
     assert list(split(lines, BatchLimits(1000, 10**9))) == [lines]
     assert list(split(["x" * 50], BatchLimits(10, 20))) == [["x" * 50]]  # too big: alone
+
+
+@pytest.mark.parametrize("mode", ["json_schema", "json_object", "tools", "plain"])
+def test_each_request_line_is_the_body_the_online_provider_sends(mode):
+    schema = {"type": "object", "properties": {"overall": {"enum": ["first", "second"]}}}
+    encoder = {api: LineEncoder(api, "m", mode) for api in ("openai", "anthropic")}
+    for i, options in enumerate([{}, {"seed": 3}, {}]):
+        messages = [
+            {"role": "system", "content": 'Judge "fairly".'},
+            {"role": "user", "content": f"Pair {i}: <<<é>>>\n"},
+        ]
+        request = Request(messages, schema, 100 + i, 0.0, 30, options)
+        line = json.loads(encoder["openai"].line(f"key{i}", request))
+        assert line == {"custom_id": f"key{i}", "method": "POST", "url": "/v1/chat/completions",
+                        "body": openai_body("m", mode, request)}  # fmt: skip
+        if mode in ("tools", "plain"):
+            line = json.loads(encoder["anthropic"].line(f"key{i}", request))
+            assert line == {"custom_id": f"key{i}", "params": anthropic_params("m", mode, request)}
+            assert line["params"]["system"] == 'Judge "fairly".'
+            assert line["params"]["messages"] == messages[1:]

@@ -21,9 +21,8 @@ from judge.batch.requests import (
     OPENAI_ENDPOINT,
     OPENAI_LIMITS,
     BatchLimits,
-    anthropic_line,
+    LineEncoder,
     anthropic_result,
-    openai_line,
     openai_result,
 )
 from judge.providers import KEY_ENV, ProviderSetupError, Request, Response, resolve_mode
@@ -79,6 +78,10 @@ class _SdkBatches:
     def __init__(self, model: str, mode: str, key: str | None, base_url: str | None):
         self.model, self.mode, self._key, self._base_url = model, mode, key, base_url
         self._client: Any = None
+        self._lines = LineEncoder(self.name, model, mode)
+
+    def line(self, custom_id: str, request: Request) -> str:
+        return self._lines.line(custom_id, request)
 
     def _error(self, exc: Exception) -> BatchError:
         return BatchError(scrub_text(f"{type(exc).__name__}: {exc}", self._key)[:300])
@@ -101,9 +104,6 @@ class OpenAIBatches(_SdkBatches):
                 max_retries=CONTROL_RETRIES,
             )  # fmt: skip
         return self._client
-
-    def line(self, custom_id: str, request: Request) -> str:
-        return openai_line(custom_id, self.model, self.mode, request)
 
     def submit(self, lines: list[str], tag: str) -> str:
         client = self._sdk()
@@ -161,9 +161,6 @@ class AnthropicBatches(_SdkBatches):
                 api_key=self._key, base_url=self._base_url, max_retries=CONTROL_RETRIES
             )
         return self._client
-
-    def line(self, custom_id: str, request: Request) -> str:
-        return anthropic_line(custom_id, self.model, self.mode, request)
 
     def submit(self, lines: list[str], tag: str) -> str:
         requests = [json.loads(line) for line in lines]

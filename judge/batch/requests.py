@@ -72,21 +72,44 @@ def anthropic_params(model: str, mode: str, request: Request) -> dict:
     return {**params, **request.options}
 
 
-def openai_line(custom_id: str, model: str, mode: str, request: Request) -> str:
-    """One line of an OpenAI batch input file."""
-    line = {
-        "custom_id": custom_id,
-        "method": "POST",
-        "url": OPENAI_ENDPOINT,
-        "body": openai_body(model, mode, request),
-    }
-    return json.dumps(line, separators=(",", ":"))
+class LineEncoder:
+    """A run's request lines as JSON text. What every request of a run shares (model, schema,
+    parameters: most of a line's bytes) is encoded once, and each line only adds its messages
+    and id: 40,000 lines, each carrying the whole answer schema, would otherwise spend most of
+    their CPU encoding the same schema again."""
 
+    def __init__(self, api: str, model: str, mode: str):
+        self.api, self.model, self.mode = api, model, mode
+        self._frames: dict[tuple, tuple[str, dict]] = {}
 
-def anthropic_line(custom_id: str, model: str, mode: str, request: Request) -> str:
-    """One request of an Anthropic message batch, as JSON text (sent as a list of them)."""
-    line = {"custom_id": custom_id, "params": anthropic_params(model, mode, request)}
-    return json.dumps(line, separators=(",", ":"))
+    def line(self, custom_id: str, request: Request) -> str:
+        """One line of an OpenAI batch file, or one request of an Anthropic batch."""
+        messages = request.messages
+        if self.api == "anthropic":
+            messages = [m for m in messages if m["role"] != "system"]
+        head = self._head(request)
+        tail = json.dumps(custom_id)
+        return f'{head}{json.dumps(messages, separators=(",", ":"))}}},"custom_id":{tail}}}'
+
+    def _head(self, request: Request) -> str:
+        """The line's JSON up to its messages, which come last in the body."""
+        system = [m["content"] for m in request.messages if m["role"] == "system"]
+        key = (id(request.schema), request.max_tokens, request.temperature,
+               json.dumps(request.options, sort_keys=True), tuple(system))  # fmt: skip
+        if key not in self._frames:
+            if self.api == "anthropic":
+                body = anthropic_params(self.model, self.mode, request)
+                body.pop("messages")
+                frame = {"params": {**body, "messages": None}}
+            else:
+                body = openai_body(self.model, self.mode, request)
+                body.pop("messages")
+                frame = {"method": "POST", "url": OPENAI_ENDPOINT,
+                         "body": {**body, "messages": None}}  # fmt: skip
+            text = json.dumps(frame, separators=(",", ":"))
+            # The schema is kept with its frame, so that its id is not reused while cached.
+            self._frames[key] = (text[: -len("null}}")], request.schema)
+        return self._frames[key][0]
 
 
 def split(lines: Sequence[str], limits: BatchLimits) -> Iterator[list[str]]:
