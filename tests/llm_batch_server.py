@@ -3,12 +3,15 @@
 OpenAI: `POST /v1/files` (multipart upload, purpose batch), `POST /v1/batches`,
 `GET /v1/batches/{id}`, `GET /v1/files/{id}/content` (the output and error files). Anthropic:
 `POST /v1/messages/batches`, `GET /v1/messages/batches/{id}`,
-`GET /v1/messages/batches/{id}/results`. A batch answers "in progress" to its first
+`GET /v1/messages/batches/{id}/results`; and both lists of batches (`GET /v1/batches`,
+`GET /v1/messages/batches`, newest first, one page). A batch answers "in progress" to its first
 `BatchScript.polls` status checks, then processes every request at once with the server's
 judging policy, and ends: completed, or expired when a request was scripted to expire. Per
 request faults (in submission order, across batches): ok | error (the request fails) | expired
-| malformed | truncated. The server records every request submitted in a batch (by prompt
-fingerprint: one submitted twice shows up twice) and every one it answered (what is billed).
+| malformed | truncated; and a create whose reply is never sent (`hang_create`: the batch
+exists, the client never learns its id). The server records every request submitted in a batch
+(by prompt fingerprint: one submitted twice shows up twice) and every one it answered (what is
+billed).
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ class BatchScript:
     polls: int = 1  # status checks answered "in progress" before the batch ends
     faults: list[str] = field(default_factory=list)  # per request, consumed in order
     fail_next: int = 0  # OpenAI: the next this many batches fail validation as a whole
+    # The next this many batches are created but the reply never sent (the client is killed
+    # before it learns the id, or its connection drops).
+    hang_create: int = 0
 
 
 @dataclass
@@ -55,13 +61,18 @@ def handle_post(handler: Any) -> None:
     server, state = handler.owner, handler.owner.batch
     raw = handler.rfile.read(int(handler.headers.get("content-length", 0)))
     server.keys_seen.add(_key(handler))
+    hang = False
     with state.lock:
         if handler.path.startswith("/v1/files"):
             payload = _upload(state, handler.headers.get("content-type", ""), raw)
-        elif handler.path.startswith("/v1/batches"):
-            payload = _openai_create(state, json.loads(raw))
         else:
-            payload = _anthropic_create(state, json.loads(raw))
+            create = _openai_create if handler.path.startswith("/v1/batches") else _anthropic_create
+            payload = create(state, json.loads(raw))
+            hang = state.script.hang_create > 0
+            state.script.hang_create -= hang
+    if hang:
+        handler._wait_for_client_to_leave(None)
+        return
     handler._send(200, payload, {})
 
 
@@ -70,6 +81,14 @@ def handle_get(handler: Any) -> None:
     server, state = handler.owner, handler.owner.batch
     parts = handler.path.split("?")[0].strip("/").split("/")
     with state.lock:
+        if parts[-1] == "batches":  # the list, newest first
+            api = "anthropic" if parts[1] == "messages" else "openai"
+            views = [_view(server, state, b) for b in state.batches.values() if b["api"] == api]
+            views.reverse()
+            first, last = (views[0]["id"], views[-1]["id"]) if views else (None, None)
+            page = {"data": views, "has_more": False, "first_id": first, "last_id": last}
+            handler._send(200, {**page, "object": "list"} if api == "openai" else page, {})
+            return
         if parts[:2] == ["v1", "files"] and parts[-1] == "content":
             data = state.files.get(parts[2])
             if data is None:

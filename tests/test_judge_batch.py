@@ -16,7 +16,7 @@ from conftest import ROOT, pair, write_jsonl
 from llm_batch_server import BatchScript
 from llm_server import MARKER
 
-from judge.batch import BatchLimits, BatchRecord, BatchState, split
+from judge.batch import BatchLimits, BatchRecord, split
 from judge.batch.requests import LineEncoder, anthropic_params, openai_body
 from judge.providers import Request
 from reviewer.errors import SignoffError
@@ -287,7 +287,8 @@ def expected_of(pair_id: str) -> str:
 
 def test_the_batch_ledger_works_on_both_backends(any_db, cli, llm, rubric_file, prices, tmp_path):
     """The batches table and its queries on DuckDB and PostgreSQL: batches recorded, closed
-    with their counts, a batch left open found by the next run and only by this judge."""
+    with their counts; a batch recorded but never sent found open by the next run of this judge
+    only, and closed."""
     path = write_jsonl(tmp_path / "p.jsonl", [marked_pair(i) for i in range(1, N + 1)])
     assert cli("import", path, "--study", "s").code == 0
     llm.batch.script = BatchScript(faults=["error"])
@@ -306,15 +307,29 @@ def test_the_batch_ledger_works_on_both_backends(any_db, cli, llm, rubric_file, 
     again = cli(*batch_args(llm, rubric_file, prices, "openai", "--json")).json()
     assert again["submitted"] == 1 and again["verdicts"] == 2 * N
     assert len(llm.batch.paid) == len(set(llm.batch.paid)) == 2 * N
-    ledger = StoreBatchLedger(store, "s", "judge:x", "openai", "all")
-    ledger.submitted(BatchRecord("b-open", 5))
-    assert ledger.open_batches() == [BatchRecord("b-open", 5)]
+    # A batch recorded as about to be sent, which the provider never received: the next run
+    # finds no such batch, closes the record and asks for its requests with the rest.
+    llm.batch.script = BatchScript(faults=["error"])
+    judge_id = cli(*batch_args(llm, rubric_file, prices, "openai", "--temperature", "0.3",
+                               "--json")).json()["judge_id"]  # fmt: skip
+    ledger = StoreBatchLedger(store, "s", judge_id, "openai", "all")
+    ledger.submitting(BatchRecord("signoff-lost", 1))
+    (lost,) = ledger.open_batches()
+    assert (lost.tag, lost.batch_id, lost.requests) == ("signoff-lost", None, 1)
     assert StoreBatchLedger(store, "s", "judge:y", "openai", "all").open_batches() == []
-    other_scope = StoreBatchLedger(store, "s", "judge:x", "openai", "development")
+    other_scope = StoreBatchLedger(store, "s", judge_id, "openai", "development")
     with pytest.raises(SignoffError, match="batches of the all pairs still open"):
         other_scope.open_batches()
-    ledger.collected("b-open", BatchState("expired", 5, 4, 1), [], [])
+    last = cli(*batch_args(llm, rubric_file, prices, "openai", "--temperature", "0.3", "--json"))
+    assert last.json()["submitted"] == 1 and last.json()["resumed"] == []
     assert ledger.open_batches() == []
+    status = store.read(
+        lambda cur: cur.execute(
+            "SELECT status FROM judge_batches WHERE tag = 'signoff-lost'"
+        ).fetchone()[0]
+    )
+    assert status == "not_submitted"
+    assert ledger.known_ids() == set(llm.batch.batches)
 
 
 def test_split_keeps_each_batch_within_the_request_and_byte_limits():
@@ -353,3 +368,37 @@ def test_each_request_line_is_the_body_the_online_provider_sends(mode):
             assert line == {"custom_id": f"key{i}", "params": anthropic_params("m", mode, request)}
             assert line["params"]["system"] == 'Judge "fairly".'
             assert line["params"]["messages"] == messages[1:]
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_killed_while_submitting_finds_its_batch_and_submits_nothing_twice(
+    cli, study, llm, rubric_file, prices, db_path, provider
+):
+    """The provider accepted the first batch, but the process died before it heard the id."""
+    llm.batch.script = BatchScript(hang_create=1, polls=0)
+    args = batch_args(llm, rubric_file, prices, provider, "--batch-size", "10")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reviewer", *args],
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not (llm.batch.batches and db_path.exists() and batches(db_path)):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    ((first_id, _),) = llm.batch.batches.items()
+    (record,) = batches(db_path)
+    assert (record["batch_id"], record["status"], record["requests"]) == (None, "submitting", 10)
+    r = cli(*args, "--json")
+    assert r.code == 0, r.err
+    s = r.json()
+    assert s["resumed"] == [first_id] and s["submitted"] == 2 * N - 10
+    assert s["verdicts"] == 2 * N
+    assert len(llm.batch.submitted) == len(set(llm.batch.submitted)) == 2 * N
+    assert len(llm.batch.paid) == len(set(llm.batch.paid)) == 2 * N
+    got = batches(db_path)
+    assert got[0]["batch_id"] == first_id and {b["status"] for b in got} == {"completed"}

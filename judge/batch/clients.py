@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from judge.batch.requests import (
@@ -30,6 +31,9 @@ from judge.providers.base import api_key, scrub_text
 
 # Retries of the SDK for status, results and uploads (create is never retried).
 CONTROL_RETRIES = 4
+# How far before its recorded time a batch may have been created (clocks differ), and how far
+# back the provider's list of batches is read when looking for one.
+CLOCK_SKEW = timedelta(minutes=10)
 
 
 class BatchError(Exception):
@@ -65,6 +69,10 @@ class BatchClient(Protocol):
     def state(self, batch_id: str) -> BatchState: ...
 
     def results(self, batch_id: str) -> Iterator[tuple[str, Response | str]]: ...
+
+    def find(
+        self, tag: str, requests: int, since: datetime | None, known: set[str]
+    ) -> str | None: ...
 
     def close(self) -> None: ...
 
@@ -148,6 +156,19 @@ class OpenAIBatches(_SdkBatches):
         except self._openai.OpenAIError as exc:
             raise self._error(exc) from None
 
+    def find(self, tag: str, requests: int, since: datetime | None, known: set[str]) -> str | None:
+        """The batch submitted under `tag` (kept in its metadata), if the provider has it."""
+        oldest = _oldest(since).timestamp()
+        try:
+            for b in self._sdk().batches.list(limit=100):
+                if b.created_at < oldest:
+                    return None  # newest first: older ones cannot be it
+                if (b.metadata or {}).get("signoff") == tag:
+                    return b.id
+        except self._openai.OpenAIError as exc:
+            raise self._error(exc) from None
+        return None
+
 
 class AnthropicBatches(_SdkBatches):
     name, limits = "anthropic", ANTHROPIC_LIMITS
@@ -190,6 +211,30 @@ class AnthropicBatches(_SdkBatches):
                 yield entry.custom_id, anthropic_result(entry.result)
         except self._anthropic.AnthropicError as exc:
             raise self._error(exc) from None
+
+    def find(self, tag: str, requests: int, since: datetime | None, known: set[str]) -> str | None:
+        """A batch of `requests` requests created since the record was written that no record
+        names. Anthropic keeps no metadata with a batch, so this is by size and time: the
+        oldest such batch is the one the record was written for."""
+        oldest, found = _oldest(since), None
+        try:
+            for b in self._sdk().messages.batches.list(limit=100):
+                if b.created_at < oldest:
+                    break  # newest first: older ones cannot be it
+                counts = b.request_counts
+                total = sum((counts.processing, counts.succeeded, counts.errored,
+                             counts.canceled, counts.expired))  # fmt: skip
+                if total == requests and b.id not in known:
+                    found = b.id
+        except self._anthropic.AnthropicError as exc:
+            raise self._error(exc) from None
+        return found
+
+
+def _oldest(since: datetime | None) -> datetime:
+    """The earliest creation time a batch recorded at `since` may carry."""
+    since = since or datetime.now(UTC)
+    return (since if since.tzinfo else since.replace(tzinfo=UTC)) - CLOCK_SKEW
 
 
 def make_batch_client(

@@ -4,10 +4,13 @@ within the provider's window (24 h) instead of at once.
 A run first collects the batches an earlier run of the same judge left open (a run killed
 while it polled: it resumes by polling the same batch ids, never submitting their requests
 again), then serves what it can from the cache, submits the rest in batches within the
-provider's limits, recording each batch id in a `BatchLedger` as soon as the provider accepts
-it, and polls them with backoff. An ended batch's results are read through the same verdict
-parser as online answers and written, with its calls at the batch price, in one transaction
-that also closes the batch: a batch is collected once, whenever the process dies.
+provider's limits, and polls them with backoff. Each batch is recorded in a `BatchLedger`
+before it is sent, under a tag of its own (which OpenAI keeps in the batch's metadata), and
+given the provider's id as soon as the provider accepts it: a run killed while it submitted
+finds its batch by that tag (Anthropic keeps no metadata: there, by its size and time). An ended
+batch's results are read through the same verdict parser as online answers and written, with
+its calls at the batch price, in one transaction that also closes the batch: a batch is
+collected once, whenever the process dies.
 
 Requests the provider failed (errored, expired with the batch) are logged as failed calls and
 reported; they are not answered, so the next run asks for them again, and for them only.
@@ -16,8 +19,10 @@ reported; they are not answered, so the next run asks for them again, and for th
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Protocol
 
 from judge.batch.clients import BatchClient, BatchState
@@ -49,27 +54,43 @@ class BatchSettings:
 
 @dataclass(frozen=True)
 class BatchRecord:
-    """A batch the provider accepted. `keys` (the cache keys it holds) is known to the run that
-    submitted it only; a resumed run reads them from the results."""
+    """A batch of this run or an earlier one. `tag` is signoff's own name for it, recorded
+    before it is sent; `batch_id` the provider's, once it accepted the batch. `keys` (the cache
+    keys it holds) is known to the run that submitted it only: a resumed run reads them from the
+    results."""
 
-    batch_id: str
+    tag: str
     requests: int
+    batch_id: str | None = None
     keys: tuple[str, ...] = ()
+    since: datetime | None = None  # when it was recorded (to find it at the provider)
 
 
 class BatchLedger(Protocol):
     """Where a run records its batches (reviewer implements it on the study's database)."""
 
     def open_batches(self) -> list[BatchRecord]:
-        """Batches this judge submitted (for this study) and nobody has collected yet."""
+        """Batches this judge recorded (for this study) and nobody has collected yet."""
+        ...
+
+    def known_ids(self) -> set[str]:
+        """Every provider batch id recorded, collected or not."""
+        ...
+
+    def submitting(self, record: BatchRecord) -> None:
+        """Record a batch about to be sent, before it is."""
         ...
 
     def submitted(self, record: BatchRecord) -> None:
-        """Record a batch the provider accepted, before it is polled."""
+        """Record the provider's id of a batch it accepted, before it is polled."""
         ...
 
     def collected(
-        self, batch_id: str, state: BatchState, calls: list[Call], verdicts: list[OrderVerdict]
+        self,
+        record: BatchRecord,
+        state: BatchState,
+        calls: list[Call],
+        verdicts: list[OrderVerdict],
     ) -> None:
         """Write an ended batch's calls and verdicts and close it, in one transaction."""
         ...
@@ -120,14 +141,32 @@ class BatchRunner:
         self._by_key = {i.key: i for i in items}
         self.summary.needed = sum(len(i.targets) for i in items)
         self._report()
-        resumed = self.ledger.open_batches()
-        self.summary.resumed = [r.batch_id for r in resumed]
+        resumed = self._resume()
+        self.summary.resumed = [r.batch_id for r in resumed if r.batch_id]
         self._wait(resumed)
         todo = self._from_cache([i for i in items if i.key not in self._settled])
         self._wait(self._submit(todo))
         self.summary.seconds = time.perf_counter() - started
         self.summary.measure_orders(self._verdicts)
         return self.summary
+
+    def _resume(self) -> list[BatchRecord]:
+        """The batches an earlier run left open, each with its provider id: one killed while
+        it submitted is looked up by its tag; one the provider never received is closed, and
+        its requests are asked again with the rest."""
+        records = []
+        for record in self.ledger.open_batches():
+            if record.batch_id is None:
+                known = self.ledger.known_ids()
+                found = self.client.find(record.tag, record.requests, record.since, known)
+                if found is None:
+                    state = BatchState("not_submitted", record.requests, 0, 0)
+                    self.ledger.collected(record, state, [], [])
+                    continue
+                record = replace(record, batch_id=found)
+                self.ledger.submitted(record)
+            records.append(record)
+        return records
 
     def _from_cache(self, items: list[Item]) -> list[Item]:
         """Serve what the cache holds; return the items left to ask."""
@@ -179,15 +218,19 @@ class BatchRunner:
                 break
             lines.append(self.client.line(item.key, self._request(item)))
             keys.append(item.key)
-        records = []
-        for n, chunk in enumerate(split(lines, self._limits())):
+        records: list[BatchRecord] = []
+        for chunk in split(lines, self._limits()):
             done = sum(r.requests for r in records)
-            batch_id = self.client.submit(chunk, f"signoff-{self.spec.identity.model}-{n + 1}")
-            record = BatchRecord(batch_id, len(chunk), tuple(keys[done : done + len(chunk)]))
+            record = BatchRecord(
+                f"signoff-{uuid.uuid4().hex[:20]}", len(chunk),
+                keys=tuple(keys[done : done + len(chunk)]),
+            )  # fmt: skip
+            self.ledger.submitting(record)
+            record = replace(record, batch_id=self.client.submit(chunk, record.tag))
             self.ledger.submitted(record)
             records.append(record)
             s.submitted += len(chunk)
-            s.batches.append(batch_id)
+            s.batches.append(record.batch_id)
         return records
 
     def _wait(self, records: list[BatchRecord]) -> None:
@@ -197,7 +240,7 @@ class BatchRunner:
         while pending:
             still = []
             for record in pending:
-                state = self.client.state(record.batch_id)
+                state = self.client.state(record.batch_id or "")
                 self.summary.polls += 1
                 if state.ended:
                     self._collect(record, state)
@@ -214,19 +257,20 @@ class BatchRunner:
         """Read an ended batch's results into calls and verdicts, and write them."""
         calls: list[Call] = []
         verdicts: list[OrderVerdict] = []
-        results = [] if state.status == "failed" else self.client.results(record.batch_id)
+        failed = state.status == "failed"
+        results = [] if failed else self.client.results(record.batch_id or "")
         for key, outcome in results:
             item = self._by_key.get(key)
             if item is None or key in self._settled:
                 continue  # not a call of this run's pairs, or a result given twice
             self._settled.add(key)
-            calls += self._read(record.batch_id, item, outcome, verdicts)
+            calls += self._read(record.batch_id or "", item, outcome, verdicts)
         why = state.reason or f"the batch {state.status} without answering it"
         for key in record.keys:  # requests the results did not mention
             if key not in self._settled and key in self._by_key:
                 self._settled.add(key)
-                calls += self._read(record.batch_id, self._by_key[key], why, verdicts)
-        self.ledger.collected(record.batch_id, state, calls, verdicts)
+                calls += self._read(record.batch_id or "", self._by_key[key], why, verdicts)
+        self.ledger.collected(record, state, calls, verdicts)
         self._report()
 
     def _read(

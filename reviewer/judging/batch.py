@@ -60,25 +60,38 @@ class StoreBatchLedger:
                 f"{self.study_id!r}: run `signoff judge run --batch` on those pairs first to "
                 "collect them (their answers are paid for)"
             )
-        return [BatchRecord(r["batch_id"], r["requests"]) for r in rows]
+        return [
+            BatchRecord(r["tag"], r["requests"], r["batch_id"], since=r["submitted_at"])
+            for r in rows
+        ]
 
-    def submitted(self, record: BatchRecord) -> None:
+    def known_ids(self) -> set[str]:
+        return self.store.read(batch_sql.known_ids)
+
+    def submitting(self, record: BatchRecord) -> None:
         self.store.write(
             lambda cur: batch_sql.record(
-                cur, record.batch_id, self.study_id, self.judge_id, self.provider, self.scope,
+                cur, record.tag, self.study_id, self.judge_id, self.provider, self.scope,
                 record.requests,
             )
         )  # fmt: skip
 
+    def submitted(self, record: BatchRecord) -> None:
+        self.store.write(lambda cur: batch_sql.accepted(cur, record.tag, record.batch_id or ""))
+
     def collected(
-        self, batch_id: str, state: BatchState, calls: list[Call], verdicts: list[OrderVerdict]
+        self,
+        record: BatchRecord,
+        state: BatchState,
+        calls: list[Call],
+        verdicts: list[OrderVerdict],
     ) -> None:
         answered = sum(c.outcome != "error" for c in calls)
 
         def work(cur: Cursor) -> None:
             judge_sql.append_calls(cur, self.study_id, self.judge_id, calls)
             judge_sql.add_verdicts(cur, self.study_id, self.judge_id, verdicts)
-            batch_sql.close(cur, batch_id, state.status, answered, len(calls) - answered)
+            batch_sql.close(cur, record.tag, state.status, answered, len(calls) - answered)
 
         self.store.write(work)
 

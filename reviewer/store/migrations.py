@@ -224,19 +224,23 @@ def m006_events_origin(cur: Any) -> None:
 
 @migration
 def m007_judge_batches(cur: Any) -> None:
-    # Every batch a judge run submitted to a provider's batch API, recorded as soon as the
-    # provider accepted it: a run killed while it waits resumes by polling the same batch ids
-    # (those not yet collected) and never submits their requests again.
+    # Every batch a judge run submits to a provider's batch API. The row is written before the
+    # batch is sent (with the run's own tag, which OpenAI keeps in the batch's metadata) and
+    # given the provider's id once accepted: a run killed while it waits resumes by polling the
+    # same batch ids (those not yet collected), and one killed while it submitted finds its
+    # batch by the tag, so no request is submitted twice.
     cur.execute(
         """
         CREATE TABLE judge_batches (
-            batch_id       VARCHAR PRIMARY KEY,  -- the provider's id
+            tag            VARCHAR PRIMARY KEY,  -- signoff's own name for the batch
+            batch_id       VARCHAR UNIQUE,       -- the provider's id; NULL until it answered
             study_id       VARCHAR NOT NULL,
             judge_id       VARCHAR NOT NULL,
             provider       VARCHAR NOT NULL,
             scope          VARCHAR NOT NULL,     -- the pairs the run judged (development, all...)
             requests       INTEGER NOT NULL,
-            status         VARCHAR NOT NULL,     -- submitted | completed | expired | failed ...
+            status         VARCHAR NOT NULL,     -- submitting | submitted | completed | expired
+                                                 -- | failed | cancelled | not_submitted
             answered       INTEGER,              -- requests answered, once collected
             failed         INTEGER,              -- requests the provider failed, once collected
             submitted_at   TIMESTAMPTZ NOT NULL,
