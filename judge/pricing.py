@@ -5,6 +5,9 @@ providers when it was written; prices move, so check them before trusting a budg
 `--prices FILE` to override or extend the table. A model is matched by its longest listed prefix, so
 dated snapshots ("gpt-4o-2024-08-06") find their family. A model with no price (a local server)
 costs nothing as far as signoff knows, and a budget cannot be enforced for it.
+
+Batch calls (OpenAI's Batch API, Anthropic's Message Batches) cost half the online price, as
+both providers publish: `Price.batch()` is the price a batch run records and budgets with.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from judge.declared import DeclaredFileError, load_declared
 
 CHARS_PER_TOKEN = 4  # the usual English estimate; dry runs state it is an estimate
+# Share of the online price a batch request costs (OpenAI Batch API and Anthropic Message
+# Batches: "50% off", on input and output tokens alike).
+BATCH_DISCOUNT = 0.5
 
 
 class Price(BaseModel):
@@ -25,6 +31,10 @@ class Price(BaseModel):
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         return (input_tokens * self.input + output_tokens * self.output) / 1e6
+
+    def batch(self) -> Price:
+        """The price of the same tokens sent through the provider's batch API."""
+        return Price(input=self.input * BATCH_DISCOUNT, output=self.output * BATCH_DISCOUNT)
 
 
 class PriceTable(RootModel[dict[str, Price]]):

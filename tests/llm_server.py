@@ -9,7 +9,8 @@ whose body is an HTML page or empty (a proxy or a half-started server), an error
 echoes the caller's key at length, and a random fault rate.
 It counts what a provider would bill: answers actually delivered to a client
 that was still connected (a client killed mid-call is not answered, as providers abort a
-generation whose client went away).
+generation whose client went away). Both providers' batch APIs are served too
+(llm_batch_server.py; scripted through `server.batch.script`).
 
 Run standalone for benchmarks: `python tests/llm_server.py --port 8399 --latency 0.3`.
 """
@@ -27,6 +28,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import llm_batch_server
 
 FENCE = re.compile(
     r"<<<BEGIN (?P<label>[A-Z ]+) (?P<nonce>[0-9a-f]{12})>>>\n(?P<body>.*?)\n<<<END ", re.S
@@ -80,6 +83,7 @@ class LLMServer:
         # Fingerprints of the prompts whose answers were delivered: the same one in two runs
         # is a call paid twice.
         self.delivered: list[str] = []
+        self.batch = llm_batch_server.Batches()  # the batch APIs' files, batches and counts
         self._lock = threading.Lock()
         self._rng = random.Random(self.script.seed)
         self._stop = threading.Event()
@@ -115,6 +119,7 @@ class LLMServer:
             self.billed = self.requests = 0
             self.bodies.clear()
             self.delivered.clear()
+            self.batch = llm_batch_server.Batches()
 
     def next_fault(self) -> str:
         with self._lock:
@@ -147,7 +152,13 @@ class _Handler(BaseHTTPRequestHandler):
         # algorithm and the client's delayed ACK added ~45 ms to every call.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def do_GET(self) -> None:
+        llm_batch_server.handle_get(self)
+
     def do_POST(self) -> None:
+        if llm_batch_server.is_batch_path(self.path):
+            llm_batch_server.handle_post(self)
+            return
         server = self.owner
         body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
         key = self.headers.get("authorization", "").removeprefix("Bearer ") or self.headers.get(

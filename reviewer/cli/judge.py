@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 
-from judge.runner import RunProgress, Settings, Summary
+from judge.runner import CostEstimate, RunProgress, Settings, Summary
 from reviewer.cli.common import (
     DbOption,
     JsonOption,
@@ -29,6 +29,13 @@ from reviewer.cli.common import (
 from reviewer.cli.present import imported_text
 from reviewer.ingest.labels import parse_value_map
 from reviewer.judging import align, service
+from reviewer.judging.batch import (
+    BatchSettings,
+    BatchSummary,
+    batch_costs,
+    describe_batch_costs,
+    describe_batches,
+)
 from reviewer.judging.describe import describe_calibration, describe_estimate, describe_summary
 from reviewer.judging.options import JudgeOptions
 from reviewer.judging.scope import JudgeScope
@@ -171,6 +178,30 @@ def with_judge_options(command: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
+BatchOpt = Annotated[
+    bool,
+    typer.Option(
+        "--batch",
+        help="Send the calls through the provider's batch API (OpenAI Batch, Anthropic "
+        "Message Batches): half the price, answers within 24 h; waits for them.",
+    ),
+]
+PollOpt = Annotated[
+    float,
+    typer.Option(
+        min=0,
+        help="With --batch: seconds before the second status check; each "
+        "wait after is 1.5 times longer, up to 20 times this.",
+    ),
+]
+BatchSizeOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="With --batch: requests per batch at most (default: the provider's limit)."
+    ),
+]
+
+
 @judge_app.command("run")
 @with_judge_options
 def judge_run(
@@ -196,10 +227,16 @@ def judge_run(
         bool, typer.Option("--dry-run", help="Estimate calls, tokens and cost; call nothing.")
     ] = False,
     as_json: JsonOption = False,
+    batch: BatchOpt = False,
+    poll_interval: PollOpt = 30.0,
+    batch_size: BatchSizeOpt = None,
     *,
     options: JudgeOptions,
 ) -> None:
     """Judge pairs in both orders with an LLM; cached, resumable, within limits and budget.
+
+    With --batch, through the provider's batch API at half the price: the batch ids are kept
+    in the database, so a run stopped while it waits resumes the same batches when run again.
 
     Exit code 0 when at least half the verdicts wanted are in, 4 when the run stopped early
     (budget, a refused key), 5 when the gate refused it (no passing calibration, or the
@@ -208,29 +245,33 @@ def judge_run(
     store, study_id = open_study(db, study)
     scope = SCOPE_OF_CHOICE[pairs]
     if dry_run:
-        est = service.dry_run(store, study_id, options, scope)
-        if as_json:
-            print_json(asdict(est))
-        else:
-            typer.echo(describe_estimate(est, options.model))
+        _print_estimate(service.dry_run(store, study_id, options, scope), options.model, as_json)
         return
+    in_batches = None
+    if batch:  # waits grow 1.5x per status check, up to 20 times the first
+        in_batches = BatchSettings(poll_interval, 20 * poll_interval, max_requests=batch_size)
     with progress_bar(quiet=as_json) as on_progress:
         judge, summary = service.run(
-            store,
-            study_id,
-            options,
-            scope,
-            current_actor(),
-            on_progress=on_progress,
-            override=override,
-        )
+            store, study_id, options, scope, current_actor(), on_progress=on_progress,
+            override=override, batch=in_batches,
+        )  # fmt: skip
     if as_json:
         print_json(_summary_json(judge.judge_id, summary))
     else:
         typer.echo(describe_summary(judge.name, judge.judge_id, summary))
+        if isinstance(summary, BatchSummary):
+            typer.echo(describe_batches(summary))
     if summary.stopped is not None:
         raise typer.Exit(4)
     _exit_if_too_few_judged(summary)
+
+
+def _print_estimate(est: CostEstimate, model: str, as_json: bool) -> None:
+    """The dry run: the online price and the batch price."""
+    if as_json:
+        print_json({**asdict(est), **batch_costs(est)})
+    else:
+        typer.echo(describe_estimate(est, model) + "\n" + describe_batch_costs(est))
 
 
 @judge_app.command("calibrate")

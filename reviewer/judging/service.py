@@ -17,6 +17,7 @@ from reviewer.analysis.calibration import calibrate as calibrate_metrics
 from reviewer.analysis.gate import GateOut, decide_gate
 from reviewer.analysis.outcomes import judge_outcomes
 from reviewer.errors import SignoffError
+from reviewer.judging.batch import BatchSettings, judge_in_batches
 from reviewer.judging.call_log import StoreCallLog
 from reviewer.judging.gate import check_gate, gate_part
 from reviewer.judging.options import JudgeOptions, PreparedJudge, prepare
@@ -47,10 +48,12 @@ def run(
     *,
     on_progress: Callable[[RunProgress], None] | None = None,
     override: str | None = None,
+    batch: BatchSettings | None = None,
 ) -> tuple[PreparedJudge, Summary]:
     """Judge the study's pairs in both orders; resumable, cached, logged. Judging all pairs
     needs this exact judge version to have passed the study's gate, on answers from the model
-    the provider serves now, or an override reason."""
+    the provider serves now, or an override reason. With `batch`, through the provider's batch
+    API (reviewer.judging.batch)."""
     judge = prepare(options)
     cfg, pairs = load_scope(store, study_id, scope)
     calibrated, logged = set(), False
@@ -68,9 +71,15 @@ def run(
     store.write(lambda cur: _register(cur, judge))
     log = StoreCallLog(store, study_id, judge.judge_id)
     try:
-        summary = run_judge(
-            pairs, judge.spec, guard or provider, log, options.settings, judge.price, on_progress
-        )
+        if batch is not None:
+            summary = judge_in_batches(
+                store, study_id, scope, judge, options, batch, pairs, on_progress
+            )
+        else:
+            summary = run_judge(
+                pairs, judge.spec, guard or provider, log, options.settings, judge.price,
+                on_progress,
+            )  # fmt: skip
     except BudgetError as exc:
         raise SignoffError(str(exc)) from None
     store.write(lambda cur: _record_run(cur, study_id, actor, judge, scope, summary))

@@ -222,6 +222,35 @@ def m006_events_origin(cur: Any) -> None:
     cur.execute("ALTER TABLE events ADD COLUMN pid INTEGER")
 
 
+@migration
+def m007_judge_batches(cur: Any) -> None:
+    # Every batch a judge run submits to a provider's batch API. The row is written before the
+    # batch is sent (with the run's own tag, which OpenAI keeps in the batch's metadata) and
+    # given the provider's id once accepted: a run killed while it waits resumes by polling the
+    # same batch ids (those not yet collected), and one killed while it submitted finds its
+    # batch by the tag, so no request is submitted twice.
+    cur.execute(
+        """
+        CREATE TABLE judge_batches (
+            tag            VARCHAR PRIMARY KEY,  -- signoff's own name for the batch
+            batch_id       VARCHAR UNIQUE,       -- the provider's id; NULL until it answered
+            study_id       VARCHAR NOT NULL,
+            judge_id       VARCHAR NOT NULL,
+            provider       VARCHAR NOT NULL,
+            scope          VARCHAR NOT NULL,     -- the pairs the run judged (development, all...)
+            requests       INTEGER NOT NULL,
+            status         VARCHAR NOT NULL,     -- submitting | submitted | completed | expired
+                                                 -- | failed | cancelled | not_submitted
+            answered       INTEGER,              -- requests answered, once collected
+            failed         INTEGER,              -- requests the provider failed, once collected
+            submitted_at   TIMESTAMPTZ NOT NULL,
+            collected_at   TIMESTAMPTZ           -- NULL: still to poll and collect
+        );
+        CREATE INDEX judge_batches_open ON judge_batches (study_id, judge_id, collected_at);
+        """
+    )
+
+
 def apply_migrations(conn: Any) -> list[str]:
     """Apply every migration not yet recorded; return the names applied now."""
     conn.execute(
