@@ -172,6 +172,13 @@ class BiasCorrected(BaseModel):
     human_only_high: float
 
 
+class PanelMember(BaseModel):
+    """A member of a judge panel; its own line in `judges` carries its figures."""
+
+    name: str
+    judge_id: str
+
+
 class JudgeOut(BaseModel):
     name: str
     judge_id: str
@@ -233,6 +240,13 @@ class JudgeOut(BaseModel):
         default_factory=dict,
         description="This judge's verdicts on the study by the model the provider said served "
         "them ('unknown' where it named none); empty for imported verdicts.",
+    )
+    members: list[PanelMember] = Field(
+        default_factory=list,
+        description="For a judge panel (provider 'panel'): its members, each with its own line "
+        "in `judges`. The panel's verdict on an item is the majority of its members' verdicts "
+        "over both orders (a split is a tie); its verdict in each order, their majority in that "
+        "order, gives its flip rate. Empty for a single judge.",
     )
 
 
