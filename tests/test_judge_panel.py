@@ -15,6 +15,7 @@ from sklearn.metrics import cohen_kappa_score
 from streamlit.testing.v1 import AppTest
 
 from reviewer.judging.scope import calibration_parts
+from reviewer.store import Store
 from reviewer.store import studies as study_sql
 from reviewer.store.connection import fetch_dicts
 
@@ -146,6 +147,9 @@ def test_a_panel_votes_by_majority_is_gated_and_scores_the_full_set(
     dev = cli("judge", "panel", "calibrate", *panel_args(servers, "a", "b", "c"))
     assert dev.code == 0, dev.err
     assert "gate: not decided yet" in dev.out
+    side_by_side = dev.out.split("panel and members side by side (development pairs")[1]
+    assert "  panel panel of a, b, c (panel:" in side_by_side
+    assert "  member b (judge:" in side_by_side and "both orders agree 1.00 [" in side_by_side
     refused = cli("judge", "panel", "run", *panel_args(servers, "a", "b", "c"), "--pairs", "all")
     assert refused.code == 5 and "signoff judge panel calibrate" in refused.err
 
@@ -171,9 +175,16 @@ def test_a_panel_votes_by_majority_is_gated_and_scores_the_full_set(
         assert m["deciding"]["vs_humans_with_ties"]["agreement"]["value"] == pytest.approx(
             agreement
         )
-    assert "panel and members side by side (held-out pairs" in r.out or True
+    alone = calibrate_alone(cli, tmp_path, servers, "b")
+    assert alone["judge_id"] == result["members"][1]["judge_id"]
+    for part in ("development", "deciding", "gate"):
+        assert alone[part] == result["members"][1][part]
+    _admin_shows_the_panel_beside_its_members(store, result)
 
-    assert cli("judge", "panel", "run", *panel_args(servers, "a", "b", "c"), "--pairs", "all").code == 0
+    assert (
+        cli("judge", "panel", "run", *panel_args(servers, "a", "b", "c"), "--pairs", "all").code
+        == 0
+    )
     report = cli("report", "-s", "p", "--format", "json").json()
     (row,) = [j for j in report["judges"] if j["provider"] == "panel"]
     assert row["gate"]["status"] == "passed"
@@ -181,10 +192,53 @@ def test_a_panel_votes_by_majority_is_gated_and_scores_the_full_set(
     counts = Counter(panel.values())
     w = row["result"]["win_rate"]
     assert (w["items"], w["candidate"], w["baseline"], w["tie"]) == (
-        len(panel), counts["candidate"], counts["baseline"], counts["tie"]
+        len(panel),
+        counts["candidate"],
+        counts["baseline"],
+        counts["tie"],
     )
     members = {j["name"]: j for j in report["judges"] if j["provider"] != "panel"}
     assert set(members) == {"a", "b", "c"}
     for name, j in members.items():
         mine = Counter(own[name].values())
         assert j["result"]["win_rate"]["tie"] == mine["tie"]
+    html = tmp_path / "r.html"
+    assert cli("report", "-s", "p", "--format", "html", "--out", html).code == 0
+    page = html.read_text()
+    assert "Judge panel of a, b, c" in page
+    assert "panel of (majority of the members&#39; verdicts over both orders" in page
+
+
+def calibrate_alone(cli, tmp_path, servers, name: str) -> dict:
+    """The member calibrated as a single judge, in a database of its own (nothing cached)."""
+    other = tmp_path / "alone.duckdb"
+    seed(cli, tmp_path, Store(other), "--db", str(other))
+    _, spec = member(name, servers).split("=", 1)
+    provider, rest = spec.split(":", 1)
+    model, url = rest.split("@", 1)
+    r = cli(
+        "judge", "calibrate", "--db", other, "-s", "p", "--rubric", DATA / "support_rubric.toml",
+        "--provider", provider, "--model", model, "--base-url", url, "--name", name, "--final",
+        "--json",
+    )  # fmt: skip
+    assert r.code in (0, 5), r.err
+    return r.json()
+
+
+def _admin_shows_the_panel_beside_its_members(store, result: dict) -> None:
+    def section(db: str) -> None:
+        from reviewer.app.components import panel_of_judges
+        from reviewer.store import Store
+
+        panel_of_judges.render(Store(db), "p")
+
+    at = AppTest.from_function(section, args=(str(store.path),), default_timeout=30).run()
+    assert not at.exception
+    (table,) = [d.value for d in at.dataframe]
+    held = table[table["part"] == "held-out"]
+    assert list(held["role"]) == ["panel", "member", "member", "member"]
+    assert list(held["judge"]) == ["panel of a, b, c", "a", "b", "c"]
+    for (_, line), who in zip(held.iterrows(), [result["panel"], *result["members"]], strict=True):
+        kappa = who["deciding"]["vs_humans_with_ties"]["kappa"]
+        assert line["kappa with each human label"].startswith(f"{kappa['value']:.2f} [")
+        assert line["gate"] == ("passed" if who["gate"]["passed"] else "failed")
