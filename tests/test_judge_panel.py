@@ -242,3 +242,43 @@ def _admin_shows_the_panel_beside_its_members(store, result: dict) -> None:
         kappa = who["deciding"]["vs_humans_with_ties"]["kappa"]
         assert line["kappa with each human label"].startswith(f"{kappa['value']:.2f} [")
         assert line["gate"] == ("passed" if who["gate"]["passed"] else "failed")
+
+
+def test_a_panel_that_fails_the_gate_is_refused_the_full_set(cli, study, servers, store):
+    """a and its opposite split on every pair: the panel says tie everywhere and carries no
+    information, whatever a alone is worth. Calibrated from the admin page."""
+
+    def page(db: str) -> None:
+        from reviewer.app.components import panel_of_judges
+        from reviewer.store import Store
+
+        panel_of_judges.render(Store(db), "p")
+
+    at = AppTest.from_function(page, args=(str(store.path),), default_timeout=60).run()
+    at.text_input(key="panel_rubric_path").input(str(DATA / "support_rubric.toml"))
+    at.text_area(key="panel_members").input(member("a", servers) + "\n" + member("anti", servers))
+    next(b for b in at.button if b.label.startswith("Final check")).click()
+    at.run()
+    assert not at.exception and not at.error
+    assert "gate (held-out pairs): FAILED" in at.code[0].value
+    (table,) = [d.value for d in at.dataframe]
+    held = table[table["part"] == "held-out"].set_index("judge")
+    assert held.loc["panel of a, anti", "gate"] == "failed" and held.loc["a", "gate"] == "passed"
+    assert held.loc["anti", "gate"] == "failed"
+
+    args = panel_args(servers, "a", "anti")
+    refused = cli("judge", "panel", "run", *args, "--pairs", "all")
+    assert refused.code == 5 and "failed the gate on the held-out calibration pairs" in refused.err
+    count = "SELECT count(*) FROM verdicts"
+    assert store.read(lambda cur: cur.execute(count).fetchone()[0]) == 2 * 2 * 40
+    # a alone passed, but the panel is the judge asked for: its own gate decides.
+    again = cli("judge", "panel", "calibrate", *args, "--final")
+    assert again.code == 5 and "member a (judge:" in again.out
+
+    assert cli("judge", "panel", "run", *args, "--pairs", "all", "--override", "why").code == 0
+    report = cli("report", "-s", "p", "--format", "json").json()
+    (panel,) = [j for j in report["judges"] if j["provider"] == "panel"]
+    assert panel["gate"]["status"] == "overridden" and panel["gate"]["override_reason"] == "why"
+    decisive = [p for p in study if expected("a", p) != "tie"]
+    assert panel["result"]["win_rate"]["tie"] == len(study)  # every pair a split or a tie
+    assert decisive and all(expected("anti", p) != expected("a", p) for p in decisive)

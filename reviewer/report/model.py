@@ -175,8 +175,8 @@ class BiasCorrected(BaseModel):
 class PanelMember(BaseModel):
     """A member of a judge panel; its own line in `judges` carries its figures."""
 
-    name: str
-    judge_id: str
+    name: str = Field(description="The member's name (NAME in --member NAME=PROVIDER:MODEL).")
+    judge_id: str = Field(description="The member's judge version, as in its own line.")
 
 
 class JudgeOut(BaseModel):
