@@ -8,7 +8,9 @@ import json
 
 from conftest import DATA
 
-from reviewer.judging.panel import panel_outcomes
+from judge.runner import Settings
+from reviewer.judging.options import JudgeOptions
+from reviewer.judging.panel import members_of, panel_outcomes
 
 CF, BF = "candidate_first", "baseline_first"
 
@@ -66,3 +68,21 @@ def test_a_malformed_panel_is_refused_before_any_call(cli, pairs_file):
     ).json()  # fmt: skip
     assert [e["calls"] for e in est] == [e["needed"] for e in est] and len(est) == 2
     assert est[1]["cost_expected"] is None  # no price for a local model
+
+
+def test_a_budget_is_the_panels_shared_evenly_by_its_members():
+    base = JudgeOptions(
+        provider="", model="", rubric_path=DATA / "support_rubric.toml",
+        settings=Settings(max_cost=1.5, concurrency=3),
+    )  # fmt: skip
+    members = members_of(["a=openai:x", "b=anthropic:y@http://127.0.0.1:9", "c=openai:z"], base)
+    assert [m.settings.max_cost for m in members] == [0.5, 0.5, 0.5]
+    assert [(m.name, m.provider, m.model, m.base_url) for m in members][1] == (
+        "b",
+        "anthropic",
+        "y",
+        "http://127.0.0.1:9",
+    )
+    assert {m.settings.concurrency for m in members} == {3}
+    unlimited = members_of(["a=openai:x", "b=openai:y"], JudgeOptions("", "", base.rubric_path))
+    assert {m.settings.max_cost for m in unlimited} == {None}

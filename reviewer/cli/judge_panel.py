@@ -27,7 +27,7 @@ from reviewer.judging.panel import (
     calibrate_panel,
     describe_panel,
     dry_run_panel,
-    member_options,
+    members_of,
     run_panel,
 )
 from reviewer.study.lifecycle import current_actor
@@ -42,9 +42,9 @@ MemberOpt = Annotated[
     list[str],
     typer.Option(
         "--member",
-        help="A member as NAME=PROVIDER:MODEL or NAME=PROVIDER:MODEL@URL, e.g. a=openai:gpt-4o-mini or "
-        "b=openai-compatible:llama3.1:8b@http://localhost:11434/v1; give it once per member "
-        "(at least two). Keys come from OPENAI_API_KEY / ANTHROPIC_API_KEY.",
+        help="A member as NAME=PROVIDER:MODEL or NAME=PROVIDER:MODEL@URL, e.g. "
+        "a=openai:gpt-4o-mini or b=openai-compatible:llama3.1:8b@http://localhost:11434/v1; "
+        "once per member (at least two). Keys come from OPENAI_API_KEY / ANTHROPIC_API_KEY.",
     ),
 ]
 PanelNameOpt = Annotated[
@@ -57,7 +57,7 @@ _PER_MEMBER = {"provider", "model", "base_url", "api_key_env", "name"}
 def panel_options(member: list[str], name: str | None, **shared: Any) -> PanelOptions:
     """The members, each a single judge with the panel's rubric and settings."""
     base = judge_options(provider="", model="", **shared)  # each member sets both
-    return PanelOptions(members=tuple(member_options(m, base) for m in member), name=name)
+    return PanelOptions(members=members_of(member, base), name=name)
 
 
 def with_panel_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -111,8 +111,8 @@ def panel_calibrate(
     options: PanelOptions,
 ) -> None:
     """Calibrate each member as a single judge, then the panel on their majority; decide the
-    panel's gate by the study's rules. Exit codes as `signoff judge calibrate` (5: the panel's
-    gate failed)."""
+    panel's gate by the study's rules. --max-cost is shared evenly by the members. Exit codes
+    as `signoff judge calibrate` (5: the panel's gate failed)."""
     store, study_id = open_study(db, study)
     with progress_bar(quiet=as_json) as on_progress:
         result, summaries = calibrate_panel(
@@ -155,7 +155,8 @@ def panel_run(
     options: PanelOptions,
 ) -> None:
     """Judge pairs with every member of the panel, in both orders; the report shows the
-    panel's verdicts beside its members'. Exit codes as `signoff judge run`."""
+    panel's verdicts beside its members'. --max-cost is shared evenly by the members. Exit
+    codes as `signoff judge run`."""
     store, study_id = open_study(db, study)
     scope = SCOPE_OF_CHOICE[pairs]
     if dry_run:

@@ -54,6 +54,14 @@ def member_options(text: str, base: JudgeOptions) -> JudgeOptions:
     )  # fmt: skip
 
 
+def members_of(texts: list[str], base: JudgeOptions) -> tuple[JudgeOptions, ...]:
+    """The members from their `NAME=PROVIDER:MODEL[@URL]` texts. A budget (`max_cost`) is the
+    panel's: each member gets an equal share, so the panel never spends more than it."""
+    share = base.settings.max_cost and base.settings.max_cost / max(1, len(texts))
+    shared = replace(base, settings=replace(base.settings, max_cost=share))
+    return tuple(member_options(t, shared) for t in texts)
+
+
 @dataclass(frozen=True)
 class PanelOptions:
     """The panel a user asked for: its members as single judges, and its name in reports."""

@@ -22,7 +22,7 @@ from reviewer.judging.panel import (
     calibrate_panel,
     describe_panel,
     figures,
-    member_options,
+    members_of,
     run_panel,
 )
 from reviewer.store import Store
@@ -101,7 +101,7 @@ def _act(store: Store, study_id: str, form: PanelForm) -> None:
             settings=Settings(concurrency=form.concurrency),
         )  # fmt: skip
         try:
-            options = PanelOptions(tuple(member_options(m, base) for m in form.members))
+            options = PanelOptions(members_of(form.members, base))
             if form.action == "run_all":
                 panel, summaries = run_panel(
                     store, study_id, options, "all", ACTOR, override=form.override or None
