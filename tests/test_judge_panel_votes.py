@@ -11,6 +11,8 @@ from conftest import DATA
 from judge.runner import Settings
 from reviewer.judging.options import JudgeOptions
 from reviewer.judging.panel import members_of, panel_outcomes
+from reviewer.store import judge_calls as judge_sql
+from reviewer.store import panels as panel_sql
 
 CF, BF = "candidate_first", "baseline_first"
 
@@ -86,3 +88,15 @@ def test_a_budget_is_the_panels_shared_evenly_by_its_members():
     assert {m.settings.concurrency for m in members} == {3}
     unlimited = members_of(["a=openai:x", "b=openai:y"], JudgeOptions("", "", base.rubric_path))
     assert {m.settings.max_cost for m in unlimited} == {None}
+
+
+def test_a_registered_panel_reads_back_with_its_members_on_both_backends(any_store):
+    members = [{"judge_id": "judge:1", "name": "a"}, {"judge_id": "judge:2", "name": "b"}]
+    params = {"rule": "majority", "members": members}
+    row = {"name": "p", "provider": "panel", "model": "x + y", "rubric": {}, "template": "",
+           "params": params, "version_hash": "h" * 64}  # fmt: skip
+    single = {**row, "provider": "openai", "name": "a", "params": {}}
+    any_store.write(lambda cur: judge_sql.ensure_judge(cur, "panel:1", row))
+    any_store.write(lambda cur: judge_sql.ensure_judge(cur, "judge:1", single))
+    (found,) = any_store.read(panel_sql.panels)
+    assert (found["judge_id"], found["name"], found["members"]) == ("panel:1", "p", members)
