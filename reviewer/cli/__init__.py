@@ -16,6 +16,7 @@ from reviewer.cli import generate, plan, report, serve, study
 from reviewer.cli.annotators import annotators_app
 from reviewer.cli.db import db_app
 from reviewer.cli.judge import judge_app
+from reviewer.cli.judge_panel import panel_app
 from reviewer.cli.labels import labels_app
 from reviewer.errors import SignoffError
 
@@ -36,6 +37,7 @@ app.command()(serve.demo)
 app.command()(generate.generate)
 app.add_typer(annotators_app, name="annotators")
 app.add_typer(labels_app, name="labels")
+judge_app.add_typer(panel_app, name="panel")
 app.add_typer(judge_app, name="judge")
 app.add_typer(db_app, name="db")
 

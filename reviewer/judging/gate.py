@@ -3,16 +3,27 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from reviewer.analysis.gate import GateOut
 from reviewer.config import StudyConfig
 from reviewer.errors import SignoffError
-from reviewer.judging.options import PreparedJudge
 from reviewer.judging.scope import calibration_parts
 from reviewer.store import Store
 from reviewer.store import calibrations as calibration_sql
 from reviewer.store import studies as study_sql
 from reviewer.store.connection import Cursor
 from reviewer.study.lifecycle import require_study
+
+
+class Gated(Protocol):
+    """What the gate checks: a judge version, or a panel of them."""
+
+    @property
+    def judge_id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 class GateRefused(SignoffError):
@@ -41,9 +52,11 @@ def check_gate(
     store: Store,
     study_id: str,
     cfg: StudyConfig,
-    judge: PreparedJudge,
+    judge: Gated,
     override: str | None,
     actor: str,
+    *,
+    calibrate_command: str = "signoff judge calibrate",
 ) -> None:
     gate = store.read(lambda cur: deciding_gates(cur, study_id).get(judge.judge_id))
     if gate is not None and gate.passed:
@@ -51,7 +64,7 @@ def check_gate(
     if gate is None:
         why = (
             f"judge {judge.name} ({judge.judge_id}) has no calibration on study {study_id!r}: "
-            "run `signoff judge calibrate` with the same options"
+            f"run `{calibrate_command}` with the same options"
             + (" and --final" if cfg.calibration.holdout_fraction else "")
             + " first"
         )

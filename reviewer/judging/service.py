@@ -11,11 +11,19 @@ from collections.abc import Callable
 from pydantic import BaseModel
 
 from judge.providers import ProviderSetupError, make_provider
-from judge.runner import BudgetError, CostEstimate, RunProgress, Summary, estimate, run_judge
+from judge.runner import (
+    BudgetError,
+    CostEstimate,
+    PairInput,
+    RunProgress,
+    Summary,
+    estimate,
+    run_judge,
+)
 from reviewer.analysis.calibration import CalibrationOut
 from reviewer.analysis.calibration import calibrate as calibrate_metrics
 from reviewer.analysis.gate import GateOut, decide_gate
-from reviewer.analysis.outcomes import judge_outcomes
+from reviewer.analysis.outcomes import JudgeOutcomes, judge_outcomes
 from reviewer.errors import SignoffError
 from reviewer.judging.batch import BatchSettings, judge_in_batches
 from reviewer.judging.call_log import StoreCallLog
@@ -56,9 +64,33 @@ def run(
     API (reviewer.judging.batch)."""
     judge = prepare(options)
     cfg, pairs = load_scope(store, study_id, scope)
-    calibrated, logged = set(), False
     if scope == "all":
         check_gate(store, study_id, cfg, judge, override, actor)
+    summary = run_prepared(
+        store, study_id, options, judge, pairs, scope, actor,
+        on_progress=on_progress, override=override, batch=batch,
+    )  # fmt: skip
+    return judge, summary
+
+
+def run_prepared(
+    store: Store,
+    study_id: str,
+    options: JudgeOptions,
+    judge: PreparedJudge,
+    pairs: list[PairInput],
+    scope: JudgeScope,
+    actor: str,
+    *,
+    on_progress: Callable[[RunProgress], None] | None = None,
+    override: str | None = None,
+    batch: BatchSettings | None = None,
+) -> Summary:
+    """Judge `pairs` once the gate is settled (by the caller: this judge's, or its panel's);
+    on all pairs, the answers must come from the model the calibration saw, or the override
+    is logged."""
+    calibrated, logged = set(), False
+    if scope == "all":
         calibrated, logged = check_before(store, study_id, judge, override, actor)
     try:
         provider = make_provider(
@@ -85,7 +117,7 @@ def run(
     store.write(lambda cur: _record_run(cur, study_id, actor, judge, scope, summary))
     if scope == "all":
         check_after(store, study_id, judge, guard, override, actor, logged=logged)
-    return judge, summary
+    return summary
 
 
 def _record_run(
@@ -145,19 +177,46 @@ def calibrate(
 ) -> tuple[CalibrationResult, Summary]:
     """Judge the calibration pairs (development part; with `final`, the held-out part too),
     measure the judge against the humans and, where the gate is decided, decide it."""
-    development, held_out = store.read(
-        lambda cur: calibration_parts(cur, study_id, require_study(cur, study_id).config)
+    held_out = store.read(
+        lambda cur: calibration_parts(cur, study_id, require_study(cur, study_id).config)[1]
     )
-    deciding = not held_out or final
-    scope: JudgeScope = "calibration" if deciding else "development"
+    scope: JudgeScope = "calibration" if not held_out or final else "development"
     judge, summary = run(store, study_id, options, scope, actor, on_progress=on_progress)
+
+    def outcomes(rows: list[dict]) -> tuple[JudgeOutcomes, list[dict]]:
+        mine = [v for v in rows if v["judge_id"] == judge.judge_id]
+        return judge_outcomes(mine), mine
+
+    result = measure_calibration(
+        store, study_id, judge.judge_id, judge.name, actor, outcomes,
+        final=final, resamples=resamples,
+    )  # fmt: skip
+    return result, summary
+
+
+def measure_calibration(
+    store: Store,
+    study_id: str,
+    judge_id: str,
+    name: str,
+    actor: str,
+    outcomes: Callable[[list[dict]], tuple[JudgeOutcomes, list[dict]]],
+    *,
+    final: bool,
+    resamples: int,
+    **event: object,
+) -> CalibrationResult:
+    """Measure a judge (or a panel: `outcomes` turns the study's verdict rows into its outcomes
+    and the rows they rest on) on the calibration parts, decide the gate where it is decided,
+    and record both."""
 
     def measure(cur: Cursor) -> CalibrationResult:
         study = require_study(cur, study_id)
         cfg = study.config
+        development, held_out = calibration_parts(cur, study_id, cfg)
+        deciding = not held_out or final
         labels = report_data.latest_labels(cur, study_id)
-        rows = [v for v in report_data.verdicts(cur, study_id) if v["judge_id"] == judge.judge_id]
-        judged = judge_outcomes(rows)
+        judged, rows = outcomes(report_data.verdicts(cur, study_id))
         pairs = report_data.pairs(cur, study_id)
         lengths = {i: (len(p["candidate"]), len(p["baseline"])) for i, p in pairs.items()}
         strata = {i: p["stratum"] or "unspecified" for i, p in pairs.items()}
@@ -167,11 +226,11 @@ def calibrate(
             out.served_models = served_counts(r for r in rows if r["pair_id"] in ids)
             return out
 
-        result = CalibrationResult(judge_id=judge.judge_id, name=judge.name, development=None)
+        result = CalibrationResult(judge_id=judge_id, name=name, development=None)
         if held_out:
             result.development = metrics("development", development)
             calibration_sql.insert(
-                cur, study_id, judge.judge_id, "development",
+                cur, study_id, judge_id, "development",
                 result.development.model_dump(mode="json"), None, study.config_hash,
             )  # fmt: skip
         if deciding:
@@ -179,15 +238,15 @@ def calibrate(
             result.deciding = metrics(part, held_out or development)
             result.gate = decide_gate(result.deciding, cfg)
             calibration_sql.insert(
-                cur, study_id, judge.judge_id, part, result.deciding.model_dump(mode="json"),
+                cur, study_id, judge_id, part, result.deciding.model_dump(mode="json"),
                 result.gate.model_dump(mode="json"), study.config_hash,
             )  # fmt: skip
         # The gate is read from the config: from the first calibration on, neither may change.
         study_sql.freeze(cur, study_id, actor, reason="first judge calibration")
         study_sql.record_event(
-            cur, study_id, actor, "judge.calibrate", judge_id=judge.judge_id, final=deciding,
-            passed=None if result.gate is None else result.gate.passed,
+            cur, study_id, actor, "judge.calibrate", judge_id=judge_id, final=deciding,
+            passed=None if result.gate is None else result.gate.passed, **event,
         )  # fmt: skip
         return result
 
-    return store.write(measure), summary
+    return store.write(measure)

@@ -40,6 +40,7 @@ from reviewer.report.rubric_version import with_rubrics
 from reviewer.report.verdict import decide
 from reviewer.report.win_rates import side_result
 from reviewer.store import Store
+from reviewer.store import panels as panel_sql
 from reviewer.store import report_data as data
 from reviewer.store.connection import Cursor
 from reviewer.study.lifecycle import require_study
@@ -91,7 +92,9 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     items = human_items(labels, cfg.signoff, data.first_labeled(cur, study_id))
     humans, verdict = _humans(items, labels, strata, cfg, resamples)
     gates = judge_gates(cur, study_id)
-    judges = judges_out(verdict_rows, ratings, labels_by_item, strata, cfg, resamples, gates)
+    judges = judges_out(
+        verdict_rows, ratings, labels_by_item, strata, cfg, resamples, gates, panel_sql.panels(cur)
+    )
     judges = with_rubrics(cur, study_id, judges)
     unblinded = data.unblinding(cur, study_id)
     measured = measure(cur, study_id, cfg, resamples)

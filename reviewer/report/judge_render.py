@@ -59,6 +59,18 @@ def judge_measure_rows(j: JudgeOut, labeled: int) -> list[list[str]]:
     return rows
 
 
+def panel_rows(j: JudgeOut) -> list[list[str]]:
+    """A panel's members (each has its own table), and how the panel votes."""
+    if not j.members:
+        return []
+    return [
+        [
+            "panel of (majority of the members' verdicts over both orders; a split is a tie)",
+            ", ".join(f"{m.name} ({m.judge_id})" for m in j.members),
+        ]
+    ]
+
+
 def gate_text(g: JudgeGate) -> str:
     text = {
         "passed": f"passed on the {g.part} calibration pairs",

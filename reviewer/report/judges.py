@@ -5,6 +5,7 @@ bias-corrected estimate that combines its verdicts with the human labels.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -25,11 +26,13 @@ from reviewer.analysis.stats.judge_agreement import association
 from reviewer.analysis.stats.ppi import SCORE, ppi_mean
 from reviewer.config import StudyConfig
 from reviewer.judging.gate import deciding_gates
+from reviewer.judging.panel import panel_outcomes
 from reviewer.judging.served import UNKNOWN, calibrated_models, served_counts
 from reviewer.report.model import (
     BiasCorrected,
     JudgeGate,
     JudgeOut,
+    PanelMember,
 )
 from reviewer.report.win_rates import side_result
 from reviewer.store import calibrations as calibration_sql
@@ -139,46 +142,72 @@ def judges_out(
     cfg: StudyConfig,
     resamples: int,
     gates: dict[str, JudgeGate],
+    panels: Sequence[dict] = (),
 ) -> list[JudgeOut]:
-    """Each judge version's section; an item counts for a judge only once judged in both
-    orders (`judge_outcomes`), the others are only counted."""
+    """Each judge version's section, then each panel's whose members all judged here; an
+    item counts for a judge only once judged in both orders (`judge_outcomes`), the others
+    are only counted."""
     by_judge: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_judge[row["judge_id"]].append(row)  # two versions of a judge may share a name
-    out = []
-    for _, verdicts in sorted(by_judge.items(), key=lambda kv: (kv[1][0]["judge"], kv[0])):
-        judged = judge_outcomes(verdicts)
-        outcomes = judged.overall
-        first_row = verdicts[0]
-        external = first_row["provider"] == "external"
-        gate = gates.get(first_row["judge_id"]) or JudgeGate(
-            status="external" if external else "not calibrated", part=None
-        )
-        study_criteria = {c.name for c in cfg.criteria}
-        criteria = {
-            name: items
-            for name, items in judged.criteria.items()
-            if name in study_criteria and name not in gate.human_only_criteria
-        }
-        out.append(
-            JudgeOut(
-                name=first_row["judge"],
-                judge_id=first_row["judge_id"],
-                provider=first_row["provider"],
-                model=first_row["model"],
-                version_hash=first_row["version_hash"],
-                result=side_result(outcomes, criteria, strata, cfg),
-                one_order_only=len(judged.one_order_only),
-                **_versus_humans(outcomes, humans, human_items, cfg, resamples),
-                flip_rate=judged.flip_rate,
-                first_position_rate=judged.first_position_rate,
-                gate=gate,
-                bias_corrected=_bias_corrected(outcomes, human_items),
-                **_measures(judged, verdicts, humans, human_items, cfg, resamples),
-                served_models={} if external else served_counts(verdicts),
-            )
-        )
+    ordered = sorted(by_judge.items(), key=lambda kv: (kv[1][0]["judge"], kv[0]))
+    shared = (humans, human_items, strata, cfg, resamples)
+    out = [
+        _judge_out(verdicts[0], judge_outcomes(verdicts), verdicts, *shared, gates)
+        for _, verdicts in ordered
+    ]
+    for panel in panels:
+        ids = [m["judge_id"] for m in panel["members"]]
+        if not all(i in by_judge for i in ids):
+            continue
+        judged, verdicts = panel_outcomes(rows, ids)
+        about = {"judge": panel["name"], "judge_id": panel["judge_id"], "provider": "panel",
+                 "model": panel["model"], "version_hash": panel["version_hash"]}  # fmt: skip
+        section = _judge_out(about, judged, verdicts, *shared, gates)
+        members = [PanelMember(name=m["name"], judge_id=m["judge_id"]) for m in panel["members"]]
+        out.append(section.model_copy(update={"members": members}))
     return out
+
+
+def _judge_out(
+    about: dict,
+    judged: JudgeOutcomes,
+    verdicts: list[dict],
+    humans: list[Rating],
+    human_items: dict[str, list[str]],
+    strata: dict[str, str],
+    cfg: StudyConfig,
+    resamples: int,
+    gates: dict[str, JudgeGate],
+) -> JudgeOut:
+    """One judge's (or panel's: `about` names it, `verdicts` are its members') section."""
+    outcomes = judged.overall
+    external = about["provider"] == "external"
+    gate = gates.get(about["judge_id"]) or JudgeGate(
+        status="external" if external else "not calibrated", part=None
+    )
+    study_criteria = {c.name for c in cfg.criteria}
+    criteria = {
+        name: items
+        for name, items in judged.criteria.items()
+        if name in study_criteria and name not in gate.human_only_criteria
+    }
+    return JudgeOut(
+        name=about["judge"],
+        judge_id=about["judge_id"],
+        provider=about["provider"],
+        model=about["model"],
+        version_hash=about["version_hash"],
+        result=side_result(outcomes, criteria, strata, cfg),
+        one_order_only=len(judged.one_order_only),
+        **_versus_humans(outcomes, humans, human_items, cfg, resamples),
+        flip_rate=judged.flip_rate,
+        first_position_rate=judged.first_position_rate,
+        gate=gate,
+        bias_corrected=_bias_corrected(outcomes, human_items),
+        **_measures(judged, verdicts, humans, human_items, cfg, resamples),
+        served_models={} if external else served_counts(verdicts),
+    )
 
 
 def _measures(

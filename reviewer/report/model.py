@@ -183,6 +183,13 @@ class RubricVersion(BaseModel):
     aligned_examples: int | None = Field(None, description="Examples that alignment added.")
 
 
+class PanelMember(BaseModel):
+    """A member of a judge panel; its own line in `judges` carries its figures."""
+
+    name: str = Field(description="The member's name (NAME in --member NAME=PROVIDER:MODEL).")
+    judge_id: str = Field(description="The member's judge version, as in its own line.")
+
+
 class JudgeOut(BaseModel):
     name: str
     judge_id: str
@@ -247,6 +254,13 @@ class JudgeOut(BaseModel):
     )
     rubric: RubricVersion | None = Field(
         None, description="The rubric version it applied; null for imported verdicts."
+    )
+    members: list[PanelMember] = Field(
+        default_factory=list,
+        description="For a judge panel (provider 'panel'): its members, each with its own line "
+        "in `judges`. The panel's verdict on an item is the majority of its members' verdicts "
+        "over both orders (a split is a tie); its verdict in each order, their majority in that "
+        "order, gives its flip rate. Empty for a single judge.",
     )
 
 

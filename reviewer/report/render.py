@@ -20,7 +20,13 @@ from reviewer.labeling.display import CSS as DISPLAY_CSS
 from reviewer.labeling.display import render_output
 from reviewer.report import human_tables as human
 from reviewer.report.checks_render import checklist_summary, checklist_table, mechanical_tables
-from reviewer.report.judge_render import gate_text, gate_warnings, judge_ci, judge_measure_rows
+from reviewer.report.judge_render import (
+    gate_text,
+    gate_warnings,
+    judge_ci,
+    judge_measure_rows,
+    panel_rows,
+)
 from reviewer.report.model import (
     Appendix,
     Interval,
@@ -120,6 +126,7 @@ def _judge_table(j: JudgeOut) -> Table:
     w = j.result.win_rate
     labeled = (j.vs_majority["items"] or 0) + (j.vs_majority["split_skipped"] or 0)
     rows = [
+        *panel_rows(j),
         ["win rate", f"{pct(w.rate)} ({pct(w.low)}-{pct(w.high)})"],
         [
             "agreement with human labels (with ties)",

@@ -11,7 +11,12 @@ import pandas as pd
 import streamlit as st
 
 from reviewer.analysis.tie_rules import RULE_TEXT
-from reviewer.app.components import align_panel, calibration_panel, judge_panel
+from reviewer.app.components import (
+    align_panel,
+    calibration_panel,
+    judge_panel,
+    panel_of_judges,
+)
 from reviewer.app.context import app_url, default_study
 from reviewer.app.study_cache import current_exports, current_report
 from reviewer.errors import SignoffError
@@ -48,6 +53,7 @@ def render(store: Store) -> None:
     judge_panel.render(store, study_id)
     align_panel.render(store, study_id)
     calibration_panel.render(store, study_id)
+    panel_of_judges.render(store, study_id)
     _report(store, study_id, report)
     _export(store, study_id)
 
