@@ -63,7 +63,9 @@ def signoff(src: Path, args: list[str]) -> tuple[float, float, str]:
     return wall, cpu, done.stdout
 
 
-def judge(src: Path, db: Path, port: int, model: str, concurrency: int) -> tuple[float, float, dict]:
+def judge(
+    src: Path, db: Path, port: int, model: str, concurrency: int
+) -> tuple[float, float, dict]:
     wall, cpu, out = signoff(
         src,
         [
@@ -103,8 +105,10 @@ def main() -> None:
         write_pairs(work / "pairs.jsonl", args.pairs)
         db = work / "bench.duckdb"
         signoff(src, ["import", str(work / "pairs.jsonl"), "--db", str(db), "--study", "bench"])
-        print(f"physical limit ceil({2 * args.pairs}/{args.concurrency}) x {args.latency} s = "
-              f"{limit:.1f} s; 1.15x = {1.15 * limit:.1f} s, 1.3x = {1.3 * limit:.1f} s")  # fmt: skip
+        print(
+            f"physical limit ceil({2 * args.pairs}/{args.concurrency}) x {args.latency} s = "
+            f"{limit:.1f} s; 1.15x = {1.15 * limit:.1f} s, 1.3x = {1.3 * limit:.1f} s"
+        )
         server, port = start_server(args.latency, 0.0)
         try:
             wall, cpu, s = judge(src, db, port, "bench-model", args.concurrency)
