@@ -4,15 +4,18 @@ concurrency 32 against the scripted server answering in 300 ms. Physical limit
 Then a re-run served from the call log (zero calls).
 
 Run: python bench/generate_bench.py [--prompts 1000] [--concurrency 32] [--latency 0.3]
+     [--src TREE]
 The server runs in its own process (as a real provider would); each `signoff generate` is a
 subprocess, timed end to end (start-up included), with its CPU time (user + system, from
-getrusage of the children); the runner's own time comes from its JSON summary.
+getrusage of the children); the runner's own time comes from its JSON summary. `--src` runs
+the command of another checkout (e.g. a `git archive` of an older commit) for a before/after.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import socket
 import subprocess
@@ -41,17 +44,21 @@ def start_server(latency: float) -> tuple[subprocess.Popen, int]:
     return proc, port
 
 
-def generate(golden: Path, out: Path, port: int, concurrency: int) -> tuple[float, float, dict]:
+def generate(
+    src: Path, golden: Path, out: Path, port: int, concurrency: int
+) -> tuple[float, float, dict]:
     url = f"http://127.0.0.1:{port}/v1"
+    # -P and cwd=src: `-m reviewer` would otherwise import whatever tree the cwd holds.
     cmd = [
-        sys.executable, "-m", "reviewer", "generate", str(golden), "--out", str(out),
+        sys.executable, "-P", "-m", "reviewer", "generate", str(golden), "--out", str(out),
         "--candidate", f"cand=openai-compatible:cand-m@{url}",
         "--baseline", f"base=openai-compatible:base-m@{url}",
         "--concurrency", str(concurrency), "--json",
     ]  # fmt: skip
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=src, env=env)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -63,7 +70,10 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.3)
+    parser.add_argument("--src", type=Path, default=ROOT, help="checkout whose signoff runs")
     args = parser.parse_args()
+    src = args.src.resolve()
+    print(f"load average {os.getloadavg()[0]:.1f}; {src}")
     limit = args.prompts * 2 * args.latency / args.concurrency
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -78,13 +88,14 @@ def main() -> None:
               f"{limit:.2f} s; target <= {1.15 * limit:.2f} s")  # fmt: skip
         server, port = start_server(args.latency)
         try:
-            wall, cpu, s = generate(golden, work / "out", port, args.concurrency)
+            wall, cpu, s = generate(src, golden, work / "out", port, args.concurrency)
             print(
                 f"cold run: {wall:.2f} s wall ({s['seconds']:.2f} s in the runner), "
-                f"{cpu:.2f} s CPU, {s['calls']} calls, {s['generated']} outputs, "
+                f"{cpu:.2f} s CPU ({1000 * cpu / max(1, s['calls']):.2f} ms per call), "
+                f"{s['calls']} calls, {s['generated']} outputs, "
                 f"{wall / limit:.2f}x the limit ({s['seconds'] / limit:.2f}x for the runner)"
             )
-            wall, cpu, s = generate(golden, work / "out", port, args.concurrency)
+            wall, cpu, s = generate(src, golden, work / "out", port, args.concurrency)
             print(
                 f"re-run: {wall:.2f} s wall ({s['seconds']:.2f} s in the runner), {cpu:.2f} s "
                 f"CPU, {s['calls']} calls, {s['cached']} from the call log"

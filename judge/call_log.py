@@ -65,9 +65,12 @@ class CallLog(Protocol):
 class LogWriter:
     """Collects calls and verdicts as they happen and writes them from a background task, in
     batches at most every `interval` seconds, so answers never wait on the database, with one
-    exception: an answer that was paid for is written at once (with whatever else is pending),
+    exception: an answer that was paid for is written at once (with the other calls pending),
     and its caller waits for that (`add_paid`). A run killed at any moment has then lost at most
-    the answers of the calls in flight, one per worker, and its resume pays for those only."""
+    the answers of the calls in flight, one per worker, and its resume pays for those only.
+    Verdicts wait for the batch (a resumed run derives them again from the logged answers):
+    on DuckDB their insert, which skips verdicts already stored, cost as much as the calls'
+    (bench/RESULTS.md, issue 16)."""
 
     def __init__(self, log: CallLog, interval: float):
         self.log, self.interval = log, interval
@@ -120,11 +123,16 @@ class LogWriter:
                 self.log.write(calls, verdicts)
 
     async def _loop(self) -> None:
+        clock = asyncio.get_running_loop().time
+        flushed = clock()
         while True:
             await self._wake.wait()
             self._wake.clear()
             self._urgent.clear()
-            calls, verdicts, waiters = self._take()
+            full = self._closing or clock() - flushed >= self.interval
+            if full:
+                flushed = clock()
+            calls, verdicts, waiters = self._take(verdicts=full)
             try:
                 if calls or verdicts:
                     await asyncio.to_thread(self.log.write, calls, verdicts)
@@ -136,14 +144,22 @@ class LogWriter:
             for w in waiters:
                 if not w.done():
                     w.set_result(None)
+            if self._verdicts:
+                self._wake.set()  # held back until the batch is due
             if self._closing and not (self._calls or self._verdicts):
                 return
             if not self._closing and not self._waiters:
                 # Batch what is not urgent; a paid answer cuts the wait short.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._urgent.wait(), self.interval)
+                    due = max(0.0, flushed + self.interval - clock())
+                    await asyncio.wait_for(self._urgent.wait(), due)
 
-    def _take(self) -> tuple[list[Call], list[OrderVerdict], list[asyncio.Future[None]]]:
-        calls, verdicts, waiters = self._calls, self._verdicts, self._waiters
-        self._calls, self._verdicts, self._waiters = [], [], []
-        return calls, verdicts, waiters
+    def _take(
+        self, *, verdicts: bool = True
+    ) -> tuple[list[Call], list[OrderVerdict], list[asyncio.Future[None]]]:
+        calls, waiters = self._calls, self._waiters
+        self._calls, self._waiters = [], []
+        taken: list[OrderVerdict] = []
+        if verdicts:
+            taken, self._verdicts = self._verdicts, []
+        return calls, taken, waiters

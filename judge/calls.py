@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from judge.budget import CostBudget
-from judge.call_log import Call
+from judge.call_log import Call, LogWriter
 from judge.limits import MinuteBudget, backoff_delay
 from judge.plan import input_tokens
 from judge.providers import Provider, ProviderError, Request, Response
@@ -190,3 +190,42 @@ class Caller:
             )
         )  # fmt: skip
         return settled
+
+
+ItemT = TypeVar("ItemT", bound=CallItem)
+
+
+async def run_pool(
+    items: Iterable[ItemT],
+    call: Callable[[ItemT], Awaitable[Settled | None]],
+    settle: Callable[[ItemT, Settled], None],
+    writer: LogWriter,
+    concurrency: int,
+    summary: Spending,
+) -> None:
+    """Make the calls of `items`, `concurrency` at a time, handing each settled call to
+    `settle`, until all are made or the run stops (`summary.stopped`). The log writer runs
+    meanwhile and has written everything once this returns, or, on an error or Ctrl-C, whatever
+    had arrived."""
+    queue: asyncio.Queue[ItemT] = asyncio.Queue()
+    for item in items:
+        queue.put_nowait(item)
+
+    async def worker() -> None:
+        while not queue.empty() and summary.stopped is None:
+            item = queue.get_nowait()
+            settled = await call(item)
+            if settled is not None:  # None: the run stopped, and the loop ends
+                settle(item, settled)
+
+    writer.start()
+    workers = [
+        asyncio.create_task(worker()) for _ in range(min(concurrency, max(1, queue.qsize())))
+    ]
+    try:
+        await asyncio.gather(*workers)
+        await writer.close()
+    finally:
+        for w in workers:
+            w.cancel()
+        writer.abort()

@@ -21,7 +21,7 @@ from typing import Literal, Protocol
 
 from judge.budget import CostBudget
 from judge.call_log import Call, LogWriter, OrderVerdict
-from judge.calls import Caller, Settled
+from judge.calls import Caller, Settled, run_pool
 from judge.identity import canonical
 from judge.pricing import Price
 from judge.providers import Provider, Response
@@ -213,30 +213,22 @@ class GenerationRunner:
         items = plan(prompts, self.models)
         self.summary.needed = sum(len(i.targets) for i in items)
         hits = await asyncio.to_thread(self.log.answers, [i.key for i in items])
-        queue: asyncio.Queue[Item] = asyncio.Queue()
+        to_call = []
         for item in items:
             if item.key in hits:
                 self._from_log(item, hits[item.key])
             else:
-                queue.put_nowait(item)
+                to_call.append(item)
         self._report()
-        if not queue.empty():
+        if to_call:
             # Latency is a measure here: the SDK's import (seconds) must not count in any call.
             for m in self.models:
                 if isinstance(m.provider, SdkProvider):
                     m.provider.warm()
-        self.writer.start()
-        workers = [
-            asyncio.create_task(self._worker(queue))
-            for _ in range(min(self.settings.concurrency, max(1, queue.qsize())))
-        ]
-        try:
-            await asyncio.gather(*workers)
-            await self.writer.close()
-        finally:
-            for w in workers:
-                w.cancel()
-            self.writer.abort()
+        await run_pool(
+            to_call, self._call, self._settled, self.writer, self.settings.concurrency,
+            self.summary,
+        )  # fmt: skip
         self.summary.seconds = time.perf_counter() - started
         return self.results
 
@@ -244,23 +236,20 @@ class GenerationRunner:
         self._paid[call.cache_key] = call
         await self.writer.add_paid(call)
 
-    async def _worker(self, queue: asyncio.Queue[Item]) -> None:
-        while not queue.empty() and self.summary.stopped is None:
-            item = queue.get_nowait()
-            settled = await self.callers[item.model.spec.name].judge(item)
-            if settled is None:
-                continue  # the run stopped: the loop ends
-            paid = self._paid.pop(item.key, None)
-            price = item.model.price
-            if paid is not None and settled.output is not None:
-                generation = _generation(paid, price, cached=False)
-                self.summary.generated += len(item.targets)
-            else:
-                generation = Generation("", "", "failed", "", error=settled.failure)
-                self.summary.failed += len(item.targets)
-                if len(self.summary.failures) < 5:
-                    self.summary.failures.append(f"{item.log_id[0]}: {settled.failure}")
-            self._keep(item, generation)
+    async def _call(self, item: Item) -> Settled | None:
+        return await self.callers[item.model.spec.name].judge(item)
+
+    def _settled(self, item: Item, settled: Settled) -> None:
+        paid = self._paid.pop(item.key, None)
+        if paid is not None and settled.output is not None:
+            generation = _generation(paid, item.model.price, cached=False)
+            self.summary.generated += len(item.targets)
+        else:
+            generation = Generation("", "", "failed", "", error=settled.failure)
+            self.summary.failed += len(item.targets)
+            if len(self.summary.failures) < 5:
+                self.summary.failures.append(f"{item.log_id[0]}: {settled.failure}")
+        self._keep(item, generation)
 
     def _from_log(self, item: Item, call: Call) -> None:
         for prompt_id, name in item.targets:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 from judge.budget import BudgetError, CostBudget
 from judge.call_log import CachedAnswer, Call, CallLog, LogWriter, OrderVerdict
-from judge.calls import Caller, VerdictAnswers
+from judge.calls import Caller, Settled, VerdictAnswers, run_pool
 from judge.consistency import CANDIDATE_FIRST
 from judge.estimate import CostEstimate, estimate, expected_output_tokens
 from judge.plan import Item, plan
@@ -74,37 +74,21 @@ class Runner:
         items = plan(pairs, self.spec)
         self.summary.needed = sum(len(i.targets) for i in items)
         hits = await asyncio.to_thread(self.log.cached, [i.key for i in items])
-        queue: asyncio.Queue[Item] = asyncio.Queue()
-        for item in items:
-            if not (item.key in hits and self._from_cache(item, hits[item.key])):
-                queue.put_nowait(item)
+        to_call = [i for i in items if not (i.key in hits and self._from_cache(i, hits[i.key]))]
         self._report()
-        self.writer.start()
-        workers = [
-            asyncio.create_task(self._worker(queue))
-            for _ in range(min(self.settings.concurrency, max(1, queue.qsize())))
-        ]
-        try:
-            await asyncio.gather(*workers)
-            await self.writer.close()
-        finally:
-            for w in workers:
-                w.cancel()
-            self.writer.abort()
+        await run_pool(
+            to_call, self.caller.judge, self._settled, self.writer, self.settings.concurrency,
+            self.summary,
+        )  # fmt: skip
         self.summary.seconds = time.perf_counter() - started
         self.summary.measure_orders(self._verdicts)
         return self.summary
 
-    async def _worker(self, queue: asyncio.Queue[Item]) -> None:
-        while not queue.empty() and self.summary.stopped is None:
-            item = queue.get_nowait()
-            settled = await self.caller.judge(item)
-            if settled is None:
-                continue  # the run stopped: the loop ends
-            if settled.output is not None:
-                self._accept(item, settled.output)
-            else:
-                self._give_up(item, settled.failure or "", settled.parse)
+    def _settled(self, item: Item, settled: Settled) -> None:
+        if settled.output is not None:
+            self._accept(item, settled.output)
+        else:
+            self._give_up(item, settled.failure or "", settled.parse)
 
     def _from_cache(self, item: Item, hit: CachedAnswer) -> bool:
         try:

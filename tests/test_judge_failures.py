@@ -55,7 +55,7 @@ def test_an_html_or_empty_200_is_a_failed_call_retried_then_logged(
     errors = [c for c in calls(db_path) if c["outcome"] == "error"]
     assert [c["attempt"] for c in errors] == [1, 2, 3]
     assert all("the server's reply is not what the" in c["error"] for c in errors)
-    assert "JSONDecodeError" in errors[1]["error"]
+    assert "Invalid JSON" in errors[1]["error"]  # the empty body: why it was refused
 
 
 @pytest.mark.parametrize("provider", ["openai-compatible", "anthropic"])

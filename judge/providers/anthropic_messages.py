@@ -8,14 +8,37 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel
+
 from judge.providers.base import (
     ProviderError,
     Request,
     Response,
     SdkProvider,
     classify_status,
+    read_reply,
 )
 from judge.providers.openai_chat import TOOL, _message
+
+
+class _Block(BaseModel):
+    type: str
+    text: str | None = None
+    input: Any = None
+
+
+class _Usage(BaseModel):
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+
+class _Reply(BaseModel):
+    """The fields of a message the judge reads (the rest is ignored)."""
+
+    model: str | None = None
+    content: list[_Block]
+    stop_reason: str | None = None
+    usage: _Usage | None = None
 
 
 class AnthropicMessages(SdkProvider):
@@ -23,26 +46,35 @@ class AnthropicMessages(SdkProvider):
         import anthropic
 
         self._anthropic = anthropic
-        return anthropic.AsyncAnthropic(api_key=self._key, base_url=self._base_url, max_retries=0)
+        return anthropic.AsyncAnthropic(
+            api_key=self._key,
+            base_url=self._base_url,
+            max_retries=0,
+            http_client=anthropic.DefaultAioHttpClient(),
+        )
 
-    async def _complete(self, request: Request) -> Response:
-        system = "\n\n".join(m["content"] for m in request.messages if m["role"] == "system")
-        messages = [m for m in request.messages if m["role"] != "system"]
-        kwargs: dict = {}
+    def _body(self, request: Request) -> dict:
+        """The body `messages.create` would send, built as a plain dict."""
+        body: dict = {
+            "model": self.model,
+            "system": "\n\n".join(m["content"] for m in request.messages if m["role"] == "system"),
+            "messages": [m for m in request.messages if m["role"] != "system"],
+            "max_tokens": request.max_tokens,
+        }
         if self.mode == "tools":
-            kwargs["tools"] = [
+            body["tools"] = [
                 {"name": TOOL, "description": "Record the verdict.", "input_schema": request.schema}
             ]
-            kwargs["tool_choice"] = {"type": "tool", "name": TOOL}
+            body["tool_choice"] = {"type": "tool", "name": TOOL}
+        return {**body, **request.options}
+
+    async def _complete(self, request: Request) -> Response:
         try:
-            reply = await self._sdk().messages.create(
-                model=self.model,
-                system=system,
-                messages=messages,
-                max_tokens=request.max_tokens,
-                timeout=request.timeout,
-                extra_body=request.options or None,
-                **kwargs,
+            raw = await self._sdk().post(
+                "/v1/messages",
+                body=self._body(request),
+                cast_to=bytes,
+                options={"timeout": request.timeout},
             )
         except self._anthropic.APIStatusError as exc:
             raise classify_status(exc.status_code, _message(exc), exc.response.headers) from None
@@ -50,15 +82,17 @@ class AnthropicMessages(SdkProvider):
             raise ProviderError(type(exc).__name__ + ": " + str(exc), retry=True) from None
         except self._anthropic.AnthropicError as exc:
             raise ProviderError(type(exc).__name__ + ": " + str(exc), retry=False) from None
+        reply = read_reply(_Reply, raw, self.name)
         tool = next((b for b in reply.content if b.type == "tool_use"), None)
         if tool is not None:
             text = json.dumps(tool.input)
         else:
-            text = "".join(b.text for b in reply.content if b.type == "text")
+            text = "".join(b.text or "" for b in reply.content if b.type == "text")
+        usage = reply.usage or _Usage()
         return Response(
             text=text,
-            input_tokens=reply.usage.input_tokens,
-            output_tokens=reply.usage.output_tokens,
+            input_tokens=usage.input_tokens or 0,
+            output_tokens=usage.output_tokens or 0,
             truncated=reply.stop_reason == "max_tokens",
             served_model=reply.model or None,
         )

@@ -3,14 +3,25 @@
 A provider only translates a request into its SDK's call and the answer back, and says whether
 a failure is worth retrying. Retries, backoff, rate limits and the cache belong to the runner,
 so the SDKs are built with `max_retries=0`.
+
+Per call, the SDKs' typed `create` cost ~4 ms of CPU (walking the typed parameters, building the
+response's models) and httpx's connection pool ~1 ms more at 32 calls in flight, which made a
+judge run CPU-bound past ~32 calls at once (bench/RESULTS.md, issue 16). So the providers post
+through the SDK's own lower-level `post` (its auth, headers, error classes and timeouts kept)
+over the SDK's aiohttp transport, take the body back as bytes, and read the few fields they
+need in one pass of pydantic-core.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 OutputMode = Literal["json_schema", "json_object", "tools", "plain"]
 
@@ -64,20 +75,24 @@ def scrub_text(text: str, key: str | None) -> str:
     """
     if not key or len(key) < KEY_RUN:
         return text.replace(key, "[key]") if key else text
-    grams = {key[i : i + KEY_RUN] for i in range(len(key) - KEY_RUN + 1)}
+    grams = _key_grams(key)  # every answer is scrubbed: the search runs in C, not per character
     out: list[str] = []
-    i = start = 0
-    while i <= len(text) - KEY_RUN:
-        if text[i : i + KEY_RUN] not in grams:
-            i += 1
-            continue
-        end = i + KEY_RUN
+    start = 0
+    while (found := grams.search(text, start)) is not None:
+        i, end = found.start(), found.end()
         while end < len(text) and text[i : end + 1] in key:
             end += 1
         out += [text[start:i], "[key]"]
-        i = start = end
+        start = end
     out.append(text[start:])
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=8)
+def _key_grams(key: str) -> re.Pattern[str]:
+    """A pattern matching any KEY_RUN consecutive characters of `key`."""
+    grams = {key[i : i + KEY_RUN] for i in range(len(key) - KEY_RUN + 1)}
+    return re.compile("|".join(re.escape(g) for g in sorted(grams)))
 
 
 def scrub(error: ProviderError, key: str | None) -> ProviderError:
@@ -133,6 +148,23 @@ def classify_status(status: int, message: str, headers: object) -> ProviderError
     if status in (408, 409, 429) or status >= 500:
         return ProviderError(message, retry=True, retry_after=retry_after_seconds(headers))
     return ProviderError(message, retry=False, fatal=status in (401, 403, 404))
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_reply(model: type[M], body: bytes, api: str) -> M:
+    """The reply's fields, parsed from its JSON in one pass; a body that is not the API's answer
+    (an HTML page from a proxy, an empty body) is a failed call, retried."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ProviderError(
+            f"the server's reply is not what the {api} API returns ({where}: {first['msg']})",
+            retry=True,
+        ) from None
 
 
 class SdkProvider(ABC):

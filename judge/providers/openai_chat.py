@@ -6,15 +6,49 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel
+
 from judge.providers.base import (
     ProviderError,
     Request,
     Response,
     SdkProvider,
     classify_status,
+    read_reply,
 )
 
 TOOL = "submit_verdict"
+
+
+class _Function(BaseModel):
+    arguments: str | None = None
+
+
+class _ToolCall(BaseModel):
+    function: _Function
+
+
+class _Message(BaseModel):
+    content: str | None = None
+    tool_calls: list[_ToolCall] | None = None
+
+
+class _Choice(BaseModel):
+    message: _Message
+    finish_reason: str | None = None
+
+
+class _Usage(BaseModel):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class _Reply(BaseModel):
+    """The fields of a chat completion the judge reads (the rest is ignored)."""
+
+    model: str | None = None
+    choices: list[_Choice]
+    usage: _Usage | None = None
 
 
 class OpenAIChat(SdkProvider):
@@ -24,21 +58,30 @@ class OpenAIChat(SdkProvider):
         self._openai = openai
         # Local servers ignore the key, but the SDK insists on one.
         return openai.AsyncOpenAI(
-            api_key=self._key or "not-needed", base_url=self._base_url, max_retries=0
+            api_key=self._key or "not-needed",
+            base_url=self._base_url,
+            max_retries=0,
+            http_client=openai.DefaultAioHttpClient(),
         )
 
-    async def _complete(self, request: Request) -> Response:
-        kwargs: dict = {}
+    def _body(self, request: Request) -> dict:
+        """The body `chat.completions.create` would send, built as a plain dict."""
+        body: dict = {
+            "model": self.model,
+            "messages": request.messages,
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+        }
         if self.mode == "json_schema":
-            kwargs["response_format"] = {
+            body["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {"name": "verdict", "schema": request.schema},
             }
         elif self.mode == "json_object":
             # llama.cpp's server reads the schema from here and rejects "json_schema".
-            kwargs["response_format"] = {"type": "json_object", "schema": request.schema}
+            body["response_format"] = {"type": "json_object", "schema": request.schema}
         elif self.mode == "tools":
-            kwargs["tools"] = [
+            body["tools"] = [
                 {
                     "type": "function",
                     "function": {
@@ -48,17 +91,16 @@ class OpenAIChat(SdkProvider):
                     },
                 }
             ]
-            kwargs["tool_choice"] = {"type": "function", "function": {"name": TOOL}}
+            body["tool_choice"] = {"type": "function", "function": {"name": TOOL}}
+        return {**body, **request.options}
+
+    async def _complete(self, request: Request) -> Response:
         try:
-            reply = await self._sdk().chat.completions.create(
-                model=self.model,
-                messages=request.messages,
-                max_tokens=request.max_tokens,
-                temperature=request.temperature,
-                timeout=request.timeout,
-                # Sent as is: the SDK's typed-parameter transform walks every node of the
-                # schema on every call, which cost ~0.6 ms of CPU per call (bench/RESULTS.md).
-                extra_body={**kwargs, **request.options},
+            raw = await self._sdk().post(
+                "/chat/completions",
+                body=self._body(request),
+                cast_to=bytes,
+                options={"timeout": request.timeout},
             )
         except self._openai.APIStatusError as exc:
             raise classify_status(exc.status_code, _message(exc), exc.response.headers) from None
@@ -66,16 +108,17 @@ class OpenAIChat(SdkProvider):
             raise ProviderError(type(exc).__name__ + ": " + str(exc), retry=True) from None
         except self._openai.OpenAIError as exc:
             raise ProviderError(type(exc).__name__ + ": " + str(exc), retry=False) from None
+        reply = read_reply(_Reply, raw, self.name)
         if not reply.choices:
             raise ProviderError("the server returned no choices", retry=True)
         choice = reply.choices[0]
         calls = choice.message.tool_calls or []
-        text = calls[0].function.arguments if calls else (choice.message.content or "")
-        usage = reply.usage
+        text = calls[0].function.arguments if calls else choice.message.content
+        usage = reply.usage or _Usage()
         return Response(
-            text=text,
-            input_tokens=usage.prompt_tokens if usage else 0,
-            output_tokens=usage.completion_tokens if usage else 0,
+            text=text or "",
+            input_tokens=usage.prompt_tokens or 0,
+            output_tokens=usage.completion_tokens or 0,
             truncated=choice.finish_reason == "length",
             served_model=reply.model or None,
         )

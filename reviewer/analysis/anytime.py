@@ -39,7 +39,6 @@ depend on the counts only, not on the order in which items were labeled.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import betainc, betaln, xlog1py, xlogy
 
 PRIOR_STRENGTH = 20.0
 # dKelly betting fractions: 0.05, 0.10, ..., 0.95 of the largest bet that keeps wealth positive.
@@ -63,6 +62,8 @@ def bernoulli_evidence(successes, n, p, center):
     >>> bool(bernoulli_evidence(90, 100, 0.6, 0.6) > np.log(40))
     True
     """
+    from scipy.special import betainc, betaln, xlog1py, xlogy
+
     s, n = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
     p = _clip(np.asarray(p, dtype=float))
     a = PRIOR_STRENGTH * np.asarray(center, dtype=float)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from pydantic import BaseModel, Field
-from statsmodels.stats.proportion import proportion_confint
 
 from reviewer.analysis.stats import Estimate
 
@@ -33,6 +32,8 @@ def agreement_kappa(estimates: tuple[Estimate, Estimate]) -> dict[str, Interval]
 
 def wilson(hits: int, n: int) -> Interval:
     """A share with its 95% Wilson interval; undefined (None) with no comparison."""
+    from statsmodels.stats.proportion import proportion_confint
+
     if n == 0:
         return Interval(value=None, low=None, high=None, n=0)
     low, high = proportion_confint(hits, n, alpha=0.05, method="wilson")

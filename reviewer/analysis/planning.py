@@ -27,7 +27,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
 
 from reviewer.analysis.tie_rules import BLOCKED, SIGN_OFF, TieRule, threshold_test
 from reviewer.config import SignoffConfig, StudyConfig
@@ -118,6 +117,8 @@ def _sd(rule: TieRule, shares: np.ndarray) -> tuple[float, float]:
 
 def fixed_items(shares: np.ndarray, rules: SignoffConfig, power: float) -> int | None:
     """Items for a single fixed-n read to clear the threshold with `power` (module docstring)."""
+    from scipy.stats import norm
+
     rule, thr = rules.ties, rules.win_rate_threshold
     rate, s1 = _sd(rule, shares)
     if rate <= thr:

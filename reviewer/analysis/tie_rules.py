@@ -18,7 +18,6 @@ import math
 from typing import Literal
 
 import numpy as np
-from statsmodels.stats.proportion import proportion_confint
 
 from reviewer.analysis.anytime import (
     bernoulli_bounds,
@@ -93,6 +92,8 @@ def fixed_bounds(
     has the same outcome the bootstrap cannot vary, so the score interval of the mean is used
     instead (Wilson's formula with the mean: any [0, 1] outcome with mean m has variance at
     most m(1 - m), so it is conservative)."""
+    from statsmodels.stats.proportion import proportion_confint
+
     score, n = counted(rule, wins, ties, losses)
     if n == 0:
         return math.nan, math.nan

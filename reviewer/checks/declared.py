@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from jsonschema.exceptions import SchemaError
-from jsonschema.validators import validator_for
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 CheckKind = Literal[
@@ -116,6 +114,9 @@ class CheckConfig(_Model):
 
     @model_validator(mode="after")
     def _needs(self) -> CheckConfig:
+        from jsonschema.exceptions import SchemaError
+        from jsonschema.validators import validator_for
+
         if self.kind == "regex" and not self.pattern:
             raise ValueError(f"check {self.name!r} (regex) needs a pattern")
         if self.kind == "json_schema" and self.json_schema is None:

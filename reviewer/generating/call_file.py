@@ -68,8 +68,9 @@ class CallFile:
 
     def write(self, calls: list[Call], verdicts: list[OrderVerdict]) -> None:
         at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        # The fields as they are (`dataclasses.asdict` deep-copies each call's messages first).
         data = "".join(
-            json.dumps({**dataclasses.asdict(c), "at": at}, ensure_ascii=False) + "\n"
+            json.dumps({**{k: getattr(c, k) for k in FIELDS}, "at": at}, ensure_ascii=False) + "\n"
             for c in calls
         ).encode()
         view = memoryview(data)

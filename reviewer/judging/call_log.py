@@ -9,12 +9,21 @@ from reviewer.store import Store
 from reviewer.store import judge_calls as judge_sql
 from reviewer.store.connection import Cursor
 
+# A run writes every few milliseconds (a paid answer at once). A command's store releases the
+# file after each transaction, and reopening and checkpointing a DuckDB file for each write was
+# a third of a 2,000-call run's CPU (bench/RESULTS.md, issue 16); so, as the app does between
+# clicks, the file stays open while the run's writes keep coming. A process waiting for the
+# file still gets it within a turn (reviewer.store.connection).
+RUN_LINGER_SECONDS = 1.0
+
 
 class StoreCallLog:
     """The judge's cache and call log, on the study's DuckDB file."""
 
     def __init__(self, store: Store, study_id: str, judge_id: str):
         self.store, self.study_id, self.judge_id = store, study_id, judge_id
+        if hasattr(store, "linger"):  # a DuckDB file (PostgreSQL keeps a pool)
+            store.linger = max(store.linger, RUN_LINGER_SECONDS)
 
     def cached(self, keys: Sequence[str]) -> dict[str, CachedAnswer]:
         return self.store.read(lambda cur: judge_sql.cached_answers(cur, keys))

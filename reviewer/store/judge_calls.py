@@ -45,38 +45,48 @@ def cached_answers(cur: Cursor, keys: Sequence[str]) -> dict[str, CachedAnswer]:
     return {key: CachedAnswer(text, served) for key, text, served in cur.fetchall()}
 
 
+# The columns of a call as `_row` gives them, and their Arrow types.
+_CALL_COLUMNS = (
+    "pair_id, presented, cache_key, outcome, attempt, request_json, response_text, input_tokens,"
+    " output_tokens, cost_usd, latency_ms, error, served_model"
+)
+_STR, _INT, _FLOAT = pa.string(), pa.int64(), pa.float64()
+_ARROW_KINDS = (
+    _STR, _STR, _STR, _STR, pa.int32(), _STR, _STR, _INT, _INT, _FLOAT, _FLOAT, _STR, _STR,
+)  # fmt: skip
+# Up to this many rows go in as one multi-row VALUES; more through an Arrow table. A run writes
+# a few calls at a time (each paid answer at once): registering an Arrow table cost ~5 ms of CPU
+# per write, and a VALUES statement of 1-6 rows about half the whole write (bench/RESULTS.md,
+# issue 16); the thousands of rows of a cached run go in as one table (0.05 s for 2,000 rows).
+_VALUES_ROWS = 32
+
+
+def _row(c: Call) -> tuple:
+    request = json.dumps(c.request) if c.request else None
+    return (
+        c.pair_id, c.presented, c.cache_key, c.outcome, c.attempt, request, c.response_text,
+        c.input_tokens, c.output_tokens, c.cost_usd, c.latency_ms, c.error, c.served_model,
+    )  # fmt: skip
+
+
 def append_calls(cur: Cursor, study_id: str, judge_id: str, calls: list[Call]) -> None:
-    # Arrow tables, not pandas or executemany: a batch of 6 calls and verdicts commits in 18 ms
-    # instead of 23 (pandas) or 31 (executemany), and 2,000 cached rows in 0.05 s.
     if not calls:
         return
+    rows = [_row(c) for c in calls]
+    insert = f"INSERT INTO judge_calls (study_id, judge_id, {_CALL_COLUMNS}, created_at)"
+    if len(rows) <= _VALUES_ROWS:
+        one = "(?, ?, " + ", ".join("?" * len(_ARROW_KINDS)) + ", now())"
+        params = [v for row in rows for v in (study_id, judge_id, *row)]
+        cur.execute(f"{insert} VALUES {', '.join([one] * len(rows))}", params)
+        return
+    names = _CALL_COLUMNS.split(", ")
+    columns = zip(*rows, strict=True)
     table = pa.table(
-        {
-            "pair_id": [c.pair_id for c in calls],
-            "presented": [c.presented for c in calls],
-            "cache_key": [c.cache_key for c in calls],
-            "outcome": [c.outcome for c in calls],
-            "attempt": pa.array([c.attempt for c in calls], pa.int32()),
-            "request_json": pa.array(
-                [json.dumps(c.request) if c.request else None for c in calls], pa.string()
-            ),
-            "response_text": pa.array([c.response_text for c in calls], pa.string()),
-            "input_tokens": pa.array([c.input_tokens for c in calls], pa.int64()),
-            "output_tokens": pa.array([c.output_tokens for c in calls], pa.int64()),
-            "cost_usd": pa.array([c.cost_usd for c in calls], pa.float64()),
-            "latency_ms": pa.array([c.latency_ms for c in calls], pa.float64()),
-            "error": pa.array([c.error for c in calls], pa.string()),
-            "served_model": pa.array([c.served_model for c in calls], pa.string()),
-        }
+        {n: pa.array(v, k) for n, v, k in zip(names, columns, _ARROW_KINDS, strict=True)}
     )
     cur.register("new_calls", table)
     cur.execute(
-        "INSERT INTO judge_calls (study_id, judge_id, pair_id, presented, cache_key, outcome,"
-        " attempt, request_json, response_text, input_tokens, output_tokens, cost_usd,"
-        " latency_ms, error, served_model, created_at) SELECT ?, ?, pair_id, presented,"
-        " cache_key, outcome, attempt, request_json, response_text, input_tokens, output_tokens,"
-        " cost_usd, latency_ms, error, served_model, now() FROM new_calls",
-        [study_id, judge_id],
+        f"{insert} SELECT ?, ?, {_CALL_COLUMNS}, now() FROM new_calls", [study_id, judge_id]
     )
     cur.unregister("new_calls")
 

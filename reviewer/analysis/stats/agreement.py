@@ -14,10 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import krippendorff
 import numpy as np
-from sklearn.metrics import cohen_kappa_score
-from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
 from reviewer.analysis.stats.bootstrap import bootstrap, percentile_interval
 
@@ -53,6 +50,8 @@ def cohen(
     labels: Sequence[str] | None = None,
 ) -> float:
     """Cohen's kappa; NaN where it is undefined (both raters constant)."""
+    from sklearn.metrics import cohen_kappa_score
+
     if len(a) == 0 or (len(set(a)) == 1 and len(set(b)) == 1):
         return math.nan
     return float(cohen_kappa_score(a, b, weights=weights, labels=labels))
@@ -209,6 +208,8 @@ def mtbench(
 
 def fleiss(ratings: Sequence[Rating]) -> float | None:
     """Fleiss' kappa, or None unless every item has the same number of raters (>= 2)."""
+    from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+
     items = by_item(ratings)
     counts = {len(v) for v in items.values()}
     if len(counts) != 1 or counts.pop() < 2:
@@ -225,6 +226,8 @@ def alpha(
     ratings: Sequence[Rating], level: str = "nominal", order: Sequence[str] | None = None
 ) -> float:
     """Krippendorff's alpha; missing ratings allowed. `order` maps ordinal values to ranks."""
+    import krippendorff
+
     items = by_item(ratings)
     raters = sorted({r.rater for r in ratings})
     values = order or sorted({r.value for r in ratings})

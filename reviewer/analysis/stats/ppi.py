@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
 
 SCORE = {"candidate": 1.0, "baseline": 0.0, "tie": 0.5}
 
@@ -44,6 +43,8 @@ def ppi_mean(
     y: np.ndarray, f_labeled: np.ndarray, f_unlabeled: np.ndarray, confidence: float = 0.95
 ) -> PPIEstimate:
     """PPI++ estimate of E[Y] (see the module docstring)."""
+    from scipy.stats import norm
+
     y, f, g = (np.asarray(a, dtype=float) for a in (y, f_labeled, f_unlabeled))
     n, big_n = len(y), len(g)
     if n < 2 or big_n < 2:

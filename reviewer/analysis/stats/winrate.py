@@ -14,9 +14,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy.stats import binomtest
-from statsmodels.stats.proportion import proportion_confint
-
 OUTCOMES = ("candidate", "baseline", "tie")
 
 
@@ -55,6 +52,9 @@ class WinRate:
 
 def win_rate(outcomes: Sequence[str], threshold: float, confidence: float = 0.95) -> WinRate:
     """Summarise per-item outcomes (candidate / baseline / tie) against a threshold."""
+    from scipy.stats import binomtest
+    from statsmodels.stats.proportion import proportion_confint
+
     counts = Counter(outcomes)
     wins, losses, ties = counts["candidate"], counts["baseline"], counts["tie"]
     decisive = wins + losses
@@ -95,6 +95,8 @@ def more_pairs_needed(
     observed rate no longer contains the threshold; None if the rate equals the threshold or the
     answer exceeds `limit`. Smallest n found by doubling, then bisection (the interval narrows
     monotonically with n at a fixed rate)."""
+    from statsmodels.stats.proportion import proportion_confint
+
     if rate == threshold or decisive_share <= 0:
         return None
 
