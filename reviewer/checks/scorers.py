@@ -104,23 +104,6 @@ def rouge_tokens(text: str) -> list[str]:
     return _NON_ALPHANUMERIC.sub(" ", text).split()
 
 
-def rouge_l(prediction: str, reference: str | list[str]) -> float:
-    """ROUGE-L F-measure of a prediction against a reference (text, or its tokens).
-
-    >>> round(rouge_l("the cat sat on the mat", "the cat lay on the mat"), 4)
-    0.8333
-    """
-    pred = rouge_tokens(prediction)
-    ref = rouge_tokens(reference) if isinstance(reference, str) else reference
-    if not pred or not ref:
-        return 0.0
-    lcs = LCSseq.similarity(pred, ref)
-    if lcs == 0:
-        return 0.0
-    precision, recall = lcs / len(pred), lcs / len(ref)
-    return 2 * precision * recall / (precision + recall)
-
-
 def declines(text: str, pattern: re.Pattern[str]) -> bool:
     """Whether an output is a refusal, by the study's refusal pattern."""
     return pattern.search(text) is not None
@@ -168,7 +151,7 @@ def _score(check: CheckConfig, outputs: list[str], expected: list[Any]) -> np.nd
     if kind == "exact":
         return np.array([o == t for o, t in zip(outputs, targets + targets, strict=True)], float)
     if kind == "rouge_l":
-        return _rouge_l_columns(
+        return rouge_l_scores(
             [rouge_tokens(o) for o in outputs], [rouge_tokens(t) for t in targets] * 2
         )
     norm = [normalise(t) for t in targets] * 2
@@ -189,9 +172,15 @@ def _schema_valid(schema: Any, outputs: list[str]) -> np.ndarray:
     return np.array([seen[out] for out in outputs], float)
 
 
-def _rouge_l_columns(preds: list[list[str]], refs: list[list[str]]) -> np.ndarray:
-    """`rouge_l` of every (prediction, reference) token pair: the same operations on the same
-    counts, in numpy (IEEE float64, so equal to the scalar function's figures)."""
+def rouge_l_scores(preds: list[list[str]], refs: list[list[str]]) -> np.ndarray:
+    """ROUGE-L F-measure of every (prediction, reference) pair of token lists: 2PR / (P + R)
+    with P and R the longest common subsequence over each side's length; 0 when nothing is
+    shared (or a side is empty), as rouge-score gives.
+
+    >>> pred, ref = rouge_tokens("the cat sat on the mat"), rouge_tokens("the cat lay on the mat")
+    >>> rouge_l_scores([pred], [ref]).round(4)
+    array([0.8333])
+    """
     lcs = process.cpdist(preds, refs, scorer=LCSseq.similarity, dtype=np.int64, workers=1)
     n_pred = np.array([len(p) for p in preds], float)
     n_ref = np.array([len(r) for r in refs], float)
