@@ -4,12 +4,15 @@ the per-stratum summaries and 1,000 bootstrap resamples each; target <= 10 s per
 Run: python bench/checks_bench.py [--items 100000] [--resamples 1000] [--kinds exact,fuzzy,...]
 The pairs are built in memory (not timed); each check is timed through
 `reviewer.checks.summary.check_result` (scoring both outputs of every pair, then overall and
-per-stratum summaries), wall and CPU time, then latency and cost (`operations`).
+per-stratum summaries), wall and CPU time, then latency and cost (`operations`). `figures` is
+a digest of the check's whole result: equal digests, equal figures.
+Compare two checkouts: PYTHONPATH=ROOT python -P bench/checks_bench.py
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import time
@@ -99,18 +102,25 @@ def main() -> None:
     data = pairs(args.items)
     opts = {"confidence": 0.95, "seed": 1, "resamples": args.resamples}
     print(f"{args.items:,} pairs, 4 strata, {args.resamples} resamples")
-    print("| check | wall s | CPU s | candidate | baseline |")
-    print("|---|---|---|---|---|")
+    print("| check | wall s | CPU s | candidate | baseline | figures |")
+    print("|---|---|---|---|---|---|")
     total_wall = total_cpu = 0.0
     for kind in args.kinds.split(","):
         check = CheckConfig(name=kind, kind=kind, **CHECKS[kind])
         res, wall, cpu = timed(lambda c=check: check_result(c, data, **opts))
         total_wall, total_cpu = total_wall + wall, total_cpu + cpu
         o = res.overall
-        print(f"| {kind} | {wall:.2f} | {cpu:.2f} | {o.candidate:.3f} | {o.baseline:.3f} |")
+        digest = hashlib.sha256(res.model_dump_json().encode()).hexdigest()[:12]
+        print(
+            f"| {kind} | {wall:.2f} | {cpu:.2f} | {o.candidate:.3f} | {o.baseline:.3f} | {digest} |"
+        )
     ops, wall, cpu = timed(lambda: operations(data, **opts))
-    print(f"| latency and cost | {wall:.2f} | {cpu:.2f} | p99 ratio {ops.p99_ratio.value:.2f} | |")
-    print(f"| all of the above | {total_wall + wall:.2f} | {total_cpu + cpu:.2f} | | |")
+    digest = hashlib.sha256(ops.model_dump_json().encode()).hexdigest()[:12]
+    print(f"| nine checks | {total_wall:.2f} | {total_cpu:.2f} | | | |")
+    print(
+        f"| latency and cost | {wall:.2f} | {cpu:.2f} | p99 {ops.p99_ratio.value:.2f} | | {digest} |"  # noqa: E501
+    )
+    print(f"| all of the above | {total_wall + wall:.2f} | {total_cpu + cpu:.2f} | | | |")
 
 
 if __name__ == "__main__":

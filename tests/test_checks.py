@@ -267,3 +267,43 @@ def test_checks_are_part_of_the_config_hash_only_when_declared():
     with_check = StudyConfig(checks=[CheckConfig(name="e", kind="exact")])
     assert "checks" not in plain.canonical_json() and "checklist" not in plain.canonical_json()
     assert plain.content_hash() != with_check.content_hash()
+
+
+def test_rouge_l_columns_equal_rouge_score_on_varied_texts():
+    """The whole-column path (rapidfuzz LCS on the ASCII fast tokenizer, F in numpy) gives
+    rouge-score's own F-measure on varied texts: ASCII and not, punctuation, digits, repeats,
+    empty sides."""
+    import random
+
+    rng = random.Random(16)
+    words = ["the", "cat", "Sat", "on", "mat", "12,50", "café", "naïve", "résumé", "—", "a-b",
+             "ÉCOLE", "x", "don't", "42", "!!", "İstanbul", "ß", "Ω", "\t", "\n"]  # fmt: skip
+    refs, preds = [], []
+    for _ in range(400):
+        refs.append(" ".join(rng.choice(words) for _ in range(rng.randint(0, 25))))
+        preds.append(" ".join(rng.choice(words) for _ in range(rng.randint(0, 25))))
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
+    expected = [scorer.score(r, p)["rougeL"].fmeasure for r, p in zip(refs, preds, strict=True)]
+    got = scores("rouge_l", preds, refs)
+    assert got == pytest.approx(expected, abs=1e-12)
+    assert any(0 < e < 1 for e in expected) and any(e == 0 for e in expected)
+
+
+def test_normalised_and_fuzzy_columns_equal_the_per_item_definitions():
+    """normalise splits on the same whitespace as the regex \\s it replaced; fuzzy over whole
+    columns (rapidfuzz cpdist) equals fuzz.ratio pair by pair."""
+    import re
+    import unicodedata
+
+    texts = [
+        "  a\u00a0b\u2003c\u2028d.",
+        "Ｐａｒｉｓ!",
+        "x\x1c\x1dy\x1e\x1f z ",
+        "Tab\tand\nline?!",
+    ]
+    for text in texts:
+        old = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
+        assert scores("normalised_exact", [text], old.rstrip(".!?").rstrip()) == [1.0]
+    outs, refs = ["kitten", "Paris, France", "", "abc"], ["sitting", "paris", "abc", "abc"]
+    want = [fuzz.ratio(a.casefold(), b) / 100 for a, b in zip(outs, refs, strict=True)]
+    assert scores("fuzzy", outs, refs) == pytest.approx(want, abs=0)

@@ -17,19 +17,26 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from jsonschema.validators import validator_for
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
 from reviewer.checks.declared import CheckConfig
 
-Scorer = Callable[[str, Any], float]
-_SPACES = re.compile(r"\s+")
 _FENCE = re.compile(r"^```[A-Za-z0-9_-]*\s*\n(.*)\n\s*```$", re.DOTALL)
 _NON_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
+# The first character (after JSON whitespace) of any text json.loads accepts.
+_JSON_START = frozenset('{["-0123456789tfnNI')
+# ASCII text: every character but a-z and 0-9 to a space, in one str.translate.
+_ASCII_WORDS = str.maketrans(
+    {
+        chr(i): chr(i) if chr(i) in "abcdefghijklmnopqrstuvwxyz0123456789" else " "
+        for i in range(128)
+    }
+)
 
 
 def normalise(text: str) -> str:
@@ -38,7 +45,8 @@ def normalise(text: str) -> str:
     >>> normalise("  The  ANSWER is\\n42. ")
     'the answer is 42'
     """
-    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    # str.split() and the regex \s split on the same characters (str.isspace); 6x faster.
+    text = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
     return text.rstrip(".!?").rstrip()
 
 
@@ -48,6 +56,8 @@ def parse_json(text: str) -> Any:
     text = text.strip()
     if fenced := _FENCE.match(text):
         text = fenced.group(1)
+    if text.lstrip(" \t\n\r")[:1] not in _JSON_START:
+        return None  # json.loads would raise: spares the exception for prose outputs
     try:
         return json.loads(text)
     except (ValueError, RecursionError):
@@ -88,24 +98,10 @@ def rouge_tokens(text: str) -> list[str]:
     >>> rouge_tokens("Café: 12,50 EUR!")
     ['caf', '12', '50', 'eur']
     """
-    return _NON_ALPHANUMERIC.sub(" ", text.lower()).split()
-
-
-def rouge_l(prediction: str, reference: str | list[str]) -> float:
-    """ROUGE-L F-measure of a prediction against a reference (text, or its tokens).
-
-    >>> round(rouge_l("the cat sat on the mat", "the cat lay on the mat"), 4)
-    0.8333
-    """
-    pred = rouge_tokens(prediction)
-    ref = rouge_tokens(reference) if isinstance(reference, str) else reference
-    if not pred or not ref:
-        return 0.0
-    lcs = LCSseq.similarity(pred, ref)
-    if lcs == 0:
-        return 0.0
-    precision, recall = lcs / len(pred), lcs / len(ref)
-    return 2 * precision * recall / (precision + recall)
+    text = text.lower()
+    if text.isascii():
+        return text.translate(_ASCII_WORDS).split()
+    return _NON_ALPHANUMERIC.sub(" ", text).split()
 
 
 def declines(text: str, pattern: re.Pattern[str]) -> bool:
@@ -113,53 +109,86 @@ def declines(text: str, pattern: re.Pattern[str]) -> bool:
     return pattern.search(text) is not None
 
 
-def _per_pair(prepare: Callable[[str], Any]) -> Callable[[Any], Any]:
-    """`prepare` applied to an expected value, once for both outputs of a pair (they share it)."""
-    last: list[Any] = [object(), None]
-
-    def prepared(exp: Any) -> Any:
-        if exp is not last[0]:
-            last[:] = [exp, prepare(as_text(exp))]
-        return last[1]
-
-    return prepared
-
-
-def _text_scorer(kind: str) -> Scorer:
-    if kind == "exact":
-        return lambda out, exp: float(out == as_text(exp))
-    if kind == "rouge_l":
-        tokens = _per_pair(rouge_tokens)
-        return lambda out, exp: rouge_l(out, tokens(exp))
-    norm = _per_pair(normalise)
-    if kind == "fuzzy":
-        return lambda out, exp: fuzz.ratio(normalise(out), norm(exp)) / 100
-    return lambda out, exp: float(normalise(out) == norm(exp))
+def score_pairs(
+    check: CheckConfig, candidates: list[str], baselines: list[str], expected: list[Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both outputs of every pair scored against the pair's expected value: what is derived
+    from an expected value is derived once for both sides, and rapidfuzz compares whole columns
+    (`process.cpdist`) rather than one pair per Python call."""
+    n = len(expected)
+    outputs = candidates + baselines
+    if check.kind == "classification":
+        truth, labels = classification_labels(check, outputs, expected)
+        scores = np.array(
+            [label == t for label, t in zip(labels, truth + truth, strict=True)], float
+        )
+    else:
+        scores = _score(check, outputs, expected)
+    return scores[:n], scores[n:]
 
 
-def scorer(check: CheckConfig) -> Scorer:
-    """The function that scores one output (text, or its `field`) against its expected value."""
+def _score(check: CheckConfig, outputs: list[str], expected: list[Any]) -> np.ndarray:
     kind = check.kind
     if kind == "json_fields":
-        return lambda out, exp: field_score(parse_json(out), exp)
+        docs = [parse_json(out) for out in outputs]
+        return np.array(
+            [field_score(d, e) for d, e in zip(docs, expected + expected, strict=True)], float
+        )
     if kind == "json_schema":
-        validator = validator_for(check.json_schema)(check.json_schema)
-
-        def valid(out: str, _: Any) -> float:
-            doc = parse_json(out)
-            return float(doc is not None and validator.is_valid(doc))
-
-        return valid
+        return _schema_valid(check.json_schema, outputs)
     if kind == "regex":
         found = re.compile(check.pattern or "")
-        return lambda out, _: float((found.search(out) is not None) == check.must_match)
+        return np.array([(found.search(o) is not None) == check.must_match for o in outputs], float)
     if kind == "declines":
         refusal = re.compile(check.decline_pattern)
-        return lambda out, exp: float(declines(out, refusal) == bool(exp))
-    text = _text_scorer(kind)
-    if check.field is None:
-        return text
-    return lambda out, exp: text(output_field(out, check.field or ""), exp)
+        wanted = [bool(e) for e in expected] * 2
+        return np.array(
+            [declines(o, refusal) == w for o, w in zip(outputs, wanted, strict=True)], float
+        )
+    if check.field is not None:  # the text kinds may read one field of a JSON output
+        outputs = [output_field(out, check.field) for out in outputs]
+    targets = [as_text(e) for e in expected]
+    if kind == "exact":
+        return np.array([o == t for o, t in zip(outputs, targets + targets, strict=True)], float)
+    if kind == "rouge_l":
+        return rouge_l_scores(
+            [rouge_tokens(o) for o in outputs], [rouge_tokens(t) for t in targets] * 2
+        )
+    norm = [normalise(t) for t in targets] * 2
+    outs = [normalise(o) for o in outputs]
+    if kind == "fuzzy":
+        return process.cpdist(outs, norm, scorer=fuzz.ratio, dtype=np.float64, workers=1) / 100
+    return np.array([o == t for o, t in zip(outs, norm, strict=True)], float)
+
+
+def _schema_valid(schema: Any, outputs: list[str]) -> np.ndarray:
+    """1 where an output parses and validates; each distinct output validated once."""
+    validator = validator_for(schema)(schema)
+    seen: dict[str, float] = {}
+    for out in outputs:
+        if out not in seen:
+            doc = parse_json(out)
+            seen[out] = float(doc is not None and validator.is_valid(doc))
+    return np.array([seen[out] for out in outputs], float)
+
+
+def rouge_l_scores(preds: list[list[str]], refs: list[list[str]]) -> np.ndarray:
+    """ROUGE-L F-measure of every (prediction, reference) pair of token lists: 2PR / (P + R)
+    with P and R the longest common subsequence over each side's length; 0 when nothing is
+    shared (or a side is empty), as rouge-score gives.
+
+    >>> pred, ref = rouge_tokens("the cat sat on the mat"), rouge_tokens("the cat lay on the mat")
+    >>> rouge_l_scores([pred], [ref]).round(4)
+    array([0.8333])
+    """
+    lcs = process.cpdist(preds, refs, scorer=LCSseq.similarity, dtype=np.int64, workers=1)
+    n_pred = np.array([len(p) for p in preds], float)
+    n_ref = np.array([len(r) for r in refs], float)
+    out = np.zeros(len(preds))
+    hit = lcs > 0  # an empty side has no common token either
+    precision, recall = lcs[hit] / n_pred[hit], lcs[hit] / n_ref[hit]
+    out[hit] = 2 * precision * recall / (precision + recall)
+    return out
 
 
 def output_field(output: str, name: str) -> str:
@@ -170,6 +199,12 @@ def output_field(output: str, name: str) -> str:
     return ""
 
 
-def label_of(output: str, check: CheckConfig) -> str:
-    """The label a classification output gives (normalised), for the F1 per class."""
-    return normalise(output if check.field is None else output_field(output, check.field))
+def classification_labels(
+    check: CheckConfig, outputs: list[str], expected: list[Any]
+) -> tuple[list[str], list[str]]:
+    """The true label of each pair and the label each output gives (normalised), for the F1
+    per class: (truth, labels of `outputs`)."""
+    truth = [normalise(as_text(e)) for e in expected]
+    if check.field is not None:
+        outputs = [output_field(out, check.field) for out in outputs]
+    return truth, [normalise(out) for out in outputs]

@@ -19,7 +19,7 @@ from reviewer.analysis.stats import percentile_interval
 from reviewer.checks.declared import CheckConfig
 from reviewer.checks.resample import F1Counts, f1_counts, mean_sums, point_f1, rng_for
 from reviewer.checks.results import CheckResult, CheckSummary, ItemScore
-from reviewer.checks.scorers import as_text, label_of, normalise, scorer
+from reviewer.checks.scorers import classification_labels, score_pairs
 
 MAX_DROPPED = 5
 _MISSING = object()
@@ -72,9 +72,8 @@ def expected_of(check: CheckConfig, pair: CheckPair) -> Any:
 def score(check: CheckConfig, pairs: list[CheckPair]) -> Scored:
     """Both outputs of every pair in the check's strata, scored; pairs without an expected
     value are counted per stratum and left out."""
-    fn = scorer(check)
     wanted = set(check.strata)
-    items, cand, base, truth = [], [], [], []
+    items, truth = [], []
     unscored: dict[str, int] = {}
     for p in pairs:
         if wanted and p.stratum not in wanted:
@@ -84,20 +83,15 @@ def score(check: CheckConfig, pairs: list[CheckPair]) -> Scored:
             unscored[p.stratum] = unscored.get(p.stratum, 0) + 1
             continue
         items.append(p)
-        cand.append(fn(p.candidate, exp))
-        base.append(fn(p.baseline, exp))
         truth.append(exp)
+    cands, bases = [p.candidate for p in items], [p.baseline for p in items]
+    cand, base = score_pairs(check, cands, bases, truth)
     labels = None
     if check.kind == "classification":
-        labels = (
-            [normalise(as_text(t)) for t in truth],
-            [label_of(p.candidate, check) for p in items],
-            [label_of(p.baseline, check) for p in items],
-        )  # fmt: skip
+        truth_labels, given = classification_labels(check, cands + bases, truth)
+        labels = (truth_labels, given[: len(items)], given[len(items) :])
     codes = None if labels is None else _codes(labels)
-    return Scored(
-        check, items, np.array(cand, float), np.array(base, float), unscored, labels, codes
-    )
+    return Scored(check, items, cand, base, unscored, labels, codes)
 
 
 Replicates = np.ndarray | tuple[F1Counts, F1Counts]  # mean: sums of d; F1: both sides' counts

@@ -115,16 +115,19 @@ class PgCursor:
     def fetchmany(self, size: int) -> list[tuple]:
         return self._cur.fetchmany(size)
 
-    def register(self, name: str, table: pa.Table) -> None:
-        """Stage an Arrow table as temporary table `name` (COPY), for an INSERT ... SELECT."""
-        cols = ", ".join(f'"{c}"' for c in table.column_names)
+    def register(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
+        """Stage an Arrow table (or a stream of batches, copied one batch at a time) as
+        temporary table `name` (COPY), for an INSERT ... SELECT."""
+        cols = ", ".join(f'"{c}"' for c in table.schema.names)
         types = ", ".join(f'"{f.name}" {_column_type(f.name, f.type)}' for f in table.schema)
         self._cur.execute(f'DROP TABLE IF EXISTS "{name}"')
         self._cur.execute(f'CREATE TEMP TABLE "{name}" ({types})')
-        columns = [col.to_pylist() for col in table.columns]
+        batches = table if isinstance(table, pa.RecordBatchReader) else table.to_batches()
         with self._cur.copy(f'COPY "{name}" ({cols}) FROM STDIN') as copy:
-            for row in zip(*columns, strict=True):
-                copy.write_row(row)
+            for batch in batches:
+                columns = [col.to_pylist() for col in batch.columns]
+                for row in zip(*columns, strict=True):
+                    copy.write_row(row)
 
     def unregister(self, name: str) -> None:
         self._cur.execute(f'DROP TABLE IF EXISTS "{name}"')

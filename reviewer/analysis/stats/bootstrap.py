@@ -25,6 +25,29 @@ def weight_chunks(items: int, resamples: int, seed: int) -> Iterator[np.ndarray]
     """The rows of `item_weights`, a block of (rows, items) draw counts at a time."""
     if items == 0 or resamples <= 0:
         return
+    key = (items, resamples, seed)
+    if (cached := _DRAWN.get(key)) is not None:
+        for block in cached:
+            yield block.astype(float)
+        return
+    kept: list[np.ndarray] = []
+    for weights in _draw(items, resamples, seed):
+        # Counts of one resample rarely exceed 20: kept as bytes (1/8 of the floats), copied
+        # before the statistic sees the block.
+        kept.append(weights.astype(np.uint8) if weights.max() < 256 else weights.copy())
+        yield weights
+    if items * resamples <= _KEEP_AT_MOST:
+        _DRAWN.clear()  # one set kept: the report's statistics share the study's items and seed
+        _DRAWN[key] = kept
+
+
+# The last set of weights drawn, reused by the next statistic with the same items, resamples and
+# seed (9 of the report's 11 bootstraps share them: one draw, not 9, same numbers).
+_DRAWN: dict[tuple[int, int, int], list[np.ndarray]] = {}
+_KEEP_AT_MOST = 1 << 28  # counts kept: 256 MB as bytes (e.g. 1,000 resamples x 250,000 items)
+
+
+def _draw(items: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
     rng = np.random.default_rng([seed, BOOTSTRAP_STREAM])
     rows = max(1, CHUNK_WEIGHTS // items)
     for start in range(0, resamples, rows):
