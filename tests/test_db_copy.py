@@ -96,3 +96,15 @@ def test_the_url_password_is_never_written(cli, tmp_path, pg_server, llm, monkey
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert files and not [p for p in files if secret.encode() in p.read_bytes()]
     assert secret not in (pg_server.root / "server.log").read_text(errors="replace")
+
+
+def test_copy_covers_every_table_a_study_owns(tmp_path):
+    """A table added by a later migration with a study_id column must be moved by `db copy`."""
+    store = Store(tmp_path / "fresh.duckdb")
+    owned = store.read(
+        lambda cur: cur.execute(
+            "SELECT DISTINCT table_name FROM information_schema.columns "
+            "WHERE column_name = 'study_id' AND table_schema = 'main'"
+        ).fetchall()
+    )
+    assert {t for (t,) in owned} | {"judges"} == set(TABLES)

@@ -36,6 +36,7 @@ TABLES: dict[str, tuple[str | None, str]] = {
     "judge_calls": ("call_id", "call_id"),
     "calibrations": ("calibration_id", "calibration_id"),
     "events": ("event_id", "event_id"),
+    "judge_batches": (None, "tag"),
 }
 _JUDGES = (
     "judge_id IN (SELECT judge_id FROM verdicts WHERE study_id = $study "
