@@ -152,6 +152,11 @@ def redact(text: str, names: Sequence[str]) -> str:
     return text
 
 
+def may_write(store: Store, who: Annotator) -> bool:
+    """Whether `who`'s link still lets them label (not revoked, not replaced)."""
+    return store.read(lambda c: people.may_write(c, who.study_id, who.annotator_id, who.token_hash))
+
+
 def progress(store: Store, who: Annotator) -> Progress:
     row = store.read(lambda cur: view_sql.progress(cur, who.study_id, who.annotator_id))
     return Progress(**{k: int(v) for k, v in row.items()})
@@ -329,8 +334,7 @@ class _LabelWrite:
             raise SignoffError(f"unknown choice {choice!r}")
         self.who, self.view_id, self.choice = who, view_id, choice
         self.criteria, self.rationale, self.flag_reason = criteria or {}, rationale, flag_reason
-        self.key = (store.location, who.study_id)
-        self.frozen: StudyConfig | None = None
+        self.key, self.frozen = (store.location, who.study_id), None
 
     def __call__(self, cur: Cursor) -> bool:
         who = self.who

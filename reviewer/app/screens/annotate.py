@@ -115,7 +115,7 @@ def _controls(store: Store, who: Annotator, brief: StudyBrief, view: BlindPair) 
             "You labeled this pair before. Submitting again records a revision; the latest counts."
         )
     st.markdown(f"**{brief.question}**")
-    _choices(vid)
+    _choices(store, who, vid)
     _criteria(vid, brief.criteria)
     flagged = st.checkbox("Flag this pair (broken, off-topic, needs discussion)", key=f"flag-{vid}")
     # A form, so that Ctrl+Enter in the text box submits it (Streamlit's own behaviour) while
@@ -152,8 +152,11 @@ def _controls(store: Store, who: Annotator, brief: StudyBrief, view: BlindPair) 
 
 
 @st.fragment
-def _choices(vid: str) -> None:
-    """The four choice buttons, the chosen one highlighted: a pick reruns these alone."""
+def _choices(store: Store, who: Annotator, vid: str) -> None:
+    """The four choice buttons, the chosen one highlighted: a pick reruns these alone (or the
+    whole page, which then says so, when the link was revoked since the page was opened)."""
+    if st.session_state.pop("refused", False):
+        st.rerun(scope="app")
     chosen = st.session_state.get(f"choice-{vid}")
     row = st.container(horizontal=True)
     for value, label, key in CHOICES:
@@ -164,7 +167,7 @@ def _choices(vid: str) -> None:
             width="stretch",
             type="primary" if chosen == value else "secondary",
             on_click=_choose,
-            args=(vid, value),
+            args=(store, who, vid, value),
         )
 
 
@@ -208,9 +211,14 @@ def _on_screen(vid: str) -> bool:
     return view is not None and view.view_id == vid
 
 
-def _choose(vid: str, value: str) -> None:
-    if _on_screen(vid):
-        st.session_state[f"choice-{vid}"] = value
+def _choose(store: Store, who: Annotator, vid: str, value: str) -> None:
+    if not _on_screen(vid):
+        return
+    if not session.may_write(store, who):
+        st.session_state["notice"] = f"Not saved: {session.REVOKED}"
+        st.session_state["refused"] = True
+        return
+    st.session_state[f"choice-{vid}"] = value
 
 
 def _submit(store: Store, who: Annotator, brief: StudyBrief, vid: str) -> None:
