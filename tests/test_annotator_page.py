@@ -5,6 +5,7 @@ checked against a real app server over Streamlit's own websocket protocol."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from apphelp import seed_sample
@@ -88,6 +89,45 @@ def test_a_refused_submit_and_next_stores_nothing_and_shows_nothing(cli, seeded)
         session.submit_and_next(store, who, page.view.view_id, "1")
     assert count(store, "labels", "ana") == 0
     assert count(store, "views", "ana") == views
+
+
+def test_a_label_is_stored_once_per_view_in_candidate_baseline_terms(seeded):
+    tokens, store = seeded
+    who = session.login(store, tokens["Ana"])
+    view = session.next_page(store, who).view
+    left = store.read(
+        lambda cur: cur.execute(
+            "SELECT candidate_left FROM views WHERE view_id = ?", [view.view_id]
+        ).fetchone()[0]
+    )
+    picked = "candidate" if left else "baseline"  # what "Response 1" was on this view
+    criteria = {"correctness": "1", "helpfulness": "same", "safety": None}
+    page = session.submit_and_next(store, who, view.view_id, "1", criteria, " short ", "")
+    assert session.submit(store, who, view.view_id, "2") is False  # a second press: nothing
+    previous = session.open_previous(store, who, page.view.view_id)
+    assert session.submit(store, who, previous.view_id, "tie")  # a revision of the same pair
+    rows = store.read(
+        lambda cur: cur.execute(
+            "SELECT preference, revision, criteria_json, rationale, view_id FROM labels "
+            "WHERE annotator_id = 'ana' ORDER BY revision"
+        ).fetchall()
+    )
+    assert rows == [
+        (
+            picked,
+            1,
+            json.dumps({"correctness": picked, "helpfulness": "same"}, sort_keys=True),
+            "short",
+            view.view_id,
+        ),
+        ("tie", 2, "{}", None, previous.view_id),
+    ]
+    freezes = store.read(
+        lambda cur: cur.execute(
+            "SELECT count(*) FROM events WHERE kind = 'study.freeze'"
+        ).fetchone()[0]
+    )
+    assert freezes == 1
 
 
 def test_a_skipped_pair_comes_after_the_rest_of_the_queue(seeded):

@@ -351,6 +351,19 @@ def test_revoked_token_is_refused_and_its_pairs_reassigned(tokens, cli, store):
     assert "no active annotator 'ana'" in cli("annotators", "revoke", "ana", "-s", "demo").err
 
 
+def test_a_pick_on_a_link_revoked_while_the_page_is_open_says_so(tokens, cli, store):
+    ana = page({"token": tokens["Ana"]})
+    assert cli("annotators", "revoke", "ana", "-s", "demo").code == 0
+    button(ana, "Response 1").click().run()
+    shown = texts(ana)
+    assert "Not saved: this link is no longer valid" in shown
+    assert "this link is not valid" in shown
+    assert not any(b.label == "Submit" for b in ana.button)
+    assert store.read(
+        lambda cur: cur.execute("SELECT count(*) FROM labels WHERE annotator_id = 'ana'").fetchone()
+    ) == (0,)
+
+
 def test_admin_report_section_and_blinding(cli, tmp_path, monkeypatch, store):
     from conftest import DATA
 

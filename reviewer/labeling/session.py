@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -152,6 +152,11 @@ def redact(text: str, names: Sequence[str]) -> str:
     return text
 
 
+def may_write(store: Store, who: Annotator) -> bool:
+    """Whether `who`'s link still lets them label (not revoked, not replaced)."""
+    return store.read(lambda c: people.may_write(c, who.study_id, who.annotator_id, who.token_hash))
+
+
 def progress(store: Store, who: Annotator) -> Progress:
     row = store.read(lambda cur: view_sql.progress(cur, who.study_id, who.annotator_id))
     return Progress(**{k: int(v) for k, v in row.items()})
@@ -277,7 +282,10 @@ def submit(
         SignoffError: the link was revoked or replaced since the page was opened (checked in
             the transaction that would write, so nothing is stored).
     """
-    return store.write(_storing(who, view_id, choice, criteria, rationale, flag_reason))
+    write = _LabelWrite(store, who, view_id, choice, criteria, rationale, flag_reason)
+    stored = store.write(write)
+    write.committed()
+    return stored
 
 
 def submit_and_next(
@@ -293,51 +301,76 @@ def submit_and_next(
 ) -> Page:
     """`submit`, then `next_page`, in one transaction (one commit per label); raises as
     `submit` does, and then nothing is stored and no pair is shown."""
-    store_label = _storing(who, view_id, choice, criteria, rationale, flag_reason)
+    store_label = _LabelWrite(store, who, view_id, choice, criteria, rationale, flag_reason)
 
     def work(cur: Cursor) -> Page:
         store_label(cur)
         return _next_page(cur, who, skipped)
 
-    return store.write(work)
+    page = store.write(work)
+    store_label.committed()
+    return page
 
 
-def _storing(
-    who: Annotator,
-    view_id: str,
-    choice: Choice,
-    criteria: dict[str, Any] | None,
-    rationale: str,
-    flag_reason: str,
-) -> Callable[[Cursor], bool]:
-    """The work of storing one label, for `Store.write`."""
-    if choice not in CHOICES:
-        raise SignoffError(f"unknown choice {choice!r}")
+# Configs of the studies seen frozen, by (database, study): a frozen study's config never changes
+# again, so once a label has gone through, the next ones need neither the study row nor the freeze.
+_FROZEN: dict[tuple[str, str], StudyConfig] = {}
 
-    def work(cur: Cursor) -> bool:
-        if not people.may_write(cur, who.study_id, who.annotator_id, who.token_hash):
-            raise SignoffError(REVOKED)
-        view = view_sql.get_view(cur, view_id, who.annotator_id)
-        if view is None or view["study_id"] != who.study_id:
+
+class _LabelWrite:
+    """The work of storing one label, for `Store.write`; `committed()` once the transaction is."""
+
+    def __init__(
+        self,
+        store: Store,
+        who: Annotator,
+        view_id: str,
+        choice: Choice,
+        criteria: dict[str, Any] | None,
+        rationale: str,
+        flag_reason: str,
+    ):
+        if choice not in CHOICES:
+            raise SignoffError(f"unknown choice {choice!r}")
+        self.who, self.view_id, self.choice = who, view_id, choice
+        self.criteria, self.rationale, self.flag_reason = criteria or {}, rationale, flag_reason
+        self.key, self.frozen = (store.location, who.study_id), None
+
+    def __call__(self, cur: Cursor) -> bool:
+        who = self.who
+        view = page_sql.view_to_label(
+            cur, self.view_id, who.study_id, who.annotator_id, who.token_hash
+        )
+        if view is None:
+            if not people.may_write(cur, who.study_id, who.annotator_id, who.token_hash):
+                raise SignoffError(REVOKED)
             raise SignoffError("this page is out of date; reload it to continue")
-        study = studies.get_study(cur, who.study_id)
-        config = study.config
+        if view["submitted"]:
+            return False
+        config = _FROZEN.get(self.key) or self._config(cur)
         side = _sides(view["candidate_left"])
-        preference = "tie" if choice in ("tie", "both_bad") else side[choice]
-        stored = view_sql.insert_view_label(
+        preference = "tie" if self.choice in ("tie", "both_bad") else side[self.choice]
+        criteria = _unblind_criteria(config, self.criteria, side)
+        page_sql.insert_label(
             cur,
             view,
             preference,
-            both_bad=choice == "both_bad",
-            criteria=_unblind_criteria(config, criteria or {}, side),
-            rationale=rationale.strip() or None,
-            flag_reason=flag_reason.strip() or None,
+            both_bad=self.choice == "both_bad",
+            criteria_json=json.dumps(criteria, sort_keys=True),
+            rationale=self.rationale.strip() or None,
+            flag_reason=self.flag_reason.strip() or None,
         )
-        if stored and study.frozen_at is None:
+        if self.frozen is not None:  # the study row was read: freeze it if it is not yet
             studies.freeze(cur, who.study_id, who.annotator_id, reason="first label in the app")
-        return stored
+        return True
 
-    return work
+    def _config(self, cur: Cursor) -> StudyConfig:
+        self.frozen = studies.get_study(cur, self.who.study_id).config
+        return self.frozen
+
+    def committed(self) -> None:
+        if self.frozen is not None:
+            _FROZEN[self.key] = self.frozen
 
 
 def _sides(candidate_left: bool) -> dict[str, str]:

@@ -1,5 +1,6 @@
-"""What the labeling page needs after each label, in one query: the annotator's progress and the
-next pair of their queue with its content.
+"""What the labeling page reads and writes on each label: the label itself, in as few statements
+as DuckDB runs cheaply, then the annotator's progress and the next pair of their queue with its
+content, in one query.
 
 Portable SQL (`?` placeholders, standard SQL only): the same text runs on DuckDB and PostgreSQL.
 """
@@ -66,3 +67,68 @@ def next_page(
     for key in ("calibration_total", "calibration_done"):
         row[key] = int(row[key] or 0)
     return row
+
+
+_VIEW = """
+SELECT v.view_id, v.study_id, v.pair_id, v.annotator_id, v.candidate_left, v.shown_at
+FROM views v JOIN annotators a ON a.study_id = v.study_id AND a.annotator_id = v.annotator_id
+WHERE v.view_id = ? AND v.annotator_id = ? AND v.study_id = ?
+  AND a.revoked_at IS NULL AND (?::VARCHAR IS NULL OR a.token_hash = ?::VARCHAR)
+"""
+
+_REVISION = """
+SELECT coalesce(max(revision), 0) + 1, count(*) FILTER (WHERE view_id = ?)
+FROM labels WHERE study_id = ? AND pair_id = ? AND annotator_id = ?
+"""
+
+
+def view_to_label(
+    cur: Cursor, view_id: str, study_id: str, annotator_id: str, token_hash: str | None
+) -> dict[str, Any] | None:
+    """The view a label is given on, with the `revision` that label gets and whether the view
+    was `submitted` already; None when the view is not this annotator's or they may no longer
+    write (revoked, or `token_hash` is no longer their link): the caller tells which.
+
+    Two point queries instead of the four a label took (link, view, revision, and an
+    `ON CONFLICT` insert, which alone cost DuckDB ~5 ms).
+    """
+    rows = fetch_dicts(cur, _VIEW, [view_id, annotator_id, study_id, token_hash, token_hash])
+    if not rows:
+        return None
+    view = rows[0]
+    cur.execute(_REVISION, [view_id, study_id, view["pair_id"], annotator_id])
+    revision, submitted = cur.fetchone()
+    return {**view, "revision": int(revision), "submitted": bool(submitted)}
+
+
+def insert_label(
+    cur: Cursor,
+    view: dict[str, Any],
+    preference: str,
+    *,
+    both_bad: bool,
+    criteria_json: str,
+    rationale: str | None,
+    flag_reason: str | None,
+) -> None:
+    """Store the label given on `view` (from `view_to_label`, in this transaction, not yet
+    submitted). The unique index on `view_id` still refuses a second label on a view."""
+    cur.execute(
+        "INSERT INTO labels (study_id, pair_id, annotator_id, preference, both_bad, "
+        "criteria_json, rationale, flag_reason, candidate_left, shown_at, submitted_at, "
+        "revision, source, view_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, 'app', ?)",
+        [
+            view["study_id"],
+            view["pair_id"],
+            view["annotator_id"],
+            preference,
+            both_bad,
+            criteria_json,
+            rationale,
+            flag_reason,
+            view["candidate_left"],
+            view["shown_at"],
+            view["revision"],
+            view["view_id"],
+        ],
+    )

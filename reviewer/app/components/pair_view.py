@@ -28,7 +28,11 @@ border:1px solid rgba(49,51,63,.2);border-radius:.5rem;padding:.6rem .9rem 0 .9r
 font-size:.8em;color:#31333f;background:linear-gradient(rgba(255,255,255,.6),#fff 45%)}}
 .so-cap{{position:relative;height:1.6em;margin-top:-1.6em;background:#fff}}
 .so-plain{{border:1px solid rgba(49,51,63,.2);border-radius:.5rem;padding:.6rem .9rem}}
+.so-pair{{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1.5rem}}
+@media (max-width:640px){{.so-pair{{grid-template-columns:minmax(0,1fr)}}}}
+.so-title{{font-weight:600;margin:0 0 .5rem 0}}
 </style>"""
+PROMPT_TITLE = '<p class="so-title">Prompt</p>'
 CUE = "▼ scroll for more"
 
 
@@ -40,27 +44,18 @@ def response_box(inner: str) -> str:
     )
 
 
-def show_prompt(pair: BlindPair, mode: str, raw: bool) -> None:
-    st.markdown("**Prompt**")
+def show_pair(pair: BlindPair, mode: str, raw: bool) -> None:
+    """The prompt, then both responses side by side: two `st.html` elements for a plain prompt
+    (each element is a message to the browser and work for the server on every Submit)."""
     html = _rendered(pair, mode, raw)
     if isinstance(pair.prompt, str):
         st.html(html.prompt[0])
-        return
-    for message, body in zip(pair.prompt, html.prompt, strict=True):
-        with st.chat_message(message["role"] if message["role"] != "tool" else "ai"):
-            st.html(body)
-
-
-def show_responses(pair: BlindPair, mode: str, raw: bool) -> None:
-    html = _rendered(pair, mode, raw)
-    left, right = st.columns(2, gap="medium")
-    for column, title, body in (
-        (left, "Response 1", html.response_1),
-        (right, "Response 2", html.response_2),
-    ):
-        with column:
-            st.markdown(f"**{title}**")
-            st.html(body)
+    else:
+        st.markdown("**Prompt**")
+        for message, body in zip(pair.prompt, html.prompt, strict=True):
+            with st.chat_message(message["role"] if message["role"] != "tool" else "ai"):
+                st.html(body)
+    st.html(html.responses)
     if html.reference is not None:
         with st.expander("Reference answer"):
             st.html(html.reference)
@@ -71,8 +66,7 @@ class PairHtml:
     """The HTML of every text of a pair, as `st.html` receives it."""
 
     prompt: tuple[str, ...]
-    response_1: str
-    response_2: str
+    responses: str  # both, side by side, each under its title
     reference: str | None
 
 
@@ -89,15 +83,24 @@ def _rendered(pair: BlindPair, mode: str, raw: bool) -> PairHtml:
 def pair_html(pair: BlindPair, shown: str) -> PairHtml:
     """Every text of `pair` rendered in display mode `shown`, each in its box."""
     if isinstance(pair.prompt, str):
-        prompt: tuple[str, ...] = (CSS + _plain(render_output(pair.prompt, shown).html),)
+        prompt: tuple[str, ...] = (
+            CSS + BOX_CSS + PROMPT_TITLE + _plain(render_output(pair.prompt, shown).html),
+        )
     else:
         prompt = tuple(
             CSS + render_output(str(m.get("content") or ""), shown).html for m in pair.prompt
         )
     return PairHtml(
         prompt=prompt,
-        response_1=CSS + BOX_CSS + response_box(render_output(pair.response_1, shown).html),
-        response_2=CSS + BOX_CSS + response_box(render_output(pair.response_2, shown).html),
+        responses=CSS
+        + BOX_CSS
+        + '<div class="so-pair">'
+        + "".join(
+            f'<div class="so-side"><p class="so-title">{title}</p>'
+            f"{response_box(render_output(text, shown).html)}</div>"
+            for title, text in (("Response 1", pair.response_1), ("Response 2", pair.response_2))
+        )
+        + "</div>",
         reference=(
             CSS + _plain(render_output(pair.reference, shown).html) if pair.reference else None
         ),

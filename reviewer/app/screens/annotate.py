@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from reviewer.app.components.keys import enter_submits
-from reviewer.app.components.pair_view import show_prompt, show_responses
+from reviewer.app.components.pair_view import show_pair
 from reviewer.errors import SignoffError
 from reviewer.labeling import session
 from reviewer.labeling.session import Annotator, BlindPair, BriefCriterion, StudyBrief
@@ -39,6 +39,7 @@ def render(store: Store, who: Annotator) -> None:
         with st.expander("Guidelines"):
             st.markdown(brief.guidelines)
     _labeling(store, who)
+    st.caption(KEYS_HELP)  # outside the labeling part: a Submit does not send it again
     enter_submits()
 
 
@@ -64,8 +65,7 @@ def _labeling(store: Store, who: Annotator) -> None:
         raw = st.toggle(
             "Show as written (the raw characters, no formatting)", key=f"raw-{view.view_id}"
         )
-    show_prompt(view, brief.display, raw)
-    show_responses(view, brief.display, raw)
+    show_pair(view, brief.display, raw)
     _controls(store, who, brief, view)
 
 
@@ -107,17 +107,16 @@ def _open(view: BlindPair | None) -> None:
 
 
 def _controls(store: Store, who: Annotator, brief: StudyBrief, view: BlindPair) -> None:
+    """The labeling controls. Rows are horizontal containers, not `st.columns` (one block to
+    send instead of one per column): a Submit redraws all of this for the next pair."""
     vid = view.view_id
     if view.prior is not None:
         st.info(
             "You labeled this pair before. Submitting again records a revision; the latest counts."
         )
     st.markdown(f"**{brief.question}**")
-    _choices(vid)
-    columns = st.columns(2)
-    for i, criterion in enumerate(brief.criteria):
-        with columns[i % 2]:
-            _criterion_input(vid, i, criterion)
+    _choices(store, who, vid)
+    _criteria(vid, brief.criteria)
     flagged = st.checkbox("Flag this pair (broken, off-topic, needs discussion)", key=f"flag-{vid}")
     # A form, so that Ctrl+Enter in the text box submits it (Streamlit's own behaviour) while
     # Enter there adds a line; outside any text box Enter clicks Submit (its shortcut).
@@ -133,8 +132,8 @@ def _controls(store: Store, who: Annotator, brief: StudyBrief, view: BlindPair) 
             on_click=_submit,
             args=(store, who, brief, vid),
         )
-    skip, back = st.columns(2)
-    skip.button(
+    row = st.container(horizontal=True)
+    row.button(
         "Skip for now",
         key=f"skip-{vid}",
         shortcut="S",
@@ -142,7 +141,7 @@ def _controls(store: Store, who: Annotator, brief: StudyBrief, view: BlindPair) 
         on_click=_skip,
         args=(vid,),
     )
-    back.button(
+    row.button(
         "Previous pair",
         key=f"back-{vid}",
         shortcut="P",
@@ -150,23 +149,42 @@ def _controls(store: Store, who: Annotator, brief: StudyBrief, view: BlindPair) 
         on_click=_previous,
         args=(store, who, vid),
     )
-    st.caption(KEYS_HELP)
 
 
 @st.fragment
-def _choices(vid: str) -> None:
-    """The four choice buttons, the chosen one highlighted: a pick reruns these alone."""
+def _choices(store: Store, who: Annotator, vid: str) -> None:
+    """The four choice buttons, the chosen one highlighted: a pick reruns these alone (or the
+    whole page, which then says so, when the link was revoked since the page was opened)."""
+    if st.session_state.pop("refused", False):
+        st.rerun(scope="app")
     chosen = st.session_state.get(f"choice-{vid}")
-    for column, (value, label, key) in zip(st.columns(4), CHOICES, strict=True):
-        column.button(
+    row = st.container(horizontal=True)
+    for value, label, key in CHOICES:
+        row.button(
             f"{label}",
             key=f"pick-{vid}-{value}",
             shortcut=key,
             width="stretch",
             type="primary" if chosen == value else "secondary",
             on_click=_choose,
-            args=(vid, value),
+            args=(store, who, vid, value),
         )
+
+
+def _criteria(vid: str, criteria: tuple[BriefCriterion, ...]) -> None:
+    """Pairwise criteria in one wrapping row; a study with 1-5 scales gets two columns."""
+    if not criteria:
+        return
+    if all(c.kind == "pairwise" for c in criteria):
+        row = st.container(horizontal=True)
+        for i, criterion in enumerate(criteria):
+            with row:
+                _criterion_input(vid, i, criterion)
+        return
+    columns = st.columns(2)
+    for i, criterion in enumerate(criteria):
+        with columns[i % 2]:
+            _criterion_input(vid, i, criterion)
 
 
 def _criterion_input(vid: str, index: int, criterion: BriefCriterion) -> None:
@@ -193,9 +211,14 @@ def _on_screen(vid: str) -> bool:
     return view is not None and view.view_id == vid
 
 
-def _choose(vid: str, value: str) -> None:
-    if _on_screen(vid):
-        st.session_state[f"choice-{vid}"] = value
+def _choose(store: Store, who: Annotator, vid: str, value: str) -> None:
+    if not _on_screen(vid):
+        return
+    if not session.may_write(store, who):
+        st.session_state["notice"] = f"Not saved: {session.REVOKED}"
+        st.session_state["refused"] = True
+        return
+    st.session_state[f"choice-{vid}"] = value
 
 
 def _submit(store: Store, who: Annotator, brief: StudyBrief, vid: str) -> None:
