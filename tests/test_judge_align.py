@@ -253,6 +253,17 @@ def test_nothing_to_learn_writes_no_rubric(cli, study, llm, rubric_file, tmp_pat
     assert sorted(p.name for p in tmp_path.glob("rubric*")) == ["rubric.toml"]
 
 
+def test_a_judge_whose_calls_fail_is_not_called_aligned(cli, study, llm, rubric_file, tmp_path):
+    """No verdicts is not "nothing to learn": align fails (exit 6), saying why, and writes
+    no rubric."""
+    llm.reset(Script(faults=["401"] * 1000))
+    r = cli("judge", "align", *judge_args(llm, rubric_file))
+    assert r.code == 6, (r.code, r.out, r.err)
+    assert "gave only 0 of" in r.err and "development verdicts" in r.err
+    assert "nothing to learn" not in r.out and "Traceback" not in r.err
+    assert sorted(p.name for p in tmp_path.glob("rubric*")) == ["rubric.toml"]
+
+
 def test_the_admin_page_aligns_and_shows_before_and_after(
     study, taught_judge, any_db, any_store, rubric_file
 ):

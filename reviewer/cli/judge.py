@@ -313,21 +313,15 @@ def judge_calibrate(
         raise typer.Exit(5)
 
 
-# A run that judged less than this share of what it was asked has failed, even if it ended
-# (above it, the summary lists what is missing and a rerun asks for that only).
-MIN_JUDGED_SHARE = 0.5
-EXIT_TOO_FEW_JUDGED = 6
-
-
 def _exit_if_too_few_judged(summary: Summary) -> None:
     """Exit 6, saying why, when the run judged less than MIN_JUDGED_SHARE of its verdicts."""
-    if summary.needed and summary.verdicts < MIN_JUDGED_SHARE * summary.needed:
+    if summary.needed and summary.verdicts < service.MIN_JUDGED_SHARE * summary.needed:
         typer.echo(
             f"error: only {summary.verdicts} of {summary.needed} verdicts were judged (less "
-            f"than {MIN_JUDGED_SHARE:.0%}); the judge run failed, see the reasons above",
+            f"than {service.MIN_JUDGED_SHARE:.0%}); the judge run failed, see the reasons above",
             err=True,
         )
-        raise typer.Exit(EXIT_TOO_FEW_JUDGED)
+        raise typer.Exit(service.TooFewJudged.exit_code)
 
 
 def _summary_json(judge_id: str, summary: Summary) -> dict:

@@ -25,7 +25,7 @@ from judge.align import (
     select_examples,
     write_rubric,
 )
-from judge.runner import RunProgress
+from judge.runner import RunProgress, Summary
 from reviewer.analysis.calibration import CalibrationOut
 from reviewer.analysis.intervals import Interval
 from reviewer.analysis.outcomes import human_criteria, judge_outcomes
@@ -119,9 +119,10 @@ def align(
             "is 0): aligning would tune the judge on the pairs that decide its gate"
         )
     base = prepare(options)
-    before, _ = service.calibrate(
+    before, judged = service.calibrate(
         store, study_id, options, actor, on_progress=on_progress, resamples=resamples
     )
+    _require_judged(judged, base.name)
     cases = store.read(lambda cur: expert_cases(cur, study_id, base.judge_id, development))
     chosen = select_examples(cases, max_examples, seed, min_experts)
     result = AlignResult(
@@ -144,14 +145,26 @@ def align(
             write_rubric(rubric, path, header)
         except OSError as exc:
             raise SignoffError(f"{path}: cannot write the aligned rubric: {exc}") from None
-        after, _ = service.calibrate(
+        after, judged = service.calibrate(
             store, study_id, replace(options, rubric_path=path), actor,
             on_progress=on_progress, resamples=resamples,
         )  # fmt: skip
+        _require_judged(judged, f"{base.name} (aligned, {path})")
         result.aligned_judge_id, result.after = after.judge_id, _development(after)
         result.rubric_path, result.rubric_hash = str(path), rubric.content_hash()
     store.write(lambda cur: _record(cur, study_id, actor, result))
     return result
+
+
+def _require_judged(summary: Summary, name: str) -> None:
+    """Alignment compares verdicts with the experts: a judge whose calls mostly failed has
+    nothing to compare, and "nothing to learn" would be a false all-clear."""
+    if summary.needed and summary.verdicts < service.MIN_JUDGED_SHARE * summary.needed:
+        reasons = "; ".join(summary.failures[:3]) or summary.stopped or "no answer"
+        raise service.TooFewJudged(
+            f"judge {name} gave only {summary.verdicts} of {summary.needed} development "
+            f"verdicts ({reasons}); nothing aligned, run again to retry the missing ones"
+        )
 
 
 def _parts(cur: Cursor, study_id: str) -> tuple[set[str], set[str], int]:

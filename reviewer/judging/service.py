@@ -38,6 +38,16 @@ from reviewer.store import studies as study_sql
 from reviewer.store.connection import Cursor
 from reviewer.study.lifecycle import require_study
 
+# A run that judged less than this share of what it was asked has failed, even if it ended
+# (above it, the summary lists what is missing and a rerun asks for that only).
+MIN_JUDGED_SHARE = 0.5
+
+
+class TooFewJudged(SignoffError):
+    """The judge's calls mostly failed: less than MIN_JUDGED_SHARE of the verdicts asked for."""
+
+    exit_code = 6
+
 
 def dry_run(store: Store, study_id: str, options: JudgeOptions, scope: JudgeScope) -> CostEstimate:
     """What a run would do and cost, counting what the cache already holds."""
