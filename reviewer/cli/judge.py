@@ -42,6 +42,16 @@ from reviewer.judging.scope import JudgeScope
 from reviewer.study.imported import import_verdicts
 from reviewer.study.lifecycle import current_actor
 
+# `judge calibrate` and `judge panel calibrate` decide the gate the same way.
+FinalOption = Annotated[
+    bool,
+    typer.Option(
+        "--final",
+        help="Also score the held-out calibration pairs and decide the gate on them. Do it once "
+        "the rubric is settled.",
+    ),
+]
+
 judge_app = typer.Typer(help="LLM judges and their verdicts.", no_args_is_help=True)
 
 
@@ -279,14 +289,7 @@ def _print_estimate(est: CostEstimate, model: str, as_json: bool) -> None:
 def judge_calibrate(
     study: StudyOption = None,
     db: DbOption = None,
-    final: Annotated[
-        bool,
-        typer.Option(
-            "--final",
-            help="Also score the held-out calibration pairs and decide the "
-            "gate on them. Do it once the rubric is settled.",
-        ),
-    ] = False,
+    final: FinalOption = False,
     as_json: JsonOption = False,
     *,
     options: JudgeOptions,

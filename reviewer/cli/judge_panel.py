@@ -15,6 +15,7 @@ from judge.runner import Summary
 from reviewer.cli.common import DbOption, JsonOption, StudyOption, open_study, print_json
 from reviewer.cli.judge import (
     SCOPE_OF_CHOICE,
+    FinalOption,
     PairsChoice,
     _exit_if_too_few_judged,
     _summary_json,
@@ -99,13 +100,7 @@ def with_panel_options(command: Callable[..., None]) -> Callable[..., None]:
 def panel_calibrate(
     study: StudyOption = None,
     db: DbOption = None,
-    final: Annotated[
-        bool,
-        typer.Option(
-            "--final",
-            help="Also score the held-out calibration pairs and decide the gate on them.",
-        ),
-    ] = False,
+    final: FinalOption = False,
     as_json: JsonOption = False,
     *,
     options: PanelOptions,
