@@ -19,14 +19,19 @@ reported; they are not answered, so the next run asks for them again, and for th
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Protocol
+from dataclasses import dataclass
 
 from judge.batch.clients import BatchClient, BatchState
-from judge.batch.requests import BatchLimits, split
+from judge.batch.core import (
+    BatchCounts,
+    BatchDriver,
+    BatchLedger,
+    BatchRecord,
+    BatchSettings,
+    OpenBatch,
+    wait,
+)
 from judge.budget import CostBudget
 from judge.call_log import Call, CallLog, OrderVerdict
 from judge.calls import VerdictAnswers
@@ -38,73 +43,10 @@ from judge.spec import JudgeSpec, PairInput, Settings
 from judge.summary import RunProgress, Summary
 from judge.verdict import JudgeOutput, ParseFailure, parse_answer, to_preference
 
-BACKOFF = 1.5  # each wait between polls is this much longer than the last, up to poll_max
-
-
-@dataclass(frozen=True)
-class BatchSettings:
-    """How a batch run polls, and how large its batches may be (at most the provider's limits;
-    smaller here only to split sooner)."""
-
-    poll_interval: float = 30.0  # seconds before the second status check
-    poll_max: float = 600.0  # the longest wait between two checks
-    max_requests: int | None = None
-    max_bytes: int | None = None
-
-
-@dataclass(frozen=True)
-class BatchRecord:
-    """A batch of this run or an earlier one. `tag` is signoff's own name for it, recorded
-    before it is sent; `batch_id` the provider's, once it accepted the batch. `keys` (the cache
-    keys it holds) is known to the run that submitted it only: a resumed run reads them from the
-    results."""
-
-    tag: str
-    requests: int
-    batch_id: str | None = None
-    keys: tuple[str, ...] = ()
-    since: datetime | None = None  # when it was recorded (to find it at the provider)
-
-
-class BatchLedger(Protocol):
-    """Where a run records its batches (reviewer implements it on the study's database)."""
-
-    def open_batches(self) -> list[BatchRecord]:
-        """Batches this judge recorded (for this study) and nobody has collected yet."""
-        ...
-
-    def known_ids(self) -> set[str]:
-        """Every provider batch id recorded, collected or not."""
-        ...
-
-    def submitting(self, record: BatchRecord) -> None:
-        """Record a batch about to be sent, before it is."""
-        ...
-
-    def submitted(self, record: BatchRecord) -> None:
-        """Record the provider's id of a batch it accepted, before it is polled."""
-        ...
-
-    def collected(
-        self,
-        record: BatchRecord,
-        state: BatchState,
-        calls: list[Call],
-        verdicts: list[OrderVerdict],
-    ) -> None:
-        """Write an ended batch's calls and verdicts and close it, in one transaction."""
-        ...
-
 
 @dataclass
-class BatchSummary(Summary):
+class BatchSummary(Summary, BatchCounts):
     """A run's `Summary`, with what its batches did."""
-
-    submitted: int = 0  # requests this run sent in new batches
-    batches: list[str] = field(default_factory=list)  # batches this run submitted
-    resumed: list[str] = field(default_factory=list)  # batches of an earlier run, collected now
-    polls: int = 0
-    poll_wait_seconds: float = 0.0  # time spent waiting between polls
 
 
 class BatchRunner:
@@ -128,6 +70,7 @@ class BatchRunner:
             sleep,
         )
         self.price = price.batch() if price else None
+        self.driver = BatchDriver(client, ledger, batch)
         self.answers = VerdictAnswers(spec, settings.max_tokens)
         self.summary = BatchSummary()
         self._by_key: dict[str, Item] = {}
@@ -141,32 +84,21 @@ class BatchRunner:
         self._by_key = {i.key: i for i in items}
         self.summary.needed = sum(len(i.targets) for i in items)
         self._report()
-        resumed = self._resume()
+        resumed = self.driver.resume()
         self.summary.resumed = [r.batch_id for r in resumed if r.batch_id]
         self._wait(resumed)
-        todo = self._from_cache([i for i in items if i.key not in self._settled])
-        self._wait(self._submit(todo))
+        # Not waiting, an earlier batch still runs: which requests it holds is known only from
+        # its results, so nothing more is sent before it is collected.
+        if not self.summary.still_open:
+            todo = self._from_cache([i for i in items if i.key not in self._settled])
+            self._wait(self._submit(todo))
         self.summary.seconds = time.perf_counter() - started
         self.summary.measure_orders(self._verdicts)
         return self.summary
 
-    def _resume(self) -> list[BatchRecord]:
-        """The batches an earlier run left open, each with its provider id: one killed while
-        it submitted is looked up by its tag; one the provider never received is closed, and
-        its requests are asked again with the rest."""
-        records = []
-        for record in self.ledger.open_batches():
-            if record.batch_id is None:
-                known = self.ledger.known_ids()
-                found = self.client.find(record.tag, record.requests, record.since, known)
-                if found is None:
-                    state = BatchState("not_submitted", record.requests, 0, 0)
-                    self.ledger.collected(record, state, [], [])
-                    continue
-                record = replace(record, batch_id=found)
-                self.ledger.submitted(record)
-            records.append(record)
-        return records
+    def _wait(self, records: list[BatchRecord]) -> None:
+        batches = [OpenBatch(r, self.client, self._collect) for r in records]
+        wait(batches, self.batch, self.summary, self.sleep)
 
     def _from_cache(self, items: list[Item]) -> list[Item]:
         """Serve what the cache holds; return the items left to ask."""
@@ -198,13 +130,6 @@ class BatchRunner:
         s, a = self.settings, self.answers
         return Request(item.messages, a.schema, s.max_tokens, s.temperature, s.timeout, a.options)
 
-    def _limits(self) -> BatchLimits:
-        own, b = self.client.limits, self.batch
-        return BatchLimits(
-            min(own.max_requests, b.max_requests or own.max_requests),
-            min(own.max_bytes, b.max_bytes or own.max_bytes),
-        )
-
     def _submit(self, items: list[Item]) -> list[BatchRecord]:
         """Send `items` in batches within the limits and the budget; record each batch."""
         s = self.summary
@@ -218,40 +143,7 @@ class BatchRunner:
                 break
             lines.append(self.client.line(item.key, self._request(item)))
             keys.append(item.key)
-        records: list[BatchRecord] = []
-        for chunk in split(lines, self._limits()):
-            done = sum(r.requests for r in records)
-            record = BatchRecord(
-                f"signoff-{uuid.uuid4().hex[:20]}", len(chunk),
-                keys=tuple(keys[done : done + len(chunk)]),
-            )  # fmt: skip
-            self.ledger.submitting(record)
-            record = replace(record, batch_id=self.client.submit(chunk, record.tag))
-            self.ledger.submitted(record)
-            records.append(record)
-            s.submitted += len(chunk)
-            s.batches.append(record.batch_id)
-        return records
-
-    def _wait(self, records: list[BatchRecord]) -> None:
-        """Poll `records` until every one has ended and is collected, waiting longer each
-        round."""
-        pending, delay = list(records), self.batch.poll_interval
-        while pending:
-            still = []
-            for record in pending:
-                state = self.client.state(record.batch_id or "")
-                self.summary.polls += 1
-                if state.ended:
-                    self._collect(record, state)
-                else:
-                    still.append(record)
-            pending = still
-            if pending:
-                t0 = time.perf_counter()
-                self.sleep(delay)
-                self.summary.poll_wait_seconds += time.perf_counter() - t0
-                delay = min(delay * BACKOFF, max(self.batch.poll_max, self.batch.poll_interval))
+        return self.driver.submit(lines, keys, s)
 
     def _collect(self, record: BatchRecord, state: BatchState) -> None:
         """Read an ended batch's results into calls and verdicts, and write them."""
