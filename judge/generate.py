@@ -22,7 +22,9 @@ from typing import Literal, Protocol
 from judge.budget import CostBudget
 from judge.call_log import Call, LogWriter, OrderVerdict
 from judge.calls import Caller, Settled, run_pool
+from judge.estimate import CostEstimate
 from judge.identity import canonical
+from judge.plan import input_tokens
 from judge.pricing import Price
 from judge.providers import Provider, Response
 from judge.providers.base import SdkProvider
@@ -158,6 +160,15 @@ class Item:
 SAMPLING_OPTIONS = ("seed", "top_p")  # sent beside temperature and max_tokens when given
 
 
+def text_answers(spec: ModelSpec, settings: Settings) -> TextAnswers:
+    """How `spec`'s answers are asked for and read: its own parameters, as sent."""
+    return TextAnswers(
+        spec.params,
+        {k: spec.params[k] for k in SAMPLING_OPTIONS if k in spec.params},
+        spec.params.get("max_tokens", settings.max_tokens),
+    )
+
+
 def plan(prompts: Sequence[Prompt], models: Sequence[ModelRun]) -> list[Item]:
     """Every prompt for every model, models interleaved, identical calls merged."""
     items: dict[str, Item] = {}
@@ -192,13 +203,9 @@ class GenerationRunner:
         budget = CostBudget(first.price, settings.max_cost, settings.max_tokens, first.spec.model)
         self.callers = {
             m.spec.name: Caller(
-                TextAnswers(
-                    m.spec.params,
-                    {k: m.spec.params[k] for k in SAMPLING_OPTIONS if k in m.spec.params},
-                    m.spec.params.get("max_tokens", settings.max_tokens),
-                ),
+                text_answers(m.spec, settings),
                 m.provider,
-                _sent(settings, m.spec),
+                sent_settings(settings, m.spec),
                 budget.share(m.price, m.spec.model),
                 self.summary,
                 self.writer.add_call,
@@ -242,7 +249,7 @@ class GenerationRunner:
     def _settled(self, item: Item, settled: Settled) -> None:
         paid = self._paid.pop(item.key, None)
         if paid is not None and settled.output is not None:
-            generation = _generation(paid, item.model.price, cached=False)
+            generation = generation_of(paid, item.model.price, cached=False)
             self.summary.generated += len(item.targets)
         else:
             generation = Generation("", "", "failed", "", error=settled.failure)
@@ -257,7 +264,7 @@ class GenerationRunner:
                 Call(item.key, prompt_id, name, "cached", 0, served_model=call.served_model)
             )
         self.summary.cached += len(item.targets)
-        self._keep(item, _generation(call, item.model.price, cached=True))
+        self._keep(item, generation_of(call, item.model.price, cached=True))
 
     def _keep(self, item: Item, generation: Generation) -> None:
         self.summary.empty += (generation.status == "empty") * len(item.targets)
@@ -272,15 +279,45 @@ class GenerationRunner:
             self.on_progress(RunProgress(s.needed, len(self.results), s.calls, s.cost_usd))
 
 
-def _sent(settings: Settings, spec: ModelSpec) -> Settings:
+# A rough typical answer, for the dry run's expected cost (its "at most" is max_tokens per call).
+TYPICAL_OUTPUT_TOKENS = 300
+
+
+def estimate(
+    prompts: Sequence[Prompt], models: Sequence[ModelRun], settings: Settings, log: GenerationLog
+) -> dict[str, CostEstimate]:
+    """What generating would cost, by model name, at the online price: the calls the log does
+    not answer yet, tokens counted at ~4 characters each."""
+    items = plan(prompts, models)
+    hits = log.answers([i.key for i in items])
+    out = {}
+    for m in models:
+        mine = [i for i in items if i.model.spec.name == m.spec.name]
+        todo = [i for i in mine if i.key not in hits]
+        max_tokens = m.spec.params.get("max_tokens", settings.max_tokens)
+        tokens_in = sum(input_tokens(i.messages) for i in todo)
+        expected, most = len(todo) * min(max_tokens, TYPICAL_OUTPUT_TOKENS), len(todo) * max_tokens
+        out[m.spec.name] = CostEstimate(
+            needed=sum(len(i.targets) for i in mine),
+            cached=sum(len(i.targets) for i in mine if i.key in hits),
+            calls=len(todo), input_tokens=tokens_in, output_tokens_expected=expected,
+            output_tokens_max=most,
+            cost_expected=m.price.cost(tokens_in, expected) if m.price else None,
+            cost_max=m.price.cost(tokens_in, most) if m.price else None,
+        )  # fmt: skip
+    return out
+
+
+def sent_settings(settings: Settings, spec: ModelSpec) -> Settings:
     """The run's settings with the model's own temperature and max_tokens: the parameters its
     outputs are recorded with are the ones sent."""
     own = {k: spec.params[k] for k in ("temperature", "max_tokens") if k in spec.params}
     return replace(settings, **own)
 
 
-def _generation(call: Call, price: Price | None, *, cached: bool) -> Generation:
-    """The output a successful call gave (its prompt and model are set by the caller)."""
+def generation_of(call: Call, price: Price | None, *, cached: bool) -> Generation:
+    """The output a successful call gave (its prompt and model are set by the caller): empty,
+    truncated (logged with why) or ok."""
     text = call.response_text or ""
     status: Status = "empty" if not text.strip() else "truncated" if call.error else "ok"
     return Generation(

@@ -10,8 +10,8 @@ judging policy, and ends: completed, or expired when a request was scripted to e
 request faults (in submission order, across batches): ok | error (the request fails) | expired
 | malformed | truncated; and a create whose reply is never sent (`hang_create`: the batch
 exists, the client never learns its id). The server records every request submitted in a batch
-(by prompt fingerprint: one submitted twice shows up twice) and every one it answered (what is
-billed).
+(by prompt fingerprint, and by model and fingerprint: one submitted twice shows up twice) and
+every one it answered (what is billed).
 """
 
 from __future__ import annotations
@@ -45,6 +45,9 @@ class Batches:
     batches: dict[str, dict] = field(default_factory=dict)
     submitted: list[str] = field(default_factory=list)  # fingerprints, one per request sent
     paid: list[str] = field(default_factory=list)  # fingerprints of the requests answered
+    # The same as (model, fingerprint): a generation run sends one prompt to several models.
+    sent_to: list[tuple[str, str]] = field(default_factory=list)
+    paid_by: list[tuple[str, str]] = field(default_factory=list)
     status_checks: dict[str, int] = field(default_factory=dict)  # batch id -> GETs
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -140,6 +143,7 @@ def _openai_create(state: Batches, body: dict) -> dict:
         state.script.fail_next -= 1
         batch["done"] = "failed"
         state.submitted[-len(requests) :] = []  # refused before any request ran
+        state.sent_to[-len(requests) :] = []
     return _openai_view(batch)
 
 
@@ -157,6 +161,7 @@ def _new(state: Batches, prefix: str, api: str, requests: list[tuple[str, dict]]
     }  # fmt: skip
     state.batches[batch["id"]] = batch
     state.submitted += [fingerprint(body) for _, body in requests]
+    state.sent_to += [(body.get("model", ""), fingerprint(body)) for _, body in requests]
     return batch
 
 
@@ -186,6 +191,7 @@ def _process(server: Any, state: Batches, batch: dict) -> None:
         )
         counts["ok"] += 1
         state.paid.append(fingerprint(body))
+        state.paid_by.append((body.get("model", ""), fingerprint(body)))
         out.append(_succeeded(batch["api"], custom_id, message))
     batch["done"] = "expired" if counts["expired"] else "completed"
     batch["counts"] = counts

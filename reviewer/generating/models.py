@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from judge.batch import BatchClient, make_batch_client
 from judge.generate import ModelRun, ModelSpec
 from judge.pricing import PriceTable
 from judge.providers import PROVIDERS, ProviderSetupError, make_provider
@@ -92,3 +93,11 @@ def connect(specs: list[ModelSpec], prices: PriceTable, keys: dict[str, str]) ->
             raise SignoffError(f"model {spec.name}: {exc}") from None
         runs.append(ModelRun(spec, provider, prices.for_model(spec.model)))
     return runs
+
+
+def batch_client(spec: ModelSpec, key_env: str | None) -> BatchClient:
+    """The batch API that serves `spec` (its key checked before any call)."""
+    try:
+        return make_batch_client(spec.provider, spec.model, spec.base_url, "plain", key_env)
+    except ProviderSetupError as exc:
+        raise SignoffError(f"model {spec.name}: {exc}") from None

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from judge.batch import (
+    BatchCounts,
     BatchError,
     BatchRecord,
     BatchSettings,
@@ -148,7 +149,7 @@ def describe_batch_costs(est: CostEstimate) -> str:
     )
 
 
-def describe_batches(s: BatchSummary) -> str:
+def describe_batches(s: BatchCounts) -> str:
     """What a batch run's batches did, below its summary."""
     lines = [
         f"  batches: {len(s.batches)} submitted ({s.submitted} requests, at the batch price), "
@@ -156,4 +157,6 @@ def describe_batches(s: BatchSummary) -> str:
         f"{s.poll_wait_seconds:.1f} s waiting"
     ]
     lines += [f"    {b}" for b in s.resumed + s.batches]
+    if s.still_open:
+        lines.append(f"  still running at the provider (collect them later): {len(s.still_open)}")
     return "\n".join(lines)
