@@ -40,6 +40,7 @@ __all__ = [
     "describe_batch_costs",
     "describe_batches",
     "judge_in_batches",
+    "study_batches",
 ]
 
 
@@ -160,3 +161,8 @@ def describe_batches(s: BatchCounts) -> str:
     if s.still_open:
         lines.append(f"  still running at the provider (collect them later): {len(s.still_open)}")
     return "\n".join(lines)
+
+
+def study_batches(store: Store, study_id: str) -> list[dict]:
+    """The study's judge batches, newest first, open or collected."""
+    return store.read(lambda cur: batch_sql.study_batches(cur, study_id))

@@ -49,3 +49,14 @@ def close(cur: Cursor, tag: str, status: str, answered: int, failed: int) -> Non
         " WHERE tag = ?",
         [status, answered, failed, tag],
     )
+
+
+def study_batches(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
+    """Every batch of the study, of any judge, newest first (the admin page lists them)."""
+    return fetch_dicts(
+        cur,
+        "SELECT judge_id, provider, scope, batch_id, requests, status, answered, failed,"
+        " submitted_at, collected_at FROM judge_batches WHERE study_id = $study"
+        " ORDER BY submitted_at DESC, tag",
+        {"study": study_id},
+    )

@@ -11,15 +11,21 @@ from typing import Any
 
 import streamlit as st
 
+from judge.batch import BatchSettings, BatchSummary
 from judge.providers import KEY_ENV, MODES, PROVIDERS
 from judge.runner import RunProgress, Settings
+from judge.summary import Summary
+from reviewer.app.components import batch_table
 from reviewer.errors import SignoffError
 from reviewer.judging import service
+from reviewer.judging.batch import describe_batches
 from reviewer.judging.describe import describe_calibration, describe_estimate, describe_summary
 from reviewer.judging.options import JudgeOptions
 from reviewer.store import Store
 
 ACTOR = "admin page"
+# The page submits and checks each batch once, then returns: a batch takes up to 24 h.
+NO_WAIT = BatchSettings(poll_interval=0.0, wait_until_done=False)
 
 
 def render(store: Store, study_id: str) -> None:
@@ -30,6 +36,7 @@ def render(store: Store, study_id: str) -> None:
         f"({', '.join(sorted(set(KEY_ENV.values())))}); a local server needs none."
     )
     _last_run()
+    batch_table.render(store, study_id)
     form = _form()
     if form is None:
         return
@@ -53,6 +60,7 @@ class JudgeForm:
     concurrency: int
     max_cost: float
     override: str
+    batch: bool  # "Run on all pairs" through the provider's batch API, without waiting
 
 
 def _form() -> JudgeForm | None:
@@ -78,6 +86,11 @@ def _form() -> JudgeForm | None:
             "stamped in red on the report)",
             key="judge_override",
         )
+        batch = st.checkbox(
+            "Run on all pairs as a batch (half price, results within 24 h): submits and returns; "
+            "press again later to collect the batches that ended",
+            key="judge_batch",
+        )
         buttons = st.columns(4)
         pressed = {}
         pressed["estimate"] = buttons[0].form_submit_button("Estimate cost (development pairs)")
@@ -89,7 +102,7 @@ def _form() -> JudgeForm | None:
         return None
     return JudgeForm(
         action, rubric_upload, rubric_path, provider, model, base_url, mode,
-        int(concurrency), max_cost, override,
+        int(concurrency), max_cost, override, batch,
     )  # fmt: skip
 
 
@@ -114,41 +127,44 @@ def _run(store: Store, study_id: str, form: JudgeForm) -> None:
                 est = service.dry_run(store, study_id, options, "development")
                 st.code(describe_estimate(est, form.model), language=None)
                 return
-            bar = st.progress(0.0, text="starting the judge...")
-
-            def show(p: RunProgress) -> None:
-                bar.progress(
-                    p.done / p.total if p.total else 1.0,
-                    text=f"{p.done}/{p.total} verdicts · {p.calls} calls · ${p.cost_usd:,.4f}",
-                )
-
-            if form.action == "run_all":
-                judge, summary = service.run(
-                    store,
-                    study_id,
-                    options,
-                    "all",
-                    ACTOR,
-                    on_progress=show,
-                    override=form.override or None,
-                )
-                name, judge_id, details = judge.name, judge.judge_id, ""
-            else:
-                result, summary = service.calibrate(
-                    store, study_id, options, ACTOR, final=form.action == "final", on_progress=show
-                )
-                name, judge_id = result.name, result.judge_id
-                details = "\n" + describe_calibration(result)
+            name, judge_id, summary, details = _judge(store, study_id, options, form)
         except SignoffError as exc:
             st.error(str(exc).replace(tmp + "/", ""))
             return
     # Rerun so that the sections below include the new verdicts; the summary survives it.
+    waiting = isinstance(summary, BatchSummary) and summary.still_open
     st.session_state["judge_last_run"] = (
         not (summary.stopped or summary.missing),
-        f"{summary.verdicts}/{summary.needed} verdicts stored for {name}.",
+        f"{summary.verdicts}/{summary.needed} verdicts stored for {name}."
+        + (f" {len(waiting)} batches still running at the provider." if waiting else ""),
         describe_summary(name, judge_id, summary) + details,
     )
     st.rerun()
+
+
+def _judge(
+    store: Store, study_id: str, options: JudgeOptions, form: JudgeForm
+) -> tuple[str, str, Summary, str]:
+    """Run or calibrate with a progress bar: the judge's name and id, the summary, details."""
+    bar = st.progress(0.0, text="starting the judge...")
+
+    def show(p: RunProgress) -> None:
+        bar.progress(
+            p.done / p.total if p.total else 1.0,
+            text=f"{p.done}/{p.total} verdicts · {p.calls} calls · ${p.cost_usd:,.4f}",
+        )
+
+    if form.action == "run_all":
+        judge, summary = service.run(
+            store, study_id, options, "all", ACTOR, on_progress=show,
+            override=form.override or None, batch=NO_WAIT if form.batch else None,
+        )  # fmt: skip
+        details = "\n" + describe_batches(summary) if isinstance(summary, BatchSummary) else ""
+        return judge.name, judge.judge_id, summary, details
+    result, summary = service.calibrate(
+        store, study_id, options, ACTOR, final=form.action == "final", on_progress=show
+    )
+    return result.name, result.judge_id, summary, "\n" + describe_calibration(result)
 
 
 def _last_run() -> None:
