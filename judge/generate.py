@@ -269,8 +269,7 @@ class GenerationRunner:
     def _keep(self, item: Item, generation: Generation) -> None:
         self.summary.empty += (generation.status == "empty") * len(item.targets)
         self.summary.truncated += (generation.status == "truncated") * len(item.targets)
-        for prompt_id, name in item.targets:
-            self.results[(prompt_id, name)] = replace(generation, prompt_id=prompt_id, model=name)
+        put_targets(self.results, item, generation)
         self._report()
 
     def _report(self) -> None:
@@ -308,6 +307,17 @@ def estimate(
     return out
 
 
+def put_targets(
+    results: dict[tuple[str, str], Generation], item: Item, generation: Generation
+) -> None:
+    """The output in `results` for every (prompt, model name) its call serves."""
+    for target in item.targets:
+        same = (generation.prompt_id, generation.model) == target
+        results[target] = (
+            generation if same else replace(generation, prompt_id=target[0], model=target[1])
+        )
+
+
 def sent_settings(settings: Settings, spec: ModelSpec) -> Settings:
     """The run's settings with the model's own temperature and max_tokens: the parameters its
     outputs are recorded with are the ones sent."""
@@ -316,12 +326,12 @@ def sent_settings(settings: Settings, spec: ModelSpec) -> Settings:
 
 
 def generation_of(call: Call, price: Price | None, *, cached: bool) -> Generation:
-    """The output a successful call gave (its prompt and model are set by the caller): empty,
+    """The output a successful call gave, for the (prompt, model) it was logged under: empty,
     truncated (logged with why) or ok."""
     text = call.response_text or ""
     status: Status = "empty" if not text.strip() else "truncated" if call.error else "ok"
     return Generation(
-        "", "", status, text, error=call.error, latency_ms=call.latency_ms,
+        call.pair_id, call.presented, status, text, error=call.error, latency_ms=call.latency_ms,
         input_tokens=call.input_tokens, output_tokens=call.output_tokens,
         cost_usd=call.cost_usd if price is not None else None,
         served_model=call.served_model, cached=cached,

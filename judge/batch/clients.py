@@ -206,9 +206,15 @@ class AnthropicBatches(_SdkBatches):
         return BatchState(status, total, c.succeeded, c.errored + c.expired + c.canceled)
 
     def results(self, batch_id: str) -> Iterator[tuple[str, Response | str]]:
+        # The results as JSON lines, read as they are: the SDK's typed entries cost ~0.13 ms
+        # each to build (1.3 s of CPU per 10,000 requests), for fields read once.
+        batches = self._sdk().messages.batches.with_streaming_response
         try:
-            for entry in self._sdk().messages.batches.results(batch_id):
-                yield entry.custom_id, anthropic_result(entry.result)
+            with batches.results(batch_id) as response:
+                for raw in response.iter_lines():
+                    if raw.strip():
+                        entry = json.loads(raw)
+                        yield entry["custom_id"], anthropic_result(entry["result"])
         except self._anthropic.AnthropicError as exc:
             raise self._error(exc) from None
 

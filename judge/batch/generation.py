@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 
 from judge.batch.clients import BatchClient, BatchState
@@ -37,6 +37,7 @@ from judge.generate import (
     Prompt,
     generation_of,
     plan,
+    put_targets,
     text_answers,
 )
 from judge.plan import input_tokens
@@ -77,6 +78,7 @@ class GenerationBatchRunner:
         self.summary = GenerationBatchSummary()
         self.results: dict[tuple[str, str], Generation] = {}
         self.drivers = {m.run.spec.name: BatchDriver(m.client, m.ledger, batch) for m in models}
+        self.answers = {m.run.spec.name: text_answers(m.run.spec, settings) for m in models}
         self._by_key: dict[str, Item] = {}
         self._settled: set[str] = set()  # keys served from the log or collected by this run
 
@@ -149,7 +151,7 @@ class GenerationBatchRunner:
 
     def _request(self, item: Item) -> Request:
         spec, s = item.model.spec, self.settings
-        a = text_answers(spec, s)
+        a = self.answers[spec.name]
         temperature = spec.params.get("temperature", s.temperature)
         return Request(item.messages, a.schema, a.max_tokens, temperature, s.timeout, a.options)
 
@@ -180,7 +182,7 @@ class GenerationBatchRunner:
             s.failed += len(item.targets)
             if len(s.failures) < 5:
                 s.failures.append(f"{prompt_id}: {outcome}")
-            self._keep(item, Generation("", "", "failed", "", error=outcome))
+            self._keep(item, Generation(prompt_id, name, "failed", "", error=outcome))
             return Call(item.key, prompt_id, name, "error", 1, request=logged, error=outcome)
         price = _batch(item.model)
         cost = price.cost(outcome.input_tokens, outcome.output_tokens) if price else 0.0
@@ -188,7 +190,7 @@ class GenerationBatchRunner:
         s.cost_usd += cost
         s.input_tokens += outcome.input_tokens
         s.output_tokens += outcome.output_tokens
-        settled = text_answers(spec, self.settings).read(outcome)
+        settled = self.answers[name].read(outcome)
         call = Call(
             item.key, prompt_id, name, "ok", 1, request=logged, response_text=outcome.text,
             input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens,
@@ -201,8 +203,7 @@ class GenerationBatchRunner:
     def _keep(self, item: Item, generation: Generation) -> None:
         self.summary.empty += (generation.status == "empty") * len(item.targets)
         self.summary.truncated += (generation.status == "truncated") * len(item.targets)
-        for prompt_id, name in item.targets:
-            self.results[(prompt_id, name)] = replace(generation, prompt_id=prompt_id, model=name)
+        put_targets(self.results, item, generation)
 
     def _report(self) -> None:
         if self.on_progress:

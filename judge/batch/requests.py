@@ -157,24 +157,26 @@ def openai_result(line: dict) -> Response | str:
     )
 
 
-def anthropic_result(result: object) -> Response | str:
-    """An Anthropic batch result (the SDK's typed entry's `.result`): the answer, or why not."""
-    kind = getattr(result, "type", None)
+def anthropic_result(result: dict) -> Response | str:
+    """An Anthropic batch result (an entry's `result`, as JSON): the answer, or why not."""
+    kind = result.get("type")
     if kind == "errored":
-        error = getattr(getattr(result, "error", None), "error", None)
-        return f"{getattr(error, 'type', 'error')}: {getattr(error, 'message', '')}"
+        error = (result.get("error") or {}).get("error") or {}
+        return f"{error.get('type') or 'error'}: {error.get('message') or ''}"
     if kind != "succeeded":
         return f"request {kind} (the batch ended before it was processed)"
-    reply = result.message  # type: ignore[attr-defined]
-    tool = next((b for b in reply.content if b.type == "tool_use"), None)
+    reply = result.get("message") or {}
+    content = reply.get("content") or []
+    tool = next((b for b in content if b.get("type") == "tool_use"), None)
     if tool is not None:
-        text = json.dumps(tool.input)
+        text = json.dumps(tool.get("input"))
     else:
-        text = "".join(b.text for b in reply.content if b.type == "text")
+        text = "".join(b.get("text") or "" for b in content if b.get("type") == "text")
+    usage = reply.get("usage") or {}
     return Response(
         text=text,
-        input_tokens=reply.usage.input_tokens,
-        output_tokens=reply.usage.output_tokens,
-        truncated=reply.stop_reason == "max_tokens",
-        served_model=reply.model or None,
+        input_tokens=usage.get("input_tokens") or 0,
+        output_tokens=usage.get("output_tokens") or 0,
+        truncated=reply.get("stop_reason") == "max_tokens",
+        served_model=reply.get("model") or None,
     )
