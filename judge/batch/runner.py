@@ -14,6 +14,9 @@ collected once, whenever the process dies.
 
 Requests the provider failed (errored, expired with the batch) are logged as failed calls and
 reported; they are not answered, so the next run asks for them again, and for them only.
+
+The ledger, resume, split and polling are judge/batch/core.py's, shared with batch generation;
+this module reads the results as verdicts.
 """
 
 from __future__ import annotations

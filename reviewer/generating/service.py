@@ -15,6 +15,7 @@ from judge.batch.generation import BatchModel, run_generation_batch
 from judge.budget import BudgetError
 from judge.estimate import CostEstimate
 from judge.generate import (
+    Generation,
     GenerationSummary,
     ModelRun,
     ModelSpec,
@@ -152,7 +153,7 @@ def _run(
     ready: Prepared,
     log: CallFile,
     on_progress: Callable[[RunProgress], None] | None,
-):
+) -> tuple[dict[tuple[str, str], Generation], GenerationSummary]:
     """Online, or through the batch APIs with the folder's batches resumed first."""
     batches = BatchFile(req.out / BATCHES_FILE)
     batches.repair()  # under the call log's lock: no other run appends to it now
