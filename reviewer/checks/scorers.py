@@ -25,6 +25,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
 from reviewer.checks.declared import CheckConfig
+from reviewer.checks.table import TextMemo
 
 _FENCE = re.compile(r"^```[A-Za-z0-9_-]*\s*\n(.*)\n\s*```$", re.DOTALL)
 _NON_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
@@ -109,33 +110,44 @@ def declines(text: str, pattern: re.Pattern[str]) -> bool:
     return pattern.search(text) is not None
 
 
+Scores = tuple[np.ndarray, np.ndarray, tuple[list[str], list[str]] | None]
+
+
 def score_pairs(
-    check: CheckConfig, candidates: list[str], baselines: list[str], expected: list[Any]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Both outputs of every pair scored against the pair's expected value: what is derived
-    from an expected value is derived once for both sides, and rapidfuzz compares whole columns
-    (`process.cpdist`) rather than one pair per Python call."""
+    check: CheckConfig,
+    candidates: list[str],
+    baselines: list[str],
+    expected: list[Any],
+    memo: TextMemo | None = None,
+) -> Scores:
+    """Both outputs of every pair scored against the pair's expected value: (candidate
+    scores, baseline scores, and for classification the labels: truth, both outputs' given).
+    What is derived from an expected value is derived once for both sides, what is derived
+    from a text once per distinct text (`memo`, shared by the checks of a run), and rapidfuzz
+    compares whole columns (`process.cpdist`) rather than one pair per Python call."""
     n = len(expected)
+    memo = memo or TextMemo()
     outputs = candidates + baselines
+    labels = None
     if check.kind == "classification":
-        truth, labels = classification_labels(check, outputs, expected)
-        scores = np.array(
-            [label == t for label, t in zip(labels, truth + truth, strict=True)], float
-        )
+        labels = classification_labels(check, outputs, expected, memo)
+        truth, given = labels
+        scores = np.array(given, dtype=object) == np.array(truth + truth, dtype=object)
+        scores = scores.astype(float)
     else:
-        scores = _score(check, outputs, expected)
-    return scores[:n], scores[n:]
+        scores = _score(check, outputs, expected, memo)
+    return scores[:n], scores[n:], labels
 
 
-def _score(check: CheckConfig, outputs: list[str], expected: list[Any]) -> np.ndarray:
+def _score(check: CheckConfig, outputs: list[str], expected: list[Any], memo: TextMemo) -> np.ndarray:
     kind = check.kind
     if kind == "json_fields":
-        docs = [parse_json(out) for out in outputs]
+        docs = memo.apply(parse_json, outputs)
         return np.array(
             [field_score(d, e) for d, e in zip(docs, expected + expected, strict=True)], float
         )
     if kind == "json_schema":
-        return _schema_valid(check.json_schema, outputs)
+        return _schema_valid(check.json_schema, outputs, memo)
     if kind == "regex":
         found = re.compile(check.pattern or "")
         return np.array([(found.search(o) is not None) == check.must_match for o in outputs], float)
@@ -146,7 +158,7 @@ def _score(check: CheckConfig, outputs: list[str], expected: list[Any]) -> np.nd
             [declines(o, refusal) == w for o, w in zip(outputs, wanted, strict=True)], float
         )
     if check.field is not None:  # the text kinds may read one field of a JSON output
-        outputs = [output_field(out, check.field) for out in outputs]
+        outputs = output_fields(outputs, check.field, memo)
     targets = [as_text(e) for e in expected]
     if kind == "exact":
         return np.array([o == t for o, t in zip(outputs, targets + targets, strict=True)], float)
@@ -154,20 +166,19 @@ def _score(check: CheckConfig, outputs: list[str], expected: list[Any]) -> np.nd
         return rouge_l_scores(
             [rouge_tokens(o) for o in outputs], [rouge_tokens(t) for t in targets] * 2
         )
-    norm = [normalise(t) for t in targets] * 2
-    outs = [normalise(o) for o in outputs]
+    norm = memo.apply(normalise, targets) * 2
+    outs = memo.apply(normalise, outputs)
     if kind == "fuzzy":
         return process.cpdist(outs, norm, scorer=fuzz.ratio, dtype=np.float64, workers=1) / 100
     return np.array([o == t for o, t in zip(outs, norm, strict=True)], float)
 
 
-def _schema_valid(schema: Any, outputs: list[str]) -> np.ndarray:
+def _schema_valid(schema: Any, outputs: list[str], memo: TextMemo) -> np.ndarray:
     """1 where an output parses and validates; each distinct output validated once."""
     validator = validator_for(schema)(schema)
     seen: dict[str, float] = {}
-    for out in outputs:
+    for out, doc in zip(outputs, memo.apply(parse_json, outputs), strict=True):
         if out not in seen:
-            doc = parse_json(out)
             seen[out] = float(doc is not None and validator.is_valid(doc))
     return np.array([seen[out] for out in outputs], float)
 
@@ -191,20 +202,25 @@ def rouge_l_scores(preds: list[list[str]], refs: list[list[str]]) -> np.ndarray:
     return out
 
 
-def output_field(output: str, name: str) -> str:
-    """One field of a JSON-object output, as text; empty when the output has none."""
-    doc = parse_json(output)
+def _field_text(doc: Any, name: str) -> str:
     if isinstance(doc, dict) and name in doc:
         return as_text(doc[name])
     return ""
 
 
+def output_fields(outputs: list[str], name: str, memo: TextMemo) -> list[str]:
+    """One field of each JSON-object output, as text (empty where an output has none),
+    each distinct output parsed once."""
+    return [_field_text(doc, name) for doc in memo.apply(parse_json, outputs)]
+
+
 def classification_labels(
-    check: CheckConfig, outputs: list[str], expected: list[Any]
+    check: CheckConfig, outputs: list[str], expected: list[Any], memo: TextMemo | None = None
 ) -> tuple[list[str], list[str]]:
     """The true label of each pair and the label each output gives (normalised), for the F1
     per class: (truth, labels of `outputs`)."""
-    truth = [normalise(as_text(e)) for e in expected]
+    memo = memo or TextMemo()
+    truth = memo.apply(normalise, [as_text(e) for e in expected])
     if check.field is not None:
-        outputs = [output_field(out, check.field) for out in outputs]
-    return truth, [normalise(out) for out in outputs]
+        outputs = output_fields(outputs, check.field, memo)
+    return truth, memo.apply(normalise, outputs)
