@@ -14,8 +14,12 @@ generation) scores 0: it is a loss for its model, never a missing item.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
 import unicodedata
 from typing import Any
 
@@ -105,9 +109,12 @@ def rouge_tokens(text: str) -> list[str]:
     return _NON_ALPHANUMERIC.sub(" ", text).split()
 
 
-def declines(text: str, pattern: re.Pattern[str]) -> bool:
-    """Whether an output is a refusal, by the study's refusal pattern."""
-    return pattern.search(text) is not None
+@cache
+def finds(pattern: str) -> Callable[[str], bool]:
+    """Whether a text holds a match of `pattern` (one function per pattern, so that a run
+    searches each distinct output once per pattern)."""
+    search = re.compile(pattern).search
+    return lambda text: search(text) is not None
 
 
 Scores = tuple[np.ndarray, np.ndarray, tuple[list[str], list[str]] | None]
@@ -129,14 +136,29 @@ def score_pairs(
     memo = memo or TextMemo()
     outputs = candidates + baselines
     labels = None
-    if check.kind == "classification":
-        labels = classification_labels(check, outputs, expected, memo)
-        truth, given = labels
-        scores = np.array(given, dtype=object) == np.array(truth + truth, dtype=object)
-        scores = scores.astype(float)
-    else:
-        scores = _score(check, outputs, expected, memo)
+    with _without_gc():
+        if check.kind == "classification":
+            labels = classification_labels(check, outputs, expected, memo)
+            truth, given = labels
+            scores = np.array(given, dtype=object) == np.array(truth + truth, dtype=object)
+            scores = scores.astype(float)
+        else:
+            scores = _score(check, outputs, expected, memo)
     return scores[:n], scores[n:], labels
+
+
+@contextmanager
+def _without_gc() -> Iterator[None]:
+    """Scoring builds hundreds of thousands of acyclic containers (token lists, parsed JSON):
+    the cyclic garbage collector would scan the growing heap again and again (half of
+    ROUGE-L's time on 100,000 pairs). Nothing it builds can form a cycle."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _score(check: CheckConfig, outputs: list[str], expected: list[Any], memo: TextMemo) -> np.ndarray:
@@ -149,14 +171,12 @@ def _score(check: CheckConfig, outputs: list[str], expected: list[Any], memo: Te
     if kind == "json_schema":
         return _schema_valid(check.json_schema, outputs, memo)
     if kind == "regex":
-        found = re.compile(check.pattern or "")
-        return np.array([(found.search(o) is not None) == check.must_match for o in outputs], float)
+        found = memo.apply(finds(check.pattern or ""), outputs)
+        return np.array([f == check.must_match for f in found], float)
     if kind == "declines":
-        refusal = re.compile(check.decline_pattern)
+        refused = memo.apply(finds(check.decline_pattern), outputs)
         wanted = [bool(e) for e in expected] * 2
-        return np.array(
-            [declines(o, refusal) == w for o, w in zip(outputs, wanted, strict=True)], float
-        )
+        return np.array([f == w for f, w in zip(refused, wanted, strict=True)], float)
     if check.field is not None:  # the text kinds may read one field of a JSON output
         outputs = output_fields(outputs, check.field, memo)
     targets = [as_text(e) for e in expected]

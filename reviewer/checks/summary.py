@@ -70,13 +70,18 @@ def score(check: CheckConfig, pairs: PairTable | list[CheckPair]) -> Scored:
     unscored = {names[i]: int(k) for i, k in enumerate(lost) if k}
     rows = rows[~missing]
     truth = [v for v in values if v is not MISSING]
-    pick = rows.tolist()
-    cands = [table.column("candidate")[i] for i in pick]
-    bases = [table.column("baseline")[i] for i in pick]
+    cands, bases = (_take(table.column(side), rows) for side in ("candidate", "baseline"))
     cand, base, given = score_pairs(check, cands, bases, truth, table.memo)
-    labels = None if given is None else (given[0], given[1][: len(pick)], given[1][len(pick) :])
+    n = len(rows)
+    labels = None if given is None else (given[0], given[1][:n], given[1][n:])
     codes_ = None if labels is None else _codes(labels)
     return Scored(check, table, rows, cand, base, unscored, labels, codes_)
+
+
+def _take(column: list[str], rows: np.ndarray) -> list[str]:
+    if len(rows) == len(column):
+        return column  # every pair (rows are ascending and distinct)
+    return [column[i] for i in rows.tolist()]
 
 
 Replicates = np.ndarray | tuple[F1Counts, F1Counts]  # mean: sums of d; F1: both sides' counts
