@@ -42,6 +42,8 @@ _ASCII_WORDS = str.maketrans(
         for i in range(128)
     }
 )
+# The same for many ASCII texts joined by NUL: upper case lowered too, NUL kept between them.
+_JOINED_WORDS = {**_ASCII_WORDS, **{i: i + 32 for i in range(65, 91)}, 0: 0}
 
 
 def normalise(text: str) -> str:
@@ -107,6 +109,20 @@ def rouge_tokens(text: str) -> list[str]:
     if text.isascii():
         return text.translate(_ASCII_WORDS).split()
     return _NON_ALPHANUMERIC.sub(" ", text).split()
+
+
+def rouge_token_lists(texts: list[str]) -> list[list[str]]:
+    """`rouge_tokens` of every text, each distinct text once (the lists are shared); ASCII
+    texts lowered and split into words by one str.translate of them all."""
+    distinct = list(dict.fromkeys(texts))
+    joined = "\x00".join(distinct)
+    if joined.isascii() and joined.count("\x00") == len(distinct) - 1:
+        pieces = joined.translate(_JOINED_WORDS).split("\x00")
+        lists = [piece.split() for piece in pieces]
+    else:
+        lists = [rouge_tokens(text) for text in distinct]
+    known = dict(zip(distinct, lists, strict=True))
+    return [known[text] for text in texts]
 
 
 @cache
@@ -179,13 +195,11 @@ def _score(check: CheckConfig, outputs: list[str], expected: list[Any], memo: Te
         return np.array([f == w for f, w in zip(refused, wanted, strict=True)], float)
     if check.field is not None:  # the text kinds may read one field of a JSON output
         outputs = output_fields(outputs, check.field, memo)
-    targets = [as_text(e) for e in expected]
+    targets = expected if all(type(e) is str for e in expected) else list(map(as_text, expected))
     if kind == "exact":
         return np.array([o == t for o, t in zip(outputs, targets + targets, strict=True)], float)
     if kind == "rouge_l":
-        return rouge_l_scores(
-            [rouge_tokens(o) for o in outputs], [rouge_tokens(t) for t in targets] * 2
-        )
+        return rouge_l_scores(rouge_token_lists(outputs), rouge_token_lists(targets) * 2)
     norm = memo.apply(normalise, targets) * 2
     outs = memo.apply(normalise, outputs)
     if kind == "fuzzy":

@@ -50,32 +50,41 @@ def _expected(check: CheckConfig, value: Any) -> Any:
     return MISSING if value is None else value
 
 
+def _targets(check: CheckConfig, table: PairTable) -> tuple[np.ndarray, list[Any], dict[str, int]]:
+    """The positions of the pairs the check scores, what each should be, and the pairs left
+    out per stratum; the same for every check with the same strata, target and rule."""
+    rule = {"declines": ("declines", check.should_decline), "json_fields": ("json",)}
+    key = (check.source, check.strata, rule.get(check.kind, ()))
+    if key not in table.targets:
+        names, codes = table.strata
+        rows = np.arange(len(table))
+        if check.strata:
+            wanted = [i for i, name in enumerate(names) if name in set(check.strata)]
+            rows = rows[np.isin(codes, wanted)]
+        if check.source is None:
+            values = [None] * len(rows)
+        else:
+            column = table.source(check.source)
+            values = [_expected(check, column[i]) for i in rows.tolist()]
+        missing = np.array([v is MISSING for v in values], dtype=bool)
+        lost = np.bincount(codes[rows[missing]], minlength=len(names))
+        unscored = {names[i]: int(k) for i, k in enumerate(lost) if k}
+        truth = [v for v in values if v is not MISSING] if missing.any() else values
+        table.targets[key] = (rows[~missing], truth, unscored)
+    return table.targets[key]
+
+
 def score(check: CheckConfig, pairs: PairTable | list[CheckPair]) -> Scored:
     """Both outputs of every pair in the check's strata, scored; pairs without an expected
     value are counted per stratum and left out."""
     table = as_table(pairs)
-    names, codes = table.strata
-    rows = np.arange(len(table))
-    if check.strata:
-        wanted = [i for i, name in enumerate(names) if name in set(check.strata)]
-        rows = rows[np.isin(codes, wanted)]
-    source = check.source
-    if source is None:
-        values = [None] * len(rows)
-    else:
-        column = table.source(source)
-        values = [_expected(check, column[i]) for i in rows.tolist()]
-    missing = np.array([v is MISSING for v in values], dtype=bool)
-    lost = np.bincount(codes[rows[missing]], minlength=len(names))
-    unscored = {names[i]: int(k) for i, k in enumerate(lost) if k}
-    rows = rows[~missing]
-    truth = [v for v in values if v is not MISSING]
+    rows, truth, unscored = _targets(check, table)
     cands, bases = (_take(table.column(side), rows) for side in ("candidate", "baseline"))
     cand, base, given = score_pairs(check, cands, bases, truth, table.memo)
     n = len(rows)
     labels = None if given is None else (given[0], given[1][:n], given[1][n:])
-    codes_ = None if labels is None else _codes(labels)
-    return Scored(check, table, rows, cand, base, unscored, labels, codes_)
+    codes = None if labels is None else _codes(labels)
+    return Scored(check, table, rows, cand, base, dict(unscored), labels, codes)
 
 
 def _take(column: list[str], rows: np.ndarray) -> list[str]:

@@ -50,6 +50,7 @@ class PairTable:
         self.pairs = list(pairs)
         self.memo = TextMemo()
         self._sources: dict[str, list[Any]] = {}
+        self.targets: dict[Any, Any] = {}  # per check target and rule (reviewer.checks.summary)
 
     def __len__(self) -> int:
         return len(self.pairs)
