@@ -31,44 +31,64 @@ class ResampledPercentiles:
         # np.percentile's virtual index and interpolation fraction (numpy's 'linear').
         virtual = (n - 1) * (np.asarray(q, dtype=float) / 100)
         self.gamma = virtual - np.floor(virtual)
-        self.windows = []
-        for k in np.floor(virtual).astype(np.int64).tolist():
-            k_next = min(k + 1, n - 1)
+        self.targets = [(k, min(k + 1, n - 1)) for k in np.floor(virtual).astype(int).tolist()]
+        spans = []
+        for k, k_next in sorted(self.targets):
             half = int(sigmas * np.sqrt(k * (n - k) / n)) + 2
-            self.windows.append((k, k_next, max(0, k - half), min(n - 1, k_next + half)))
+            low, high = max(0, k - half), min(n - 1, k_next + half)
+            if spans and low <= spans[-1][1] + 1:  # overlapping windows become one
+                spans[-1][1] = max(spans[-1][1], high)
+            else:
+                spans.append([low, high])
+        self.windows = [(low, high) for low, high in spans]
+        # Each pair's code: 2j + 1 when its rank is in window j, 2j when below it (and above
+        # window j - 1): one byte per pair, so a resample's draws are classified by one take.
+        bounds = [b for low, high in self.windows for b in (low, high + 1)]
+        self.code = np.searchsorted(bounds, self.rank, side="right").astype(np.uint8)
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         """The percentiles of each row of `rows`, shape (len(q), len(rows))."""
-        ranks = np.take(self.rank, rows)
-        out = np.empty((len(self.windows), len(rows)))
-        for j, window in enumerate(self.windows):
-            low, high = self._order_ranks(ranks, *window)
-            pair = np.stack([self.sorted[low], self.sorted[high]], axis=1)
+        codes = np.take(self.code, rows)
+        inside = (codes & 1).view(bool)
+        drawn = np.repeat(np.arange(len(rows)), _count(inside))  # the row of each draw inside
+        ranks, draw_codes = np.take(self.rank, rows[inside]), codes[inside]
+        stats: dict[int, np.ndarray] = {}
+        for j, (low, high) in enumerate(self.windows):
+            ks = sorted({k for pair in self.targets for k in pair if low <= k <= high})
+            sel = draw_codes == 2 * j + 1
+            found = _order_ranks(
+                ranks[sel] - low, drawn[sel], _count(codes < 2 * j + 1), high - low + 1, ks
+            )
+            for k, got in zip(ks, found, strict=True):
+                bad = np.flatnonzero(got < 0).tolist()
+                for r in bad:  # outside the window: the whole row
+                    got[r] = np.partition(np.take(self.rank, rows[r]), k)[k] - low
+                stats[k] = got + low
+        out = np.empty((len(self.targets), len(rows)))
+        for j, (k, k_next) in enumerate(self.targets):
+            pair = np.stack([self.sorted[stats[k]], self.sorted[stats[k_next]]], axis=1)
             out[j] = np.quantile(pair, self.gamma[j], axis=1)
         return out
 
-    @staticmethod
-    def _order_ranks(
-        ranks: np.ndarray, k: int, k_next: int, start: int, end: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Per row, the k-th and k_next-th smallest rank (0-based)."""
-        rows, width = len(ranks), end - start + 1
-        shifted = (ranks - np.int32(start)).view(np.uint32)  # below the window: wraps above it
-        below = _count(ranks < start)
-        inside = shifted <= width - 1
-        counts = _count(inside)
-        found = shifted[inside].astype(np.int64) + np.repeat(np.arange(rows) * width, counts)
-        found = np.sort(found) if len(found) else np.zeros(1, dtype=np.int64)
-        first = np.cumsum(counts) - counts  # each row's first position in `found`
-        ok = (below <= k) & (below + counts > k_next)
-        picks = []
-        for target in (k, k_next):
-            at = np.clip(first + target - below, 0, len(found) - 1)
-            picks.append(np.where(ok, found[at] - np.arange(rows) * width + start, 0))
-        for r in np.flatnonzero(~ok).tolist():  # outside the window: the whole row
-            part = np.partition(ranks[r], [k, k_next])
-            picks[0][r], picks[1][r] = part[k], part[k_next]
-        return picks[0], picks[1]
+
+def _order_ranks(
+    offsets: np.ndarray, drawn: np.ndarray, below: np.ndarray, width: int, ks: list[int]
+) -> list[np.ndarray]:
+    """Per row and for each k, the offset in the window of the row's k-th smallest rank
+    (0-based), from the draws inside the window (`offsets`, their rows `drawn`) and the count
+    of draws below it; -1 where the k-th smallest is not inside the window."""
+    rows = len(below)
+    counts = np.bincount(drawn, minlength=rows)
+    found = np.sort(drawn.astype(np.int64) * width + offsets)
+    if not len(found):
+        found = np.zeros(1, dtype=np.int64)
+    first = np.cumsum(counts) - counts  # each row's first position in `found`
+    out = []
+    for k in ks:
+        ok = (below <= k) & (below + counts > k)
+        at = np.clip(first + k - below, 0, len(found) - 1)
+        out.append(np.where(ok, found[at] - np.arange(rows) * width, -1))
+    return out
 
 
 def _count(mask: np.ndarray) -> np.ndarray:
