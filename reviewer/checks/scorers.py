@@ -17,10 +17,10 @@ from __future__ import annotations
 import gc
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
-import unicodedata
 from typing import Any
 
 import numpy as np
@@ -177,7 +177,9 @@ def _without_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _score(check: CheckConfig, outputs: list[str], expected: list[Any], memo: TextMemo) -> np.ndarray:
+def _score(
+    check: CheckConfig, outputs: list[str], expected: list[Any], memo: TextMemo
+) -> np.ndarray:
     kind = check.kind
     if kind == "json_fields":
         docs = memo.apply(parse_json, outputs)
