@@ -37,7 +37,7 @@ def mean_sums(d: np.ndarray, resamples: int, rng: np.random.Generator) -> np.nda
     values, freq = np.unique(d, return_counts=True)
     if len(values) <= MAX_GROUPS:
         return rng.multinomial(n, freq / n, size=resamples) @ values
-    return np.concatenate([d[rows].sum(axis=1) for rows in index_rows(n, resamples, rng)])
+    return np.concatenate([np.take(d, rows).sum(axis=1) for rows in index_rows(n, resamples, rng)])
 
 
 @dataclass(frozen=True)
