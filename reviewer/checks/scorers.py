@@ -159,7 +159,7 @@ def score_pairs(
     compares whole columns (`process.cpdist`) rather than one pair per Python call."""
     n = len(expected)
     memo = memo or TextMemo()
-    outputs = candidates + baselines
+    outputs = memo.joined(candidates, baselines)
     labels = None
     with _without_gc():
         if check.kind == "classification":

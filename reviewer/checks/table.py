@@ -30,17 +30,33 @@ class CheckPair:
 
 class TextMemo:
     """Each function of a text computed once per distinct text, for every check of a run
-    (the results are shared, never mutated)."""
+    (the results are shared, never mutated); a whole column seen before (the same list
+    object: the table's columns are) is answered without a lookup per text."""
 
     def __init__(self) -> None:
         self._maps: dict[Callable[[str], Any], dict[str, Any]] = {}
+        self._lists: dict[tuple[Any, int], tuple[list[str], list[Any]]] = {}
+        self._joined: dict[tuple[int, int], tuple[list[str], list[str], list[str]]] = {}
 
     def apply(self, fn: Callable[[str], Any], texts: list[str]) -> list[Any]:
         """`[fn(t) for t in texts]`, each distinct text computed once."""
+        seen = self._lists.get((fn, id(texts)))
+        if seen is not None and seen[0] is texts:
+            return seen[1]
         known = self._maps.setdefault(fn, {})
         new = {t for t in texts if t not in known}
         known.update(zip(new, map(fn, new), strict=True))
-        return list(map(known.__getitem__, texts))
+        out = list(map(known.__getitem__, texts))
+        self._lists[(fn, id(texts))] = (texts, out)  # holds `texts`: its id stays its own
+        return out
+
+    def joined(self, first: list[str], second: list[str]) -> list[str]:
+        """`first + second`, the same list object for the same two lists."""
+        seen = self._joined.get((id(first), id(second)))
+        if seen is None or seen[0] is not first or seen[1] is not second:
+            seen = (first, second, first + second)
+            self._joined[(id(first), id(second))] = seen
+        return seen[2]
 
 
 class PairTable:
