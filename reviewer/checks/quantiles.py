@@ -49,9 +49,9 @@ class ResampledPercentiles:
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         """The percentiles of each row of `rows`, shape (len(q), len(rows))."""
         codes = np.take(self.code, rows)
-        inside = (codes & 1).view(bool)
-        drawn = np.repeat(np.arange(len(rows)), _count(inside))  # the row of each draw inside
-        ranks, draw_codes = np.take(self.rank, rows[inside]), codes[inside]
+        at = np.flatnonzero((codes & 1).view(bool))  # the draws inside a window (a few %)
+        drawn = at // rows.shape[1]  # their rows
+        ranks, draw_codes = np.take(self.rank, rows.ravel()[at]), codes.ravel()[at]
         stats: dict[int, np.ndarray] = {}
         for j, (low, high) in enumerate(self.windows):
             ks = sorted({k for pair in self.targets for k in pair if low <= k <= high})
