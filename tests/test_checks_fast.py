@@ -12,6 +12,7 @@ import pytest
 from reviewer.checks.declared import CheckConfig
 from reviewer.checks.operations import operations
 from reviewer.checks.quantiles import ResampledPercentiles
+from reviewer.checks.resample import _distinct_triples
 from reviewer.checks.scorers import rouge_token_lists, rouge_tokens
 from reviewer.checks.summary import CheckPair, PairTable, check_result
 
@@ -81,3 +82,11 @@ def test_latency_and_cost_read_only_finite_non_negative_numbers():
     assert ops.candidate.latency_p50_ms == 200.0  # median of 100 and 300
     assert ops.baseline.latency_p50_ms == 300.0
     assert ops.candidate.cost_per_1k_usd == pytest.approx(1000.0)  # mean of 0.5 and 1.5
+
+
+def test_distinct_label_triples_are_numpys_unique_rows():
+    rng = np.random.default_rng(8)
+    t, c, b = (rng.integers(0, 5, 2000) for _ in range(3))
+    values, freq = _distinct_triples(t, c, b, 5)
+    want_values, want_freq = np.unique(np.stack([t, c, b], axis=1), axis=0, return_counts=True)
+    assert np.array_equal(values, want_values) and np.array_equal(freq, want_freq)
