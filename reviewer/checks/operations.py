@@ -13,24 +13,30 @@ import numpy as np
 
 from reviewer.analysis.intervals import Interval, finite
 from reviewer.analysis.stats import percentile_interval
+from reviewer.checks.quantiles import ResampledPercentiles
 from reviewer.checks.resample import index_rows, mean_sums, rng_for
 from reviewer.checks.results import Operations, SideOperations
-from reviewer.checks.summary import CheckPair
+from reviewer.checks.table import CheckPair, PairTable, as_table
 
 OPERATIONS_SEED_OFFSET = 1  # latency and cost draw their own resamples, apart from the checks'
 
 
-def _number(meta: dict[str, Any], key: str) -> float | None:
-    value = meta.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) and value >= 0 else None
+def _numbers(values: list[Any]) -> np.ndarray:
+    """The values as floats: NaN where one is not a finite number >= 0 (true and false are
+    not numbers here)."""
+    kept = [
+        v if isinstance(v, int | float) and not isinstance(v, bool) else math.nan for v in values
+    ]
+    out = np.array(kept, dtype=float)
+    with np.errstate(invalid="ignore"):
+        out[~(np.isfinite(out) & (out >= 0))] = math.nan
+    return out
 
 
-def _columns(pairs: list[CheckPair], *keys: str) -> np.ndarray:
+def _columns(table: PairTable, *keys: str) -> np.ndarray:
     """Rows of the pairs that carry every key, as a (pairs, keys) array."""
-    rows = [[_number(p.metadata, k) for k in keys] for p in pairs]
-    return np.array([r for r in rows if None not in r], dtype=float).reshape(-1, len(keys))
+    cols = np.stack([_numbers(table.metadata_column(k)) for k in keys], axis=1)
+    return cols[~np.isnan(cols).any(axis=1)].reshape(-1, len(keys))
 
 
 def _ratios(
@@ -43,9 +49,9 @@ def _ratios(
         empty = Interval(value=None, low=None, high=None, n=n)
         return empty, empty
     reps = []
+    cand_p, base_p = (ResampledPercentiles(lat[:, k], [50, 99]) for k in (0, 1))
     for rows in index_rows(n, resamples, rng_for(seed)):
-        cand_q = np.percentile(lat[rows, 0], [50, 99], axis=1)  # (2, rows)
-        base_q = np.percentile(lat[rows, 1], [50, 99], axis=1)
+        cand_q, base_q = cand_p(rows), base_p(rows)  # (2, rows) each
         with np.errstate(divide="ignore", invalid="ignore"):
             reps.append(np.where(base_q > 0, cand_q / base_q, np.nan))
     both = np.concatenate(reps, axis=1)
@@ -75,10 +81,11 @@ def _side(lat: np.ndarray, cost: np.ndarray) -> SideOperations:
 
 
 def operations(
-    pairs: list[CheckPair], *, confidence: float, seed: int, resamples: int
+    pairs: PairTable | list[CheckPair], *, confidence: float, seed: int, resamples: int
 ) -> Operations:
     """Both models' latency percentiles and cost per 1,000 requests, with the candidate's
     ratios to the baseline; each figure over the pairs that carry what it needs."""
+    pairs = as_table(pairs)
     lat = _columns(pairs, "candidate_latency_ms", "baseline_latency_ms")
     cand_cost = _columns(pairs, "candidate_cost_usd")[:, 0]
     base_cost = _columns(pairs, "baseline_cost_usd")[:, 0]

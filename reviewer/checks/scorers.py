@@ -14,9 +14,13 @@ generation) scores 0: it is a loss for its model, never a missing item.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -25,6 +29,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
 from reviewer.checks.declared import CheckConfig
+from reviewer.checks.table import TextMemo
 
 _FENCE = re.compile(r"^```[A-Za-z0-9_-]*\s*\n(.*)\n\s*```$", re.DOTALL)
 _NON_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
@@ -37,6 +42,8 @@ _ASCII_WORDS = str.maketrans(
         for i in range(128)
     }
 )
+# The same for many ASCII texts joined by NUL: upper case lowered too, NUL kept between them.
+_JOINED_WORDS = {**_ASCII_WORDS, **{i: i + 32 for i in range(65, 91)}, 0: 0}
 
 
 def normalise(text: str) -> str:
@@ -46,7 +53,12 @@ def normalise(text: str) -> str:
     'the answer is 42'
     """
     # str.split() and the regex \s split on the same characters (str.isspace); 6x faster.
-    text = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    # Every whitespace character but the space is unprintable: a printable text without
+    # double or edge spaces is already collapsed (most are), and split + join are skipped.
+    text = unicodedata.normalize("NFKC", text)
+    text = text.lower() if text.isascii() else text.casefold()  # equal on ASCII; 5x faster
+    if not text.isprintable() or "  " in text or text[:1] == " " or text[-1:] == " ":
+        text = " ".join(text.split())
     return text.rstrip(".!?").rstrip()
 
 
@@ -71,6 +83,8 @@ def as_text(value: Any) -> str:
 
 def same(a: Any, b: Any) -> bool:
     """JSON equality: 1 equals 1.0, but true is not 1 (Python would say it is)."""
+    if type(a) is str or type(b) is str:  # most fields: text, equal to text only
+        return a == b
     if isinstance(a, bool) != isinstance(b, bool):
         return False
     if isinstance(a, dict) and isinstance(b, dict):
@@ -88,7 +102,10 @@ def field_score(output: Any, expected: dict[str, Any]) -> float:
     """
     if not isinstance(output, dict):
         return 0.0
-    hits = sum(k in output and same(output[k], v) for k, v in expected.items())
+    hits = 0
+    for key, value in expected.items():
+        if key in output and same(output[key], value):
+            hits += 1
     return hits / len(expected)
 
 
@@ -104,70 +121,110 @@ def rouge_tokens(text: str) -> list[str]:
     return _NON_ALPHANUMERIC.sub(" ", text).split()
 
 
-def declines(text: str, pattern: re.Pattern[str]) -> bool:
-    """Whether an output is a refusal, by the study's refusal pattern."""
-    return pattern.search(text) is not None
+def rouge_token_lists(texts: list[str]) -> list[list[str]]:
+    """`rouge_tokens` of every text, each distinct text once (the lists are shared); ASCII
+    texts lowered and split into words by one str.translate of them all."""
+    distinct = list(dict.fromkeys(texts))
+    joined = "\x00".join(distinct)
+    if joined.isascii() and joined.count("\x00") == len(distinct) - 1:
+        pieces = joined.translate(_JOINED_WORDS).split("\x00")
+        lists = [piece.split() for piece in pieces]
+    else:
+        lists = [rouge_tokens(text) for text in distinct]
+    known = dict(zip(distinct, lists, strict=True))
+    return [known[text] for text in texts]
+
+
+@cache
+def finds(pattern: str) -> Callable[[str], bool]:
+    """Whether a text holds a match of `pattern` (one function per pattern, so that a run
+    searches each distinct output once per pattern)."""
+    search = re.compile(pattern).search
+    return lambda text: search(text) is not None
+
+
+Scores = tuple[np.ndarray, np.ndarray, tuple[list[str], list[str]] | None]
 
 
 def score_pairs(
-    check: CheckConfig, candidates: list[str], baselines: list[str], expected: list[Any]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Both outputs of every pair scored against the pair's expected value: what is derived
-    from an expected value is derived once for both sides, and rapidfuzz compares whole columns
-    (`process.cpdist`) rather than one pair per Python call."""
+    check: CheckConfig,
+    candidates: list[str],
+    baselines: list[str],
+    expected: list[Any],
+    memo: TextMemo | None = None,
+) -> Scores:
+    """Both outputs of every pair scored against the pair's expected value: (candidate
+    scores, baseline scores, and for classification the labels: truth, both outputs' given).
+    What is derived from an expected value is derived once for both sides, what is derived
+    from a text once per distinct text (`memo`, shared by the checks of a run), and rapidfuzz
+    compares whole columns (`process.cpdist`) rather than one pair per Python call."""
     n = len(expected)
-    outputs = candidates + baselines
-    if check.kind == "classification":
-        truth, labels = classification_labels(check, outputs, expected)
-        scores = np.array(
-            [label == t for label, t in zip(labels, truth + truth, strict=True)], float
-        )
-    else:
-        scores = _score(check, outputs, expected)
-    return scores[:n], scores[n:]
+    memo = memo or TextMemo()
+    outputs = memo.joined(candidates, baselines)
+    labels = None
+    with _without_gc():
+        if check.kind == "classification":
+            labels = classification_labels(check, outputs, expected, memo)
+            truth, given = labels
+            scores = np.array(given, dtype=object) == np.array(truth + truth, dtype=object)
+            scores = scores.astype(float)
+        else:
+            scores = _score(check, outputs, expected, memo)
+    return scores[:n], scores[n:], labels
 
 
-def _score(check: CheckConfig, outputs: list[str], expected: list[Any]) -> np.ndarray:
+@contextmanager
+def _without_gc() -> Iterator[None]:
+    """Scoring builds hundreds of thousands of acyclic containers (token lists, parsed JSON):
+    the cyclic garbage collector would scan the growing heap again and again (half of
+    ROUGE-L's time on 100,000 pairs). Nothing it builds can form a cycle."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _score(
+    check: CheckConfig, outputs: list[str], expected: list[Any], memo: TextMemo
+) -> np.ndarray:
     kind = check.kind
     if kind == "json_fields":
-        docs = [parse_json(out) for out in outputs]
+        docs = memo.apply(parse_json, outputs)
         return np.array(
             [field_score(d, e) for d, e in zip(docs, expected + expected, strict=True)], float
         )
     if kind == "json_schema":
-        return _schema_valid(check.json_schema, outputs)
+        return _schema_valid(check.json_schema, outputs, memo)
     if kind == "regex":
-        found = re.compile(check.pattern or "")
-        return np.array([(found.search(o) is not None) == check.must_match for o in outputs], float)
+        found = memo.apply(finds(check.pattern or ""), outputs)
+        return np.array([f == check.must_match for f in found], float)
     if kind == "declines":
-        refusal = re.compile(check.decline_pattern)
+        refused = memo.apply(finds(check.decline_pattern), outputs)
         wanted = [bool(e) for e in expected] * 2
-        return np.array(
-            [declines(o, refusal) == w for o, w in zip(outputs, wanted, strict=True)], float
-        )
+        return np.array([f == w for f, w in zip(refused, wanted, strict=True)], float)
     if check.field is not None:  # the text kinds may read one field of a JSON output
-        outputs = [output_field(out, check.field) for out in outputs]
-    targets = [as_text(e) for e in expected]
+        outputs = output_fields(outputs, check.field, memo)
+    targets = expected if all(type(e) is str for e in expected) else list(map(as_text, expected))
     if kind == "exact":
         return np.array([o == t for o, t in zip(outputs, targets + targets, strict=True)], float)
     if kind == "rouge_l":
-        return rouge_l_scores(
-            [rouge_tokens(o) for o in outputs], [rouge_tokens(t) for t in targets] * 2
-        )
-    norm = [normalise(t) for t in targets] * 2
-    outs = [normalise(o) for o in outputs]
+        return rouge_l_scores(rouge_token_lists(outputs), rouge_token_lists(targets) * 2)
+    norm = memo.apply(normalise, targets) * 2
+    outs = memo.apply(normalise, outputs)
     if kind == "fuzzy":
         return process.cpdist(outs, norm, scorer=fuzz.ratio, dtype=np.float64, workers=1) / 100
     return np.array([o == t for o, t in zip(outs, norm, strict=True)], float)
 
 
-def _schema_valid(schema: Any, outputs: list[str]) -> np.ndarray:
+def _schema_valid(schema: Any, outputs: list[str], memo: TextMemo) -> np.ndarray:
     """1 where an output parses and validates; each distinct output validated once."""
     validator = validator_for(schema)(schema)
     seen: dict[str, float] = {}
-    for out in outputs:
+    for out, doc in zip(outputs, memo.apply(parse_json, outputs), strict=True):
         if out not in seen:
-            doc = parse_json(out)
             seen[out] = float(doc is not None and validator.is_valid(doc))
     return np.array([seen[out] for out in outputs], float)
 
@@ -191,20 +248,25 @@ def rouge_l_scores(preds: list[list[str]], refs: list[list[str]]) -> np.ndarray:
     return out
 
 
-def output_field(output: str, name: str) -> str:
-    """One field of a JSON-object output, as text; empty when the output has none."""
-    doc = parse_json(output)
+def _field_text(doc: Any, name: str) -> str:
     if isinstance(doc, dict) and name in doc:
         return as_text(doc[name])
     return ""
 
 
+def output_fields(outputs: list[str], name: str, memo: TextMemo) -> list[str]:
+    """One field of each JSON-object output, as text (empty where an output has none),
+    each distinct output parsed once."""
+    return [_field_text(doc, name) for doc in memo.apply(parse_json, outputs)]
+
+
 def classification_labels(
-    check: CheckConfig, outputs: list[str], expected: list[Any]
+    check: CheckConfig, outputs: list[str], expected: list[Any], memo: TextMemo | None = None
 ) -> tuple[list[str], list[str]]:
     """The true label of each pair and the label each output gives (normalised), for the F1
     per class: (truth, labels of `outputs`)."""
-    truth = [normalise(as_text(e)) for e in expected]
+    memo = memo or TextMemo()
+    truth = memo.apply(normalise, [as_text(e) for e in expected])
     if check.field is not None:
-        outputs = [output_field(out, check.field) for out in outputs]
-    return truth, [normalise(out) for out in outputs]
+        outputs = output_fields(outputs, check.field, memo)
+    return truth, memo.apply(normalise, outputs)

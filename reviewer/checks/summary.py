@@ -9,7 +9,7 @@ resampled on its own (stratified bootstrap). How the resamples are drawn fast:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,30 +19,21 @@ from reviewer.analysis.stats import percentile_interval
 from reviewer.checks.declared import CheckConfig
 from reviewer.checks.resample import F1Counts, f1_counts, mean_sums, point_f1, rng_for
 from reviewer.checks.results import CheckResult, CheckSummary, ItemScore
-from reviewer.checks.scorers import classification_labels, score_pairs
+from reviewer.checks.scorers import score_pairs
+from reviewer.checks.table import MISSING, CheckPair, PairTable, as_table
 
 MAX_DROPPED = 5
-_MISSING = object()
-
-
-@dataclass(frozen=True)
-class CheckPair:
-    """One pair as the checks read it."""
-
-    pair_id: str
-    stratum: str
-    candidate: str
-    baseline: str
-    reference: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
+__all__ = ["CheckPair", "PairTable", "check_result", "score"]
 
 
 @dataclass
 class Scored:
-    """One check's scores on the pairs of its strata, in pair order; labels for classification."""
+    """One check's scores on the pairs of its strata, in pair order (`rows`: their positions in
+    the table); labels for classification."""
 
     check: CheckConfig
-    items: list[CheckPair]
+    table: PairTable
+    rows: np.ndarray
     candidate: np.ndarray
     baseline: np.ndarray
     unscored: dict[str, int]
@@ -50,48 +41,56 @@ class Scored:
     codes: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None  # the labels as integers
 
 
-def expected_of(check: CheckConfig, pair: CheckPair) -> Any:
-    """What the pair's output should be, for this check; _MISSING when the pair does not say."""
-    source = check.source
-    if source is None:
-        return None
-    if source == "reference":
-        value = _MISSING if pair.reference is None else pair.reference
-    else:
-        value = pair.metadata.get("expected", _MISSING)
-        if "." in source:
-            key = source.split(".", 1)[1]
-            value = value.get(key, _MISSING) if isinstance(value, dict) else _MISSING
-    if check.kind == "declines" and (value is _MISSING or not isinstance(value, bool)):
+def _expected(check: CheckConfig, value: Any) -> Any:
+    """What the pair's output should be, for this check; MISSING when the pair does not say."""
+    if check.kind == "declines" and (value is MISSING or not isinstance(value, bool)):
         return check.should_decline
     if check.kind == "json_fields" and not (isinstance(value, dict) and value):
-        return _MISSING
-    return _MISSING if value is None else value
+        return MISSING
+    return MISSING if value is None else value
 
 
-def score(check: CheckConfig, pairs: list[CheckPair]) -> Scored:
+def _targets(check: CheckConfig, table: PairTable) -> tuple[np.ndarray, list[Any], dict[str, int]]:
+    """The positions of the pairs the check scores, what each should be, and the pairs left
+    out per stratum; the same for every check with the same strata, target and rule."""
+    rule = {"declines": ("declines", check.should_decline), "json_fields": ("json",)}
+    key = (check.source, check.strata, rule.get(check.kind, ()))
+    if key not in table.targets:
+        names, codes = table.strata
+        rows = np.arange(len(table))
+        if check.strata:
+            wanted = [i for i, name in enumerate(names) if name in set(check.strata)]
+            rows = rows[np.isin(codes, wanted)]
+        if check.source is None:
+            values = [None] * len(rows)
+        else:
+            column = table.source(check.source)
+            values = [_expected(check, column[i]) for i in rows.tolist()]
+        missing = np.array([v is MISSING for v in values], dtype=bool)
+        lost = np.bincount(codes[rows[missing]], minlength=len(names))
+        unscored = {names[i]: int(k) for i, k in enumerate(lost) if k}
+        truth = [v for v in values if v is not MISSING] if missing.any() else values
+        table.targets[key] = (rows[~missing], truth, unscored)
+    return table.targets[key]
+
+
+def score(check: CheckConfig, pairs: PairTable | list[CheckPair]) -> Scored:
     """Both outputs of every pair in the check's strata, scored; pairs without an expected
     value are counted per stratum and left out."""
-    wanted = set(check.strata)
-    items, truth = [], []
-    unscored: dict[str, int] = {}
-    for p in pairs:
-        if wanted and p.stratum not in wanted:
-            continue
-        exp = expected_of(check, p)
-        if exp is _MISSING:
-            unscored[p.stratum] = unscored.get(p.stratum, 0) + 1
-            continue
-        items.append(p)
-        truth.append(exp)
-    cands, bases = [p.candidate for p in items], [p.baseline for p in items]
-    cand, base = score_pairs(check, cands, bases, truth)
-    labels = None
-    if check.kind == "classification":
-        truth_labels, given = classification_labels(check, cands + bases, truth)
-        labels = (truth_labels, given[: len(items)], given[len(items) :])
+    table = as_table(pairs)
+    rows, truth, unscored = _targets(check, table)
+    cands, bases = (_take(table.column(side), rows) for side in ("candidate", "baseline"))
+    cand, base, given = score_pairs(check, cands, bases, truth, table.memo)
+    n = len(rows)
+    labels = None if given is None else (given[0], given[1][:n], given[1][n:])
     codes = None if labels is None else _codes(labels)
-    return Scored(check, items, cand, base, unscored, labels, codes)
+    return Scored(check, table, rows, cand, base, dict(unscored), labels, codes)
+
+
+def _take(column: list[str], rows: np.ndarray) -> list[str]:
+    if len(rows) == len(column):
+        return column  # every pair (rows are ascending and distinct)
+    return [column[i] for i in rows.tolist()]
 
 
 Replicates = np.ndarray | tuple[F1Counts, F1Counts]  # mean: sums of d; F1: both sides' counts
@@ -101,7 +100,7 @@ def _codes(labels: tuple[list[str], ...]) -> tuple[np.ndarray, np.ndarray, np.nd
     """Classification labels (truth, candidate, baseline) as integer codes over every label."""
     names = sorted(set().union(*labels))
     code = {name: i for i, name in enumerate(names)}
-    t, c, b = (np.array([code[x] for x in v], dtype=np.int64) for v in labels)
+    t, c, b = (np.array(list(map(code.__getitem__, v)), dtype=np.int64) for v in labels)
     return t, c, b, len(names)
 
 
@@ -160,18 +159,20 @@ def _extremes(s: Scored, idx: np.ndarray) -> tuple[ItemScore, list[ItemScore]]:
     """The candidate's lowest-scoring item, and the items that dropped most below the baseline
     (ties broken by pair id), found with numpy: only the few shown become objects."""
     cand, drop = s.candidate[idx], s.candidate[idx] - s.baseline[idx]
+    id_rank = s.table.id_rank[s.rows]
     lowest = idx[cand == cand.min()]
-    worst = min(lowest, key=lambda i: s.items[i].pair_id)
+    worst = lowest[np.argmin(id_rank[lowest])]
     dropped = idx[drop < 0]
     if len(dropped) > MAX_DROPPED:
         cut = np.partition(drop[drop < 0], MAX_DROPPED - 1)[MAX_DROPPED - 1]
         dropped = idx[drop <= cut]
-    order = sorted(dropped, key=lambda i: (s.candidate[i] - s.baseline[i], s.items[i].pair_id))
+    gap = s.candidate[dropped] - s.baseline[dropped]
+    order = dropped[np.lexsort((id_rank[dropped], gap))]
     return _item(s, worst), [_item(s, i) for i in order[:MAX_DROPPED]]
 
 
 def _item(s: Scored, i: int) -> ItemScore:
-    p = s.items[i]
+    p = s.table.pairs[s.rows[i]]
     return ItemScore(
         pair_id=p.pair_id,
         stratum=p.stratum,
@@ -208,22 +209,29 @@ def _combine(parts: list[Replicates]) -> Replicates | None:
 
 
 def check_result(
-    check: CheckConfig, pairs: list[CheckPair], *, confidence: float, seed: int, resamples: int
+    check: CheckConfig,
+    pairs: PairTable | list[CheckPair],
+    *,
+    confidence: float,
+    seed: int,
+    resamples: int,
 ) -> CheckResult:
     """A check over the study: per stratum, and overall with a stratified bootstrap (each
-    stratum resampled on its own, as the golden set fixes how many pairs each holds)."""
+    stratum resampled on its own, as the golden set fixes how many pairs each holds). Checks
+    given the same `PairTable` share what they derive from the pairs' texts."""
     s = score(check, pairs)
-    strata = sorted({p.stratum for p in s.items} | set(s.unscored) | set(check.strata))
+    names, codes = s.table.strata
+    stratum_of = codes[s.rows]
+    strata = sorted({names[i] for i in np.unique(stratum_of)} | set(s.unscored) | set(check.strata))
     rng = rng_for(seed)
-    stratum_of = np.array([p.stratum for p in s.items], dtype=object)
     by_stratum, parts = {}, []
     for name in strata:
-        idx = np.flatnonzero(stratum_of == name)
+        idx = np.flatnonzero(stratum_of == names.index(name)) if name in names else stratum_of[:0]
         reps = _replicates(s, idx, resamples, rng) if len(idx) else None
         by_stratum[name] = summarise(s, idx, s.unscored.get(name, 0), reps, confidence)
         parts += [] if reps is None else [reps]
     overall = summarise(
-        s, np.arange(len(s.items)), sum(s.unscored.values()), _combine(parts), confidence
+        s, np.arange(len(s.rows)), sum(s.unscored.values()), _combine(parts), confidence
     )
     return CheckResult(
         name=check.name, kind=check.kind, target=check.source, overall=overall,

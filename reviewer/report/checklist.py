@@ -15,7 +15,7 @@ from reviewer.analysis.intervals import Interval
 from reviewer.checks.checklist import check_lines, line, not_measured, operations_lines
 from reviewer.checks.operations import operations
 from reviewer.checks.results import Checklist, ChecklistLine, CheckResult, Operations
-from reviewer.checks.summary import CheckPair, check_result
+from reviewer.checks.summary import CheckPair, PairTable, check_result
 from reviewer.config import StudyConfig
 from reviewer.report.model import JudgeOut, SideResult, Verdict
 from reviewer.store.check_data import check_pairs
@@ -33,7 +33,7 @@ class Mechanical:
 
 def measure(cur: Cursor, study_id: str, cfg: StudyConfig, resamples: int) -> Mechanical:
     """Every declared check, and latency and cost, over the study's pairs."""
-    pairs = [
+    pairs = PairTable(  # one table: the checks share what they derive from the texts
         CheckPair(
             pair_id=r["pair_id"],
             stratum=r["stratum"],
@@ -43,7 +43,7 @@ def measure(cur: Cursor, study_id: str, cfg: StudyConfig, resamples: int) -> Mec
             metadata=json.loads(r["metadata_json"] or "{}"),
         )
         for r in check_pairs(cur, study_id)
-    ]
+    )
     opts = {"confidence": cfg.signoff.confidence, "seed": cfg.seed, "resamples": resamples}
     return Mechanical(
         pairs=len(pairs),
