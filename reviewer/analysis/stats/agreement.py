@@ -73,11 +73,14 @@ def pairwise(
     labels: Sequence[str] | None = None,
 ) -> list[PairAgreement]:
     """Percent agreement and Cohen's kappa for every rater pair sharing >= min_shared items."""
-    items = by_item(ratings)
     raters = sorted({r.rater for r in ratings})
+    together: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for v in by_item(ratings).values():  # one pass: each item's pairs of its own raters
+        for a, b in itertools.combinations(sorted(v), 2):
+            together[a, b].append((v[a], v[b]))
     out = []
     for a, b in itertools.combinations(raters, 2):
-        shared = [(v[a], v[b]) for v in items.values() if a in v and b in v]
+        shared = together.get((a, b), [])
         if len(shared) < min_shared:
             continue
         xa, xb = [s[0] for s in shared], [s[1] for s in shared]
@@ -272,15 +275,29 @@ def gwet_ac1(
         (table.counts * (table.counts - 1)).sum(axis=1) / np.where(multi, r * (r - 1), 1),
         0.0,
     )
-    share = table.counts / r[:, None]
+    shares = (table.counts / r[:, None]).T.copy()  # (q, items): one category's shares a row
+    multiple = multi.astype(float)
 
     def ac1(w: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
-            pa = (w * pa_i * multi).sum(axis=-1) / (w * multi).sum(axis=-1)
-            pi = (w[..., None] * share).sum(axis=-2) / w.sum(axis=-1)[..., None]
+            # pa_i is 0 where r_i < 2; the weighted count of multi-rated items is an exact sum.
+            pa = (w * pa_i).sum(axis=-1) / (w @ multiple)
+            pi = _in_item_order(w, shares) / w.sum(axis=-1)[..., None]
             pe = (pi * (1 - pi)).sum(axis=-1) / (q - 1)
             return (pa - pe) / (1 - pe)
 
-    value = float(ac1(np.ones(len(r))))
+    value = float(ac1(np.ones((1, len(r))))[0])
     replicates = bootstrap(ac1, len(r), resamples, seed) if resamples else np.array([])
     return Estimate(value, *percentile_interval(replicates), int(multi.sum()))
+
+
+def _in_item_order(w: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """(rows, q) sums over items of w x share, each added in item order: the numbers, to the
+    last bit, of `(w[..., None] * shares.T).sum(axis=-2)`, which numpy sums one item after
+    another, without its (rows, items, q) temporary (a running sum's last entry is that sum)."""
+    out = np.empty((len(w), len(shares)))
+    term = np.empty_like(w)
+    for k, share in enumerate(shares):
+        np.multiply(w, share, out=term)
+        out[:, k] = np.cumsum(term, axis=-1, out=term)[:, -1]
+    return out
