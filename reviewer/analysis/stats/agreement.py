@@ -54,7 +54,14 @@ def cohen(
 
     if len(a) == 0 or (len(set(a)) == 1 and len(set(b)) == 1):
         return math.nan
-    return float(cohen_kappa_score(a, b, weights=weights, labels=labels))
+    # scikit-learn orders the categories as `labels` gives them, else sorted, and drops values
+    # outside `labels`: integer codes in that order give it the same confusion matrix, hence
+    # the same kappa, without its handling of strings (half its time on thousands of labels).
+    order = list(labels) if labels is not None else sorted(set(a) | set(b))
+    code = {c: k for k, c in enumerate(order)}
+    coded_a, coded_b = (np.array([code.get(x, -1) for x in side]) for side in (a, b))
+    known = None if labels is None else list(range(len(order)))
+    return float(cohen_kappa_score(coded_a, coded_b, weights=weights, labels=known))
 
 
 @dataclass(frozen=True)
