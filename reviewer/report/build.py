@@ -89,9 +89,7 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     labels_by_item: dict[str, list[str]] = defaultdict(list)
     for r in ratings:
         labels_by_item[r.item].append(r.value)
-    # When each item was first labeled orders the planned sample, and only that.
-    planned = cfg.signoff.planned_pairs is not None
-    items = human_items(labels, cfg.signoff, data.first_labeled(cur, study_id) if planned else {})
+    items = _human_items(cur, study_id, labels, cfg.signoff)
     humans, verdict = _humans(items, labels, strata, cfg, resamples)
     gates = judge_gates(cur, study_id)
     judges = judges_out(
@@ -159,6 +157,14 @@ def _humans(
         resamples=resamples,
     )  # fmt: skip
     return humans, verdict
+
+
+def _human_items(
+    cur: Cursor, study_id: str, labels: list[dict], rules: SignoffConfig
+) -> HumanItems:
+    """The labeled items; when each was first labeled orders the planned sample, and only it."""
+    planned = rules.planned_pairs is not None
+    return human_items(labels, rules, data.first_labeled(cur, study_id) if planned else {})
 
 
 def _quality(items: HumanItems, rules: SignoffConfig) -> LabelQuality:

@@ -7,7 +7,6 @@ from typing import Any
 from reviewer.store.connection import Cursor, fetch_dicts
 from reviewer.store.judge_calls import SERVED_CTE
 
-
 _LATEST_LABELS = """
     SELECT DISTINCT ON (l.pair_id, l.annotator_id)
            l.pair_id, a.display_name AS annotator, l.annotator_id, l.preference, l.both_bad,
