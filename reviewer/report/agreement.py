@@ -17,6 +17,7 @@ from reviewer.analysis.stats import (
     fleiss,
     gwet_ac1,
     mtbench,
+    mtbench_both,
     pairwise,
 )
 from reviewer.config import StudyConfig
@@ -46,8 +47,7 @@ def agreement(
     ratings: list[Rating], names: dict[str, str], seed: int, resamples: int
 ) -> AgreementOut:
     table = ItemTable(ratings, ["candidate", "baseline", "tie"])
-    with_ties = mtbench(ratings, ties=True, resamples=resamples, seed=seed, table=table)
-    without = mtbench(ratings, ties=False, resamples=resamples, seed=seed, table=table)
+    with_ties, without = mtbench_both(ratings, resamples=resamples, seed=seed, table=table)
     ac1 = gwet_ac1(ratings, resamples, seed, table)
     kappa, agree = with_ties[1].value, with_ties[0].value
     note = None

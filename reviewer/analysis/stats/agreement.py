@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -168,25 +168,84 @@ def judge_vs_humans(
 ) -> tuple[Estimate, Estimate]:
     """A judge against every human label on the same item (MT-Bench protocol): agreement and
     Cohen's kappa over (judge, human) label pairs, bootstrapped over items."""
-    categories = ["candidate", "baseline", "tie"]
-    index = {c: k for k, c in enumerate(categories)}
+    tables = _judge_tables(judge, humans)
+    if not ties:
+        tables[:, 2, :] = 0
+        tables[:, :, 2] = 0
+    agree, kappa, n = _table_stats(tables.sum(axis=0))
+    b_agree, b_kappa, _ = bootstrap(
+        lambda w: _table_stats(_weighted(w, tables)), len(tables), resamples, seed
+    )
+    return (
+        Estimate(float(agree), *percentile_interval(b_agree), int(n)),
+        Estimate(float(kappa), *percentile_interval(b_kappa), int(n)),
+    )
+
+
+def _judge_tables(judge: dict[str, str], humans: Sequence[Rating]) -> np.ndarray:
+    """(items, 3, 3) counts of (judge, human) label pairs, items in sorted order."""
+    index = {c: k for k, c in enumerate(["candidate", "baseline", "tie"])}
     items = by_item(humans)
     keys = sorted(k for k in items if k in judge)
     tables = np.zeros((len(keys), 3, 3))
     for i, key in enumerate(keys):
         for value in items[key].values():
             tables[i, index[judge[key]], index[value]] += 1
-    if not ties:
-        tables[:, 2, :] = 0
-        tables[:, :, 2] = 0
-    agree, kappa, n = _table_stats(tables.sum(axis=0))
-    b_agree, b_kappa, _ = bootstrap(
-        lambda w: _table_stats(_weighted(w, tables)), len(keys), resamples, seed
-    )
-    return (
-        Estimate(float(agree), *percentile_interval(b_agree), int(n)),
-        Estimate(float(kappa), *percentile_interval(b_kappa), int(n)),
-    )
+    return tables
+
+
+Pair = tuple[Estimate, Estimate]  # (agreement, kappa)
+
+
+def judge_vs_humans_both(
+    judge: dict[str, str], humans: Sequence[Rating], *, resamples: int = 1000, seed: int = 0
+) -> tuple[Pair, Pair]:
+    """`judge_vs_humans` with ties and without, from one pass over the resamples."""
+    return _with_and_without_tie(_judge_tables(judge, humans), 2, _table_stats, resamples, seed)
+
+
+def mtbench_both(
+    ratings: Sequence[Rating],
+    *,
+    resamples: int = 1000,
+    seed: int = 0,
+    table: ItemTable | None = None,
+) -> tuple[Pair, Pair]:
+    """`mtbench` with ties and without, from one pass over the resamples."""
+    table = table or ItemTable(ratings)
+    tie = table.categories.index("tie") if "tie" in table.categories else None
+    return _with_and_without_tie(table.pairs, tie, _pair_stats, resamples, seed)
+
+
+def _with_and_without_tie(
+    tables: np.ndarray, tie: int | None, stats: Callable, resamples: int, seed: int
+) -> tuple[Pair, Pair]:
+    """Agreement and kappa from per-item (items, q, q) tables as they are and with the tie row
+    and column zeroed. The weighted sums are exact integers, so zeroing them after the sum is
+    zeroing the tables before it: both from one bootstrap, the numbers of two."""
+
+    def cut(t: np.ndarray) -> np.ndarray:
+        t = t.copy()
+        if tie is not None:
+            t[..., tie, :] = 0
+            t[..., :, tie] = 0
+        return t
+
+    def both(w: np.ndarray) -> tuple[np.ndarray, ...]:
+        full = _weighted(w, tables)
+        return (*stats(full)[:2], *stats(cut(full))[:2])
+
+    replicates = bootstrap(both, len(tables), resamples, seed)
+    out = []
+    for k, t in enumerate((tables, cut(tables))):
+        agree, kappa, n = stats(t.sum(axis=0))
+        out.append(
+            (
+                Estimate(float(agree), *percentile_interval(replicates[2 * k]), int(n)),
+                Estimate(float(kappa), *percentile_interval(replicates[2 * k + 1]), int(n)),
+            )
+        )
+    return out[0], out[1]
 
 
 def mtbench(
