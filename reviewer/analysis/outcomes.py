@@ -11,6 +11,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from judge.consistency import combine_orders, first_position_rate
 from reviewer.analysis.stats import item_outcome
@@ -23,11 +24,23 @@ def has_majority(values: list[str]) -> bool:
     >>> has_majority(["candidate", "candidate", "tie"]), has_majority(["candidate", "baseline"])
     (True, False)
     """
+    return _has_majority(tuple(values))
+
+
+@lru_cache(maxsize=4096)
+def _has_majority(values: tuple[str, ...]) -> bool:
     counts = Counter(values).most_common(2)
     return bool(counts) and (len(counts) == 1 or counts[0][1] > counts[1][1])
 
 
 SIDES = ("candidate", "baseline", "tie")
+
+
+@lru_cache(maxsize=4096)
+def criteria_of(criteria_json: str) -> dict:
+    """A label's or verdict's stored criteria, parsed once per distinct text (labels repeat a
+    few of them); the dict is shared, so callers only read it."""
+    return json.loads(criteria_json)
 
 
 def majorities(human_items: dict[str, list[str]], among: Iterable[str]) -> dict[str, str]:
@@ -59,7 +72,7 @@ def human_criteria(labels: list[dict], cfg: StudyConfig) -> dict[str, dict[str, 
     """Criterion -> item -> every label's value on it."""
     per: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for row in labels:
-        for name, value in json.loads(row["criteria_json"]).items():
+        for name, value in criteria_of(row["criteria_json"]).items():
             if (v := _value(value)) is not None:
                 per[name][row["pair_id"]].append(v)
     return {c.name: dict(per[c.name]) for c in cfg.criteria if c.name in per}
@@ -98,7 +111,7 @@ def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
     criteria: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
     for v in verdicts:
         overall[v["pair_id"]][v["presented"]] = v["preference"]
-        for name, value in json.loads(v["criteria_json"] or "{}").items():
+        for name, value in criteria_of(v["criteria_json"] or "{}").items():
             if (c := _value(value)) is not None:
                 criteria[name][v["pair_id"]][v["presented"]] = c
     combined = {item: combine_orders(seen) for item, seen in overall.items()}

@@ -4,11 +4,11 @@ pair and per criterion, and what each annotator did.
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections import defaultdict
 
 from reviewer.analysis.intervals import Interval, agreement_kappa, finite
+from reviewer.analysis.outcomes import criteria_of
 from reviewer.analysis.stats import (
     ItemTable,
     PairAgreement,
@@ -17,6 +17,7 @@ from reviewer.analysis.stats import (
     fleiss,
     gwet_ac1,
     mtbench,
+    mtbench_both,
     pairwise,
 )
 from reviewer.config import StudyConfig
@@ -46,8 +47,7 @@ def agreement(
     ratings: list[Rating], names: dict[str, str], seed: int, resamples: int
 ) -> AgreementOut:
     table = ItemTable(ratings, ["candidate", "baseline", "tie"])
-    with_ties = mtbench(ratings, ties=True, resamples=resamples, seed=seed, table=table)
-    without = mtbench(ratings, ties=False, resamples=resamples, seed=seed, table=table)
+    with_ties, without = mtbench_both(ratings, resamples=resamples, seed=seed, table=table)
     ac1 = gwet_ac1(ratings, resamples, seed, table)
     kappa, agree = with_ties[1].value, with_ties[0].value
     note = None
@@ -77,7 +77,7 @@ def criteria_agreement(
     for c in cfg.criteria:
         ratings = []
         for row in labels:
-            value = json.loads(row["criteria_json"]).get(c.name)
+            value = criteria_of(row["criteria_json"]).get(c.name)
             if isinstance(value, dict):
                 ratings += [
                     Rating(f"{row['pair_id']}/{side}", row["annotator_id"], score)
@@ -105,21 +105,26 @@ def annotators(labels: list[dict], ratings: list[Rating], people: list[dict]) ->
     by_item: dict[str, dict[str, str]] = defaultdict(dict)
     for r in ratings:
         by_item[r.item][r.rater] = r.value
+    rows_of: dict[str, list[dict]] = defaultdict(list)
+    for row in labels:
+        rows_of[row["annotator_id"]].append(row)
+    # Each rating against every other rater's on its item: (equal, compared) per rater.
+    equal: dict[str, int] = defaultdict(int)
+    compared: dict[str, int] = defaultdict(int)
+    for r in ratings:
+        for other, others_value in by_item[r.item].items():
+            if other != r.rater:
+                equal[r.rater] += r.value == others_value
+                compared[r.rater] += 1
     out = []
     for person in people:
         aid = person["annotator_id"]
-        mine = [row for row in labels if row["annotator_id"] == aid]
+        mine = rows_of.get(aid, [])
         seconds = [row["seconds"] for row in mine if row["seconds"] is not None]
         sided = [
             row for row in mine if row["candidate_left"] is not None and row["preference"] != "tie"
         ]
         left = [(row["preference"] == "candidate") == row["candidate_left"] for row in sided]
-        agree = [
-            v == others_value
-            for item, v in ((r.item, r.value) for r in ratings if r.rater == aid)
-            for other, others_value in by_item[item].items()
-            if other != aid
-        ]
         out.append(
             AnnotatorOut(
                 annotator_id=aid,
@@ -128,7 +133,7 @@ def annotators(labels: list[dict], ratings: list[Rating], people: list[dict]) ->
                 labels=len(mine),
                 median_seconds=statistics.median(seconds) if seconds else None,
                 left_pick_rate=sum(left) / len(left) if left else None,
-                agreement_with_others=sum(agree) / len(agree) if agree else None,
+                agreement_with_others=equal[aid] / compared[aid] if compared[aid] else None,
             )
         )
     return out

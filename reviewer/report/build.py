@@ -78,7 +78,7 @@ def _compare(cur: Cursor, study_id: str, other: str, resamples: int) -> Comparis
 def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     study = require_study(cur, study_id)
     cfg = study.config
-    labels = data.latest_labels(cur, study_id)
+    labels = data.report_labels(cur, study_id)
     verdict_rows = data.verdicts(cur, study_id)
     pairs = data.pairs(cur, study_id)
     people = data.annotators(cur, study_id)
@@ -89,7 +89,7 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     labels_by_item: dict[str, list[str]] = defaultdict(list)
     for r in ratings:
         labels_by_item[r.item].append(r.value)
-    items = human_items(labels, cfg.signoff, data.first_labeled(cur, study_id))
+    items = _human_items(cur, study_id, labels, cfg.signoff)
     humans, verdict = _humans(items, labels, strata, cfg, resamples)
     gates = judge_gates(cur, study_id)
     judges = judges_out(
@@ -157,6 +157,14 @@ def _humans(
         resamples=resamples,
     )  # fmt: skip
     return humans, verdict
+
+
+def _human_items(
+    cur: Cursor, study_id: str, labels: list[dict], rules: SignoffConfig
+) -> HumanItems:
+    """The labeled items; when each was first labeled orders the planned sample, and only it."""
+    planned = rules.planned_pairs is not None
+    return human_items(labels, rules, data.first_labeled(cur, study_id) if planned else {})
 
 
 def _quality(items: HumanItems, rules: SignoffConfig) -> LabelQuality:

@@ -21,6 +21,7 @@ from reviewer.analysis.stats import (
     Rating,
     item_outcome,
     judge_vs_humans,
+    judge_vs_humans_both,
 )
 from reviewer.analysis.stats.judge_agreement import association
 from reviewer.analysis.stats.ppi import SCORE, ppi_mean
@@ -110,8 +111,7 @@ def _versus_humans(
     resamples: int,
 ) -> dict:
     """The judge against each human label and against the human majority."""
-    with_ties = judge_vs_humans(outcomes, humans, ties=True, resamples=resamples, seed=cfg.seed)
-    without = judge_vs_humans(outcomes, humans, ties=False, resamples=resamples, seed=cfg.seed)
+    with_ties, without = judge_vs_humans_both(outcomes, humans, resamples=resamples, seed=cfg.seed)
     decided = majorities(human_items, (i for i in human_items if i in outcomes))
     split = sum(1 for i in human_items if i in outcomes and i not in decided)
     majority = judge_vs_humans(

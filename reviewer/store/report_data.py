@@ -7,26 +7,30 @@ from typing import Any
 from reviewer.store.connection import Cursor, fetch_dicts
 from reviewer.store.judge_calls import SERVED_CTE
 
+_LATEST_LABELS = """
+    SELECT DISTINCT ON (l.pair_id, l.annotator_id)
+           l.pair_id, a.display_name AS annotator, l.annotator_id, l.preference, l.both_bad,
+           {rationale} l.flag_reason, {submitted} l.criteria_json, l.candidate_left, p.stratum,
+           CAST(extract(epoch FROM l.submitted_at) - extract(epoch FROM l.shown_at)
+                AS DOUBLE PRECISION) AS seconds
+    FROM labels l JOIN pairs p USING (study_id, pair_id)
+         JOIN annotators a USING (study_id, annotator_id)
+    WHERE l.study_id = ?
+    ORDER BY l.pair_id, l.annotator_id, l.revision DESC
+"""
+
 
 def latest_labels(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
     """Latest label per (pair, annotator), with the annotator's name, the pair's stratum and
-    time on task. The report and the labels export both read it."""
-    return fetch_dicts(
-        cur,
-        """
-        SELECT DISTINCT ON (l.pair_id, l.annotator_id)
-               l.pair_id, a.display_name AS annotator, l.annotator_id, l.preference, l.both_bad,
-               l.rationale, l.flag_reason, l.submitted_at, l.criteria_json,
-               l.candidate_left, p.stratum,
-               CAST(extract(epoch FROM l.submitted_at) - extract(epoch FROM l.shown_at)
-                    AS DOUBLE PRECISION) AS seconds
-        FROM labels l JOIN pairs p USING (study_id, pair_id)
-             JOIN annotators a USING (study_id, annotator_id)
-        WHERE l.study_id = ?
-        ORDER BY l.pair_id, l.annotator_id, l.revision DESC
-        """,
-        [study_id],
-    )
+    time on task. The labels export and the judge's calibration read it."""
+    columns = {"rationale": "l.rationale,", "submitted": "l.submitted_at,"}
+    return fetch_dicts(cur, _LATEST_LABELS.format(**columns), [study_id])
+
+
+def report_labels(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
+    """`latest_labels`, same rows in the same order, without the rationale and submission time
+    the report does not use (converting the times was half the read of 35,000 labels)."""
+    return fetch_dicts(cur, _LATEST_LABELS.format(rationale="", submitted=""), [study_id])
 
 
 def first_labeled(cur: Cursor, study_id: str) -> dict[str, Any]:

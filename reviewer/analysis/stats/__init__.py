@@ -10,7 +10,9 @@ from reviewer.analysis.stats.agreement import (
     fleiss,
     gwet_ac1,
     judge_vs_humans,
+    judge_vs_humans_both,
     mtbench,
+    mtbench_both,
     pairwise,
 )
 from reviewer.analysis.stats.bootstrap import item_weights, percentile_interval
@@ -29,8 +31,10 @@ __all__ = [
     "item_outcome",
     "item_weights",
     "judge_vs_humans",
+    "judge_vs_humans_both",
     "more_pairs_needed",
     "mtbench",
+    "mtbench_both",
     "pairwise",
     "percentile_interval",
     "win_rate",

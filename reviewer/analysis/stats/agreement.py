@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,7 +54,14 @@ def cohen(
 
     if len(a) == 0 or (len(set(a)) == 1 and len(set(b)) == 1):
         return math.nan
-    return float(cohen_kappa_score(a, b, weights=weights, labels=labels))
+    # scikit-learn orders the categories as `labels` gives them, else sorted, and drops values
+    # outside `labels`: integer codes in that order give it the same confusion matrix, hence
+    # the same kappa, without its handling of strings (half its time on thousands of labels).
+    order = list(labels) if labels is not None else sorted(set(a) | set(b))
+    code = {c: k for k, c in enumerate(order)}
+    coded_a, coded_b = (np.array([code.get(x, -1) for x in side]) for side in (a, b))
+    known = None if labels is None else list(range(len(order)))
+    return float(cohen_kappa_score(coded_a, coded_b, weights=weights, labels=known))
 
 
 @dataclass(frozen=True)
@@ -73,11 +80,14 @@ def pairwise(
     labels: Sequence[str] | None = None,
 ) -> list[PairAgreement]:
     """Percent agreement and Cohen's kappa for every rater pair sharing >= min_shared items."""
-    items = by_item(ratings)
     raters = sorted({r.rater for r in ratings})
+    together: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for v in by_item(ratings).values():  # one pass: each item's pairs of its own raters
+        for a, b in itertools.combinations(sorted(v), 2):
+            together[a, b].append((v[a], v[b]))
     out = []
     for a, b in itertools.combinations(raters, 2):
-        shared = [(v[a], v[b]) for v in items.values() if a in v and b in v]
+        shared = together.get((a, b), [])
         if len(shared) < min_shared:
             continue
         xa, xb = [s[0] for s in shared], [s[1] for s in shared]
@@ -158,25 +168,84 @@ def judge_vs_humans(
 ) -> tuple[Estimate, Estimate]:
     """A judge against every human label on the same item (MT-Bench protocol): agreement and
     Cohen's kappa over (judge, human) label pairs, bootstrapped over items."""
-    categories = ["candidate", "baseline", "tie"]
-    index = {c: k for k, c in enumerate(categories)}
+    tables = _judge_tables(judge, humans)
+    if not ties:
+        tables[:, 2, :] = 0
+        tables[:, :, 2] = 0
+    agree, kappa, n = _table_stats(tables.sum(axis=0))
+    b_agree, b_kappa, _ = bootstrap(
+        lambda w: _table_stats(_weighted(w, tables)), len(tables), resamples, seed
+    )
+    return (
+        Estimate(float(agree), *percentile_interval(b_agree), int(n)),
+        Estimate(float(kappa), *percentile_interval(b_kappa), int(n)),
+    )
+
+
+def _judge_tables(judge: dict[str, str], humans: Sequence[Rating]) -> np.ndarray:
+    """(items, 3, 3) counts of (judge, human) label pairs, items in sorted order."""
+    index = {c: k for k, c in enumerate(["candidate", "baseline", "tie"])}
     items = by_item(humans)
     keys = sorted(k for k in items if k in judge)
     tables = np.zeros((len(keys), 3, 3))
     for i, key in enumerate(keys):
         for value in items[key].values():
             tables[i, index[judge[key]], index[value]] += 1
-    if not ties:
-        tables[:, 2, :] = 0
-        tables[:, :, 2] = 0
-    agree, kappa, n = _table_stats(tables.sum(axis=0))
-    b_agree, b_kappa, _ = bootstrap(
-        lambda w: _table_stats(_weighted(w, tables)), len(keys), resamples, seed
-    )
-    return (
-        Estimate(float(agree), *percentile_interval(b_agree), int(n)),
-        Estimate(float(kappa), *percentile_interval(b_kappa), int(n)),
-    )
+    return tables
+
+
+Pair = tuple[Estimate, Estimate]  # (agreement, kappa)
+
+
+def judge_vs_humans_both(
+    judge: dict[str, str], humans: Sequence[Rating], *, resamples: int = 1000, seed: int = 0
+) -> tuple[Pair, Pair]:
+    """`judge_vs_humans` with ties and without, from one pass over the resamples."""
+    return _with_and_without_tie(_judge_tables(judge, humans), 2, _table_stats, resamples, seed)
+
+
+def mtbench_both(
+    ratings: Sequence[Rating],
+    *,
+    resamples: int = 1000,
+    seed: int = 0,
+    table: ItemTable | None = None,
+) -> tuple[Pair, Pair]:
+    """`mtbench` with ties and without, from one pass over the resamples."""
+    table = table or ItemTable(ratings)
+    tie = table.categories.index("tie") if "tie" in table.categories else None
+    return _with_and_without_tie(table.pairs, tie, _pair_stats, resamples, seed)
+
+
+def _with_and_without_tie(
+    tables: np.ndarray, tie: int | None, stats: Callable, resamples: int, seed: int
+) -> tuple[Pair, Pair]:
+    """Agreement and kappa from per-item (items, q, q) tables as they are and with the tie row
+    and column zeroed. The weighted sums are exact integers, so zeroing them after the sum is
+    zeroing the tables before it: both from one bootstrap, the numbers of two."""
+
+    def cut(t: np.ndarray) -> np.ndarray:
+        t = t.copy()
+        if tie is not None:
+            t[..., tie, :] = 0
+            t[..., :, tie] = 0
+        return t
+
+    def both(w: np.ndarray) -> tuple[np.ndarray, ...]:
+        full = _weighted(w, tables)
+        return (*stats(full)[:2], *stats(cut(full))[:2])
+
+    replicates = bootstrap(both, len(tables), resamples, seed)
+    out = []
+    for k, t in enumerate((tables, cut(tables))):
+        agree, kappa, n = stats(t.sum(axis=0))
+        out.append(
+            (
+                Estimate(float(agree), *percentile_interval(replicates[2 * k]), int(n)),
+                Estimate(float(kappa), *percentile_interval(replicates[2 * k + 1]), int(n)),
+            )
+        )
+    return out[0], out[1]
 
 
 def mtbench(
@@ -272,15 +341,29 @@ def gwet_ac1(
         (table.counts * (table.counts - 1)).sum(axis=1) / np.where(multi, r * (r - 1), 1),
         0.0,
     )
-    share = table.counts / r[:, None]
+    shares = (table.counts / r[:, None]).T.copy()  # (q, items): one category's shares a row
+    multiple = multi.astype(float)
 
     def ac1(w: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
-            pa = (w * pa_i * multi).sum(axis=-1) / (w * multi).sum(axis=-1)
-            pi = (w[..., None] * share).sum(axis=-2) / w.sum(axis=-1)[..., None]
+            # pa_i is 0 where r_i < 2; the weighted count of multi-rated items is an exact sum.
+            pa = (w * pa_i).sum(axis=-1) / (w @ multiple)
+            pi = _in_item_order(w, shares) / w.sum(axis=-1)[..., None]
             pe = (pi * (1 - pi)).sum(axis=-1) / (q - 1)
             return (pa - pe) / (1 - pe)
 
-    value = float(ac1(np.ones(len(r))))
+    value = float(ac1(np.ones((1, len(r))))[0])
     replicates = bootstrap(ac1, len(r), resamples, seed) if resamples else np.array([])
     return Estimate(value, *percentile_interval(replicates), int(multi.sum()))
+
+
+def _in_item_order(w: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """(rows, q) sums over items of w x share, each added in item order: the numbers, to the
+    last bit, of `(w[..., None] * shares.T).sum(axis=-2)`, which numpy sums one item after
+    another, without its (rows, items, q) temporary (a running sum's last entry is that sum)."""
+    out = np.empty((len(w), len(shares)))
+    term = np.empty_like(w)
+    for k, share in enumerate(shares):
+        np.multiply(w, share, out=term)
+        out[:, k] = np.cumsum(term, axis=-1, out=term)[:, -1]
+    return out

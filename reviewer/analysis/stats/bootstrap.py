@@ -37,14 +37,17 @@ def weight_chunks(items: int, resamples: int, seed: int) -> Iterator[np.ndarray]
         kept.append(weights.astype(np.uint8) if weights.max() < 256 else weights.copy())
         yield weights
     if items * resamples <= _KEEP_AT_MOST:
-        _DRAWN.clear()  # one set kept: the report's statistics share the study's items and seed
+        while len(_DRAWN) >= _SETS_KEPT:
+            del _DRAWN[next(iter(_DRAWN))]  # the oldest set goes first
         _DRAWN[key] = kept
 
 
-# The last set of weights drawn, reused by the next statistic with the same items, resamples and
-# seed (9 of the report's 11 bootstraps share them: one draw, not 9, same numbers).
+# The last sets of weights drawn, reused by the next statistics with the same items, resamples
+# and seed: the report's bootstraps run over the study's labeled items, except one over its
+# decisive items between them, so two sets are kept (one draw each, not 10, same numbers).
 _DRAWN: dict[tuple[int, int, int], list[np.ndarray]] = {}
-_KEEP_AT_MOST = 1 << 28  # counts kept: 256 MB as bytes (e.g. 1,000 resamples x 250,000 items)
+_SETS_KEPT = 2
+_KEEP_AT_MOST = 1 << 28  # counts kept per set: 256 MB as bytes (1,000 resamples x 250,000 items)
 
 
 def _draw(items: int, resamples: int, seed: int) -> Iterator[np.ndarray]:

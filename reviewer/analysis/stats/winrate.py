@@ -13,6 +13,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 OUTCOMES = ("candidate", "baseline", "tie")
 
@@ -25,6 +26,12 @@ def item_outcome(values: Sequence[str]) -> str:
     >>> item_outcome(["candidate", "baseline"])
     'tie'
     """
+    return _majority(tuple(values))
+
+
+@lru_cache(maxsize=4096)
+def _majority(values: tuple[str, ...]) -> str:
+    """`item_outcome` of one tuple of labels: items share a handful of them, each counted once."""
     counts = Counter(values).most_common()
     if not counts or (len(counts) > 1 and counts[0][1] == counts[1][1]):
         return "tie"

@@ -1,0 +1,87 @@
+"""Issue 16: the report's statistics computed faster give the same numbers to the last bit as
+the direct formulas they replaced (a report's figures are reproducible from its seed)."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import cohen_kappa_score
+
+from reviewer.analysis.stats import (
+    Rating,
+    cohen,
+    gwet_ac1,
+    item_weights,
+    judge_vs_humans,
+    judge_vs_humans_both,
+    mtbench,
+    mtbench_both,
+    percentile_interval,
+)
+from reviewer.analysis.stats.agreement import ItemTable, _in_item_order
+
+SIDES = ["candidate", "baseline", "tie"]
+
+
+def ratings(items: int, seed: int) -> list[Rating]:
+    """1-3 raters of 5 per item, mostly agreeing."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(items):
+        truth = rng.choice(SIDES, p=[0.6, 0.3, 0.1])
+        for rater in rng.choice(5, size=rng.integers(1, 4), replace=False):
+            value = truth if rng.random() < 0.75 else rng.choice(SIDES)
+            out.append(Rating(f"i{i:05d}", f"r{rater}", str(value)))
+    return out
+
+
+def test_item_order_sums_equal_numpys_sum_over_items():
+    rng = np.random.default_rng(4)
+    for items, q, rows in [(5, 2, 1), (1000, 3, 7), (9000, 5, 3), (30_000, 3, 2)]:
+        shares = rng.integers(0, 4, (items, q)) / rng.integers(1, 4, (items, 1))
+        w = rng.integers(0, 6, (rows, items)).astype(float)
+        direct = (w[..., None] * shares).sum(axis=-2)
+        assert (_in_item_order(w, shares.T.copy()) == direct).all()
+
+
+def test_ac1_interval_equals_the_direct_formula_on_the_whole_weight_matrix():
+    """Gwet's AC1 as it was written before (a (resamples, items, q) product summed over items)
+    on every resample at once: the same bounds, exactly."""
+    data = ratings(3000, 1)
+    table = ItemTable(data)
+    counts, q = table.counts, len(table.categories)
+    r = counts.sum(axis=1)
+    multi = r >= 2
+    pa_i = np.where(multi, (counts * (counts - 1)).sum(axis=1) / np.where(multi, r * (r - 1), 1), 0)
+    share = counts / r[:, None]
+    w = item_weights(len(r), 300, 6)
+    pa = (w * pa_i * multi).sum(axis=-1) / (w * multi).sum(axis=-1)
+    pi = (w[..., None] * share).sum(axis=-2) / w.sum(axis=-1)[..., None]
+    pe = (pi * (1 - pi)).sum(axis=-1) / (q - 1)
+    found = gwet_ac1(data, resamples=300, seed=6, table=table)
+    assert (found.low, found.high) == percentile_interval((pa - pe) / (1 - pe))
+
+
+def test_with_and_without_ties_from_one_pass_equal_two_passes():
+    data = ratings(4000, 2)
+    rng = np.random.default_rng(3)
+    judge = {r.item: str(rng.choice(SIDES)) for r in data if rng.random() < 0.9}
+    with_ties, without = mtbench_both(data, resamples=200, seed=5)
+    assert with_ties == mtbench(data, ties=True, resamples=200, seed=5)
+    assert without == mtbench(data, ties=False, resamples=200, seed=5)
+    with_ties, without = judge_vs_humans_both(judge, data, resamples=200, seed=5)
+    assert with_ties == judge_vs_humans(judge, data, ties=True, resamples=200, seed=5)
+    assert without == judge_vs_humans(judge, data, ties=False, resamples=200, seed=5)
+    assert with_ties[0].n > without[0].n > 0
+
+
+def test_cohen_equals_scikit_learn_on_the_labels_themselves():
+    rng = np.random.default_rng(8)
+    a, b = (list(rng.choice(SIDES, 500)) for _ in range(2))
+    assert cohen(a, b) == cohen_kappa_score(a, b)
+    scores = [1, 2, 3, 4, 5]
+    x, y = (list(rng.choice(scores, 300)) for _ in range(2))
+    assert cohen(x, y, "linear", scores) == cohen_kappa_score(x, y, weights="linear", labels=scores)
+    # A value outside `labels` is left out, as scikit-learn leaves it out.
+    assert cohen(x + [9], y + [1], None, scores) == cohen_kappa_score(
+        x + [9], y + [1], labels=scores
+    )
