@@ -1,12 +1,12 @@
 """An annotator's queue, kept per session: the ordered pairs still to label, read once and then
-only checked, on each move, by a stamp read with the next pair's content.
+only checked, on each move, by a stamp; the content of its next few pairs is read at once.
 
 Recomputing the queue and the progress on every Submit cost the labeling page ~10 ms of DuckDB
-CPU; the stamp (this annotator's label count and last label id, their assignments' time) costs
-one scalar each in the query that reads the next pair anyway. When the stamp is not the one
-expected (a label from another tab, an import, a new plan), the queue is read again. A `Queue`
-changes only once its transaction has committed (`adopt`), so a write rolled back or refused
-leaves it as it was.
+CPU; the stamp (this annotator's label count and last label id, their assignments' time) is
+read by the query a label needs anyway (`annotator_page.label_checks`). When the stamp is not
+the one expected (a label from another tab, an import, a new plan), the queue is read again. A
+`Queue` changes only once its transaction has committed (`adopt`), so a write rolled back or
+refused leaves it as it was.
 """
 
 from __future__ import annotations
@@ -17,6 +17,11 @@ from typing import Any
 
 from reviewer.store import annotator_page as page_sql
 from reviewer.store.connection import Cursor
+
+# Pairs whose content is read at once: the one to show and those after it in the queue. Pairs
+# of a study do not change once it is frozen, and before that a new import re-plans, which
+# the stamp sees (the queue is then read again, without content).
+PREFETCH = 8
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class QueueState:
     done: frozenset[str]
     stamp: tuple[Any, ...]
     views: dict[str, dict[str, Any]] = field(default_factory=dict)  # shown here, by view id
+    content: dict[str, dict[str, Any]] = field(default_factory=dict)  # of the next few pairs
 
 
 class Queue:
@@ -70,12 +76,10 @@ class Queue:
         return self.state if self.state is not None else self.read(cur)
 
 
-def labeled(state: QueueState, pair_id: str, label_id: int | None = None) -> QueueState:
-    """`state` once `pair_id` has a label; with the stamp that label `label_id`, stored by this
-    session, leads to (without: the stamp as it was, for a look ahead)."""
+def labeled(state: QueueState, pair_id: str, label_id: int) -> QueueState:
+    """`state` once this session stored label `label_id` on `pair_id`, with the stamp that
+    label leads to."""
     done = state.done | {pair_id}
-    if label_id is None:
-        return replace(state, done=done)
     count, last, assigned_at = state.stamp
     newest = label_id if last is None else max(int(last), label_id)
     return replace(state, done=done, stamp=(count + 1, newest, assigned_at))
@@ -100,6 +104,23 @@ def next_slot(state: QueueState, skipped_pairs: Sequence[str]) -> Slot | None:
     return later
 
 
+def content(cur: Cursor, queue: Queue, state: QueueState, slot: Slot) -> QueueState:
+    """`state` with the content of `slot`'s pair at hand, read with that of the next unlabeled
+    pairs after it (`PREFETCH` in all) when it is not: one query every few labels."""
+    if slot.pair_id in state.content:
+        return state
+    ahead = [slot.pair_id]
+    after = False
+    for other in state.slots:
+        if len(ahead) == PREFETCH:
+            break
+        if other.pair_id == slot.pair_id:
+            after = True
+        elif after and other.pair_id not in state.done:
+            ahead.append(other.pair_id)
+    return replace(state, content=page_sql.contents(cur, queue.study_id, ahead))
+
+
 def progress(state: QueueState) -> Progress:
     done = [s for s in state.slots if s.pair_id in state.done]
     return Progress(
@@ -122,5 +143,5 @@ def skipped_pairs(
 
 
 def stamp_of(row: dict[str, Any]) -> tuple[Any, ...]:
-    """The stamp in a row of `stamp_and_pair` or `queue`."""
+    """The stamp in a row of `annotator_page.queue`, `stamp` or `label_checks`."""
     return tuple(row[k] for k in page_sql.STAMP)

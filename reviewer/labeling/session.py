@@ -172,11 +172,13 @@ def next_page(
     queue = queue or Queue(who.study_id, who.annotator_id)
 
     def work(cur: Cursor) -> tuple[Page, QueueState]:
-        state = queue.current(cur)
-        slot = queues.next_slot(state, queues.skipped_pairs(cur, queue, state, skipped))
-        row = page_sql.stamp_and_pair(cur, who.study_id, who.annotator_id, slot and slot.pair_id)
-        current = queues.stamp_of(row) == state.stamp
-        return _page(cur, who, queue, skipped, (state, slot, row) if current else None)
+        state = queue.state
+        if (
+            state is not None
+            and queues.stamp_of(page_sql.stamp(cur, who.study_id, who.annotator_id)) != state.stamp
+        ):
+            state = None
+        return _page(cur, who, queue, skipped, state)
 
     page, state = store.write(work)
     queue.adopt(state)
@@ -184,24 +186,19 @@ def next_page(
 
 
 def _page(
-    cur: Cursor,
-    who: Annotator,
-    queue: Queue,
-    skipped: Sequence[str],
-    known: tuple[QueueState, queues.Slot | None, dict[str, Any]] | None,
+    cur: Cursor, who: Annotator, queue: Queue, skipped: Sequence[str], state: QueueState | None
 ) -> tuple[Page, QueueState]:
-    """Show the next pair: `known` is the queue, its next slot and that pair's content when the
-    stamp said the queue is current; None, and the queue is read again."""
-    if known is None:
+    """Show the next pair of the queue: `state` when the stamp said it is current, else (None)
+    the queue read again."""
+    if state is None:
         state = queue.read(cur)
-        slot = queues.next_slot(state, queues.skipped_pairs(cur, queue, state, skipped))
-        row = page_sql.stamp_and_pair(cur, who.study_id, who.annotator_id, slot and slot.pair_id)
-    else:
-        state, slot, row = known
+    slot = queues.next_slot(state, queues.skipped_pairs(cur, queue, state, skipped))
     done = queues.progress(state)
     if slot is None:
         return Page(None, done), state
-    view, record = _show(cur, who, slot.pair_id, slot.candidate_left, None, row)
+    state = queues.content(cur, queue, state, slot)
+    content = state.content[slot.pair_id]
+    view, record = _show(cur, who, slot.pair_id, slot.candidate_left, None, content)
     return Page(view, done), queues.shown(state, view.view_id, record)
 
 
@@ -305,7 +302,7 @@ def submit(
         if view is None:
             write.unknown_view(cur)
         checks = page_sql.label_checks(
-            cur, who.study_id, who.annotator_id, who.token_hash, view_id, view["pair_id"], None
+            cur, who.study_id, who.annotator_id, who.token_hash, view_id, view["pair_id"]
         )
         return write(cur, view, checks)
 
@@ -327,8 +324,8 @@ def submit_and_next(
     queue: Queue | None = None,
 ) -> Page:
     """`submit`, then `next_page`, in one transaction (one commit per label): one query reads
-    what the label must check with the next pair, then two inserts (the label, the view).
-    Raises as `submit` does, and then nothing is stored and no pair is shown."""
+    what the label must check and the queue's stamp, then two inserts (the label, the next
+    view). Raises as `submit` does, and then nothing is stored and no pair is shown."""
     write = LabelWrite(store, who, view_id, choice, criteria, rationale, flag_reason)
     queue = queue or Queue(who.study_id, who.annotator_id)
 
@@ -339,24 +336,15 @@ def submit_and_next(
         )
         if view is None:
             write.unknown_view(cur)
-        pair_id = view["pair_id"]
-        after = queues.labeled(state, pair_id)
-        slot = queues.next_slot(after, queues.skipped_pairs(cur, queue, state, skipped))
         checks = page_sql.label_checks(
-            cur,
-            who.study_id,
-            who.annotator_id,
-            who.token_hash,
-            view_id,
-            pair_id,
-            slot and slot.pair_id,
+            cur, who.study_id, who.annotator_id, who.token_hash, view_id, view["pair_id"]
         )
         label_id = write(cur, view, checks)
         if queues.stamp_of(checks) != state.stamp:
             return _page(cur, who, queue, skipped, None)
         if label_id is not None:
-            state = queues.labeled(state, pair_id, label_id)
-        return _page(cur, who, queue, skipped, (state, slot, checks))
+            state = queues.labeled(state, view["pair_id"], label_id)
+        return _page(cur, who, queue, skipped, state)
 
     page, state = store.write(work)
     write.committed()

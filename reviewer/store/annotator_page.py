@@ -1,8 +1,8 @@
 """What the labeling page reads and writes on each label, in as few statements and table scans
 as possible (DuckDB spends ~1.5 ms of CPU on each table a statement touches, however small the
-work): the annotator's queue, read once per session; then per label one query that reads what
-the label must check, the queue's stamp and the next pair's content, and two inserts (the label,
-the next view).
+work): the annotator's queue, read once per session, and the content of its next few pairs;
+then per label one query that reads what the label must check and the queue's stamp, and two
+inserts (the label, the next view).
 
 Portable SQL (`?` placeholders, standard SQL only): the same text runs on DuckDB and PostgreSQL.
 """
@@ -33,12 +33,7 @@ LEFT JOIN (SELECT DISTINCT pair_id FROM labels WHERE study_id = ? AND annotator_
 ORDER BY a.position
 """
 
-_NEXT = f"""
-SELECT s.labels, s.last_label, t.assigned_at,
-       p.prompt_json, p.candidate, p.baseline, p.reference, p.in_calibration
-FROM {_STAMP}
-LEFT JOIN pairs p ON p.study_id = ? AND p.pair_id = ?
-"""
+_STAMP_ONLY = f"SELECT s.labels, s.last_label, t.assigned_at FROM {_STAMP}"
 
 STAMP = ("labels", "last_label", "assigned_at")
 
@@ -50,10 +45,25 @@ def queue(cur: Cursor, study_id: str, annotator_id: str) -> list[dict[str, Any]]
     return fetch_dicts(cur, _QUEUE, [*me, *me, *me, *me])
 
 
-def stamp_and_pair(cur: Cursor, study_id: str, annotator_id: str, pair_id: str | None) -> dict:
-    """The queue's stamp (`STAMP`) and the content of `pair_id` (None: no content)."""
+def stamp(cur: Cursor, study_id: str, annotator_id: str) -> dict[str, Any]:
+    """The queue's stamp (`STAMP`)."""
     me = [study_id, annotator_id]
-    return fetch_dicts(cur, _NEXT, [*me, *me, study_id, pair_id])[0]
+    return fetch_dicts(cur, _STAMP_ONLY, [*me, *me])[0]
+
+
+def contents(cur: Cursor, study_id: str, pair_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Pair id -> what the page shows of it (`prompt_json`, `candidate`, `baseline`,
+    `reference`, `in_calibration`), for the pairs among `pair_ids`."""
+    if not pair_ids:
+        return {}
+    marks = ", ".join("?" for _ in pair_ids)
+    rows = fetch_dicts(
+        cur,
+        "SELECT pair_id, prompt_json, candidate, baseline, reference, in_calibration "
+        f"FROM pairs WHERE study_id = ? AND pair_id IN ({marks})",
+        [study_id, *pair_ids],
+    )
+    return {r.pop("pair_id"): r for r in rows}
 
 
 def pairs_of_views(cur: Cursor, annotator_id: str, view_ids: Sequence[str]) -> dict[str, str]:
@@ -73,15 +83,13 @@ _CHECKS = """
 SELECT s.labels, s.last_label, t.assigned_at, s.revision, s.submitted,
        (SELECT count(*) FROM annotators a
         WHERE a.study_id = ? AND a.annotator_id = ? AND a.revoked_at IS NULL
-          AND (?::VARCHAR IS NULL OR a.token_hash = ?::VARCHAR)) AS may_write,
-       p.prompt_json, p.candidate, p.baseline, p.reference, p.in_calibration
+          AND (?::VARCHAR IS NULL OR a.token_hash = ?::VARCHAR)) AS may_write
 FROM (SELECT count(*) AS labels, max(label_id) AS last_label,
              coalesce(max(revision) FILTER (WHERE pair_id = ?), 0) + 1 AS revision,
              count(*) FILTER (WHERE view_id = ?) AS submitted
       FROM labels WHERE study_id = ? AND annotator_id = ?) s
 CROSS JOIN (SELECT max(assigned_at) AS assigned_at
             FROM assignments WHERE study_id = ? AND annotator_id = ?) t
-LEFT JOIN pairs p ON p.study_id = ? AND p.pair_id = ?
 """
 
 
@@ -92,15 +100,14 @@ def label_checks(
     token_hash: str | None,
     view_id: str,
     pair_id: str,
-    next_pair_id: str | None,
 ) -> dict[str, Any]:
     """Everything a label and the page after it need to read, in one query: whether the
     annotator `may_write` (not revoked, `token_hash` still their link), the `revision` a label
-    on `pair_id` gets, whether `view_id` was `submitted` already, the queue's stamp (`STAMP`) and
-    the content of `next_pair_id` (None: no content). One scan of the annotator's labels
+    on `pair_id` gets, whether `view_id` was `submitted` already and the queue's stamp (`STAMP`).
+    One scan of the annotator's labels
     answers the label's questions and the stamp's (a view's label is its annotator's)."""
     me = [study_id, annotator_id]
-    args = [*me, token_hash, token_hash, pair_id, view_id, *me, *me, study_id, next_pair_id]
+    args = [*me, token_hash, token_hash, pair_id, view_id, *me, *me]
     row = fetch_dicts(cur, _CHECKS, args)[0]
     return {**row, "may_write": bool(row["may_write"]), "submitted": bool(row["submitted"])}
 
