@@ -77,3 +77,19 @@ def test_a_new_plan_is_seen_at_the_next_move(cli, store):
     assert page.progress.total == len(after) + 1
     expected = next(q for q in after if q["pair_id"] != pair_of(store, skipped[0]))
     assert pair_of(store, page.view.view_id) == expected["pair_id"]
+
+
+def test_a_second_press_on_a_submitted_view_stores_nothing(cli, store):
+    tokens = seed_sample(cli, "Ana", "Bo")
+    who = session.login(store, tokens["Ana"])
+    mine = session.Queue(who.study_id, who.annotator_id)
+    first = session.next_page(store, who, queue=mine).view
+    page = session.submit_and_next(store, who, first.view_id, "1", queue=mine)
+    again = session.submit_and_next(store, who, first.view_id, "2", queue=mine)
+    labels = store.read(
+        lambda cur: cur.execute(
+            "SELECT view_id, count(*) FROM labels WHERE annotator_id = 'ana' GROUP BY view_id"
+        ).fetchall()
+    )
+    assert labels == [(first.view_id, 1)]
+    assert page.progress == again.progress == session.progress(store, who)

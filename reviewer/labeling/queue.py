@@ -87,8 +87,10 @@ def labeled(state: QueueState, pair_id: str, label_id: int) -> QueueState:
 
 def shown(state: QueueState, view_id: str, record: dict[str, Any]) -> QueueState:
     """`state` once this session has shown a pair in view `view_id` (`record`: its pair,
-    orientation and time, as `annotator_page.view_record` reads them)."""
-    return replace(state, views={**state.views, view_id: record})
+    orientation and time, as `annotator_page.view_record` reads them). Views of labeled pairs
+    are dropped: a second press on one is answered from the database."""
+    views = {v: r for v, r in state.views.items() if r["pair_id"] not in state.done}
+    return replace(state, views={**views, view_id: record})
 
 
 def next_slot(state: QueueState, skipped_pairs: Sequence[str]) -> Slot | None:
