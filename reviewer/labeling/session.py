@@ -2,8 +2,9 @@
 
 Everything here returns blinded objects: a `BlindPair` holds "Response 1" and "Response 2" in the
 orientation stored for this annotator, and nothing that names or identifies a model (no pair id,
-no model name, no stratum). The translation back to candidate/baseline happens in `submit`,
-from the view row written when the pair was shown. No Streamlit here: the page only renders.
+no model name, no stratum). The translation back to candidate/baseline happens when a label is
+stored (`label_write`), from the view recorded when the pair was shown; the queue a session
+walks is kept in `queue`. No Streamlit here: the page only renders.
 """
 
 from __future__ import annotations
