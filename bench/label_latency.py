@@ -3,11 +3,11 @@
 Targets: server side p95 <= 50 ms, in the browser p95 <= 300 ms, submit to next pair rendered.
 
 - server: 20 threads, one per annotator, each repeating what the page does on submit: store the
-  label, draw the next pair, read the progress (session.submit + open_next + progress), timed
-  per cycle, against one Store configured as in the app process. Each annotator then reads the
-  next pair for a think time drawn uniformly from 2-6 s (about 15 labels a minute, faster than
-  a careful expert). A second run with no think time at all (20 bots clicking flat out) is
-  reported as a stress figure.
+  label and show the next pair with the progress, in one transaction, from the session's queue
+  (session.submit_and_next with a session.Queue), timed per cycle, against one Store configured
+  as in the app process. Each annotator then reads the next pair for a think time drawn
+  uniformly from 2-6 s (about 15 labels a minute, faster than a careful expert). A second run
+  with no think time at all (20 bots clicking flat out) is reported as a stress figure.
 - browser: one annotator in headless Debian chromium against a real `signoff app` server on the
   same study (after the 20 annotators' labels above), timed inside the page from the Enter
   keydown to the first moment the next pair is fully rendered: the progress shows the new count,
@@ -101,14 +101,14 @@ def server_side(
         who = session.login(store, token)
         rng = random.Random(token)
         time.sleep(rng.uniform(0, think[1]))  # annotators do not start in lockstep
-        view = session.open_next(store, who)
+        queue = session.Queue(who.study_id, who.annotator_id)
+        view = session.next_page(store, who, queue=queue).view
         n = 0
         while view is not None and n < rounds:
             time.sleep(rng.uniform(*think))
             start = time.perf_counter()
-            session.submit(store, who, view.view_id, rng.choice(["1", "2", "tie"]))
-            view = session.open_next(store, who)
-            session.progress(store, who)
+            choice = rng.choice(["1", "2", "tie"])
+            view = session.submit_and_next(store, who, view.view_id, choice, queue=queue).view
             with lock:
                 times.append((time.perf_counter() - start) * 1000)
             n += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 import pytest
 from apphelp import MAIN
@@ -12,7 +13,7 @@ from conftest import pair, write_jsonl
 from streamlit.testing.v1 import AppTest
 
 from reviewer.config import Criterion, Scale, StudyConfig
-from reviewer.labeling.display import CSS, render_output
+from reviewer.labeling.display import CSS, render_output, visible
 from reviewer.labeling.session import redacted_brief
 
 OUT = '<div class="so-out">{}</div>'
@@ -49,6 +50,28 @@ def shown(fragment: str) -> str:
 def test_text_mode_keeps_every_character_escaped(text, expected):
     assert render_output(text, "text").html == OUT.format(expected)
     assert render_output(text, "text").fell_back is False
+
+
+def _visible_by_character(text: str) -> str:
+    """The definition `visible` keeps, one character at a time: marks for Cc, Cf, Zl and Zp
+    (but newline, tab and the zero-width joiner), every other character escaped."""
+    out = []
+    for ch in text.replace("\r\n", "\n"):
+        if ch not in "\n\t\u200d" and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(f'<span class="so-mark">&lt;U+{ord(ch):04X}&gt;</span>')
+        else:
+            out.append(html.escape(ch, quote=True))
+    return "".join(out)
+
+
+def test_visible_marks_exactly_the_invisible_characters_of_every_plane():
+    for plane_start in range(0, 0x110000, 0x10000):
+        chars = "".join(chr(c) for c in range(plane_start, plane_start + 0x10000))
+        for text in (chars, "<a>&\"'\r\n" + chars[::-1] + "\r"):
+            assert visible(text) == _visible_by_character(text)
+    assert visible("x\u00a0y\u2028\u200d") == (
+        'x\u00a0y<span class="so-mark">&lt;U+2028&gt;</span>\u200d'
+    )
 
 
 def test_empty_and_whitespace_outputs_are_labelled_not_blank():

@@ -18,6 +18,7 @@ and the report show the same thing (`render_output`, `CSS`).
 from __future__ import annotations
 
 import html
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal
@@ -51,6 +52,10 @@ CSS = """<style>
 # Characters that display as nothing, or reorder what follows, get a visible mark. The zero-width
 # joiner (U+200D) is kept: emoji sequences are built with it.
 _KEEP = {"\n", "\t", "\u200d"}
+# `str.isprintable` is false for every character that gets a mark (categories Cc, Cf, Zl, Zp,
+# and also Zs, Co, Cs, Cn): a text printable once the kept ones are removed needs no mark.
+_KEPT = str.maketrans(dict.fromkeys(_KEEP))
+_UNUSUAL = re.compile(r"[^\x20-\x7e\n\t]+")
 
 
 @dataclass(frozen=True)
@@ -92,13 +97,21 @@ def visible(text: str) -> str:
     >>> visible("a\\u202eb<")
     'a<span class="so-mark">&lt;U+202E&gt;</span>b&lt;'
     """
-    out = []
-    for ch in text.replace("\r\n", "\n"):
-        if ch not in _KEEP and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
-            out.append(f'<span class="so-mark">&lt;U+{ord(ch):04X}&gt;</span>')
-        else:
-            out.append(html.escape(ch, quote=True))
-    return "".join(out)
+    text = text.replace("\r\n", "\n")
+    escaped = html.escape(text, quote=True)
+    if text.translate(_KEPT).isprintable():  # nothing to mark (the usual case): one C call
+        return escaped
+    # Escaping only touches ASCII; the characters to mark are not printable ASCII.
+    return _UNUSUAL.sub(_marked, escaped)
+
+
+def _marked(run: re.Match[str]) -> str:
+    return "".join(
+        f'<span class="so-mark">&lt;U+{ord(ch):04X}&gt;</span>'
+        if ch not in _KEEP and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+        else ch
+        for ch in run.group()
+    )
 
 
 _esc = visible

@@ -2,8 +2,9 @@
 
 Everything here returns blinded objects: a `BlindPair` holds "Response 1" and "Response 2" in the
 orientation stored for this annotator, and nothing that names or identifies a model (no pair id,
-no model name, no stratum). The translation back to candidate/baseline happens in `submit`,
-from the view row written when the pair was shown. No Streamlit here: the page only renders.
+no model name, no stratum). The translation back to candidate/baseline happens when a label is
+stored (`label_write`), from the view recorded when the pair was shown; the queue a session
+walks is kept in `queue`. No Streamlit here: the page only renders.
 """
 
 from __future__ import annotations
@@ -16,20 +17,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reviewer.config import StudyConfig
-from reviewer.errors import SignoffError
-from reviewer.ingest.labels import rating
+from reviewer.labeling import queue as queues
+from reviewer.labeling.label_write import CHOICES as CHOICES
+from reviewer.labeling.label_write import REVOKED as REVOKED
+from reviewer.labeling.label_write import Choice, LabelWrite, sides
+from reviewer.labeling.queue import Progress, Queue, QueueState
 from reviewer.store import Store, people, studies
 from reviewer.store import annotator_page as page_sql
 from reviewer.store import views as view_sql
 from reviewer.store.connection import Cursor
 from reviewer.study.annotators import hash_token
-
-Choice = Literal["1", "2", "tie", "both_bad"]
-CHOICES: tuple[Choice, ...] = ("1", "2", "tie", "both_bad")
-REVOKED = (
-    "this link is no longer valid (it was revoked or replaced), so nothing was saved; "
-    "ask the study organiser for your personal link"
-)
 
 
 @dataclass(frozen=True)
@@ -85,14 +82,6 @@ class BlindPair:
     reference: str | None
     in_calibration: bool
     prior: PriorLabel | None = None
-
-
-@dataclass(frozen=True)
-class Progress:
-    total: int
-    done: int
-    calibration_total: int
-    calibration_done: int
 
 
 def login(store: Store, token: str | None) -> Annotator | None:
@@ -175,20 +164,43 @@ def open_next(store: Store, who: Annotator, skipped: Sequence[str] = ()) -> Blin
     return next_page(store, who, skipped).view
 
 
-def next_page(store: Store, who: Annotator, skipped: Sequence[str] = ()) -> Page:
+def next_page(
+    store: Store, who: Annotator, skipped: Sequence[str] = (), queue: Queue | None = None
+) -> Page:
     """The first unlabeled pair of the queue (skipped views last; None when done), shown now,
-    and the progress: one query and one insert, in one transaction."""
-    return store.write(lambda cur: _next_page(cur, who, skipped))
+    and the progress, in one transaction. `queue`: the session's, kept from move to move (read
+    afresh when not given)."""
+    queue = queue or Queue(who.study_id, who.annotator_id)
+
+    def work(cur: Cursor) -> tuple[Page, QueueState]:
+        state = queue.state
+        if (
+            state is not None
+            and queues.stamp_of(page_sql.stamp(cur, who.study_id, who.annotator_id)) != state.stamp
+        ):
+            state = None
+        return _page(cur, who, queue, skipped, state)
+
+    page, state = store.write(work)
+    queue.adopt(state)
+    return page
 
 
-def _next_page(cur: Cursor, who: Annotator, skipped: Sequence[str]) -> Page:
-    row = page_sql.next_page(cur, who.study_id, who.annotator_id, list(skipped))
-    done = Progress(
-        int(row["total"]), int(row["done"]), row["calibration_total"], row["calibration_done"]
-    )
-    if row["pair_id"] is None:
-        return Page(None, done)
-    return Page(_show(cur, who, row["pair_id"], bool(row["candidate_left"]), None, row), done)
+def _page(
+    cur: Cursor, who: Annotator, queue: Queue, skipped: Sequence[str], state: QueueState | None
+) -> tuple[Page, QueueState]:
+    """Show the next pair of the queue: `state` when the stamp said it is current, else (None)
+    the queue read again."""
+    if state is None:
+        state = queue.read(cur)
+    slot = queues.next_slot(state, queues.skipped_pairs(cur, queue, state, skipped))
+    done = queues.progress(state)
+    if slot is None:
+        return Page(None, done), state
+    state = queues.content(cur, queue, state, slot)
+    content = state.content[slot.pair_id]
+    view, record = _show(cur, who, slot.pair_id, slot.candidate_left, None, content)
+    return Page(view, done), queues.shown(state, view.view_id, record)
 
 
 def open_previous(store: Store, who: Annotator, current: str | None) -> BlindPair | None:
@@ -212,7 +224,7 @@ def open_previous(store: Store, who: Annotator, current: str | None) -> BlindPai
             left = view_sql.assigned_orientation(
                 cur, who.study_id, who.annotator_id, last["pair_id"]
             )
-        return _show(cur, who, last["pair_id"], bool(left), last)
+        return _show(cur, who, last["pair_id"], bool(left), last)[0]
 
     return store.write(work)
 
@@ -224,13 +236,15 @@ def _show(
     left: bool,
     last: dict | None,
     content: dict[str, Any] | None = None,
-) -> BlindPair:
-    """Record a view of the pair in this annotator's orientation and return it blinded; the
-    pair's `content` when the caller has read it already."""
+) -> tuple[BlindPair, dict[str, Any]]:
+    """Record a view of the pair in this annotator's orientation and return it blinded, with
+    the view's record (what `page_sql.view_record` reads); the pair's `content` when the caller
+    has read it already."""
     if content is None:
         content = view_sql.pair_content(cur, who.study_id, pair_id)
     view_id = uuid.uuid4().hex
-    view_sql.create_view(cur, view_id, who.study_id, who.annotator_id, pair_id, left=left)
+    at = page_sql.create_view(cur, view_id, who.study_id, who.annotator_id, pair_id, left=left)
+    record = {"pair_id": pair_id, "candidate_left": left, "shown_at": at}
     first, second = (
         (content["candidate"], content["baseline"])
         if left
@@ -244,11 +258,11 @@ def _show(
         reference=content["reference"],
         in_calibration=content["in_calibration"],
         prior=_blind_prior(last, left) if last else None,
-    )
+    ), record
 
 
 def _blind_prior(last: dict, left: bool) -> PriorLabel:
-    side = {role: shown for shown, role in _sides(left).items()}  # candidate -> "1" or "2"
+    side = {role: shown for shown, role in sides(left).items()}  # candidate -> "1" or "2"
     if last["both_bad"]:
         choice: Choice = "both_bad"
     else:
@@ -282,10 +296,20 @@ def submit(
         SignoffError: the link was revoked or replaced since the page was opened (checked in
             the transaction that would write, so nothing is stored).
     """
-    write = _LabelWrite(store, who, view_id, choice, criteria, rationale, flag_reason)
-    stored = store.write(write)
+    write = LabelWrite(store, who, view_id, choice, criteria, rationale, flag_reason)
+
+    def work(cur: Cursor) -> int | None:
+        view = page_sql.view_record(cur, view_id, who.study_id, who.annotator_id)
+        if view is None:
+            write.unknown_view(cur)
+        checks = page_sql.label_checks(
+            cur, who.study_id, who.annotator_id, who.token_hash, view_id, view["pair_id"]
+        )
+        return write(cur, view, checks)
+
+    stored = store.write(work)
     write.committed()
-    return stored
+    return stored is not None
 
 
 def submit_and_next(
@@ -298,102 +322,32 @@ def submit_and_next(
     flag_reason: str = "",
     *,
     skipped: Sequence[str] = (),
+    queue: Queue | None = None,
 ) -> Page:
-    """`submit`, then `next_page`, in one transaction (one commit per label); raises as
-    `submit` does, and then nothing is stored and no pair is shown."""
-    store_label = _LabelWrite(store, who, view_id, choice, criteria, rationale, flag_reason)
+    """`submit`, then `next_page`, in one transaction (one commit per label): one query reads
+    what the label must check and the queue's stamp, then two inserts (the label, the next
+    view). Raises as `submit` does, and then nothing is stored and no pair is shown."""
+    write = LabelWrite(store, who, view_id, choice, criteria, rationale, flag_reason)
+    queue = queue or Queue(who.study_id, who.annotator_id)
 
-    def work(cur: Cursor) -> Page:
-        store_label(cur)
-        return _next_page(cur, who, skipped)
-
-    page = store.write(work)
-    store_label.committed()
-    return page
-
-
-# Configs of the studies seen frozen, by (database, study): a frozen study's config never changes
-# again, so once a label has gone through, the next ones need neither the study row nor the freeze.
-_FROZEN: dict[tuple[str, str], StudyConfig] = {}
-
-
-class _LabelWrite:
-    """The work of storing one label, for `Store.write`; `committed()` once the transaction is."""
-
-    def __init__(
-        self,
-        store: Store,
-        who: Annotator,
-        view_id: str,
-        choice: Choice,
-        criteria: dict[str, Any] | None,
-        rationale: str,
-        flag_reason: str,
-    ):
-        if choice not in CHOICES:
-            raise SignoffError(f"unknown choice {choice!r}")
-        self.who, self.view_id, self.choice = who, view_id, choice
-        self.criteria, self.rationale, self.flag_reason = criteria or {}, rationale, flag_reason
-        self.key, self.frozen = (store.location, who.study_id), None
-
-    def __call__(self, cur: Cursor) -> bool:
-        who = self.who
-        view = page_sql.view_to_label(
-            cur, self.view_id, who.study_id, who.annotator_id, who.token_hash
+    def work(cur: Cursor) -> tuple[Page, QueueState]:
+        state = queue.current(cur)
+        view = state.views.get(view_id) or page_sql.view_record(
+            cur, view_id, who.study_id, who.annotator_id
         )
         if view is None:
-            if not people.may_write(cur, who.study_id, who.annotator_id, who.token_hash):
-                raise SignoffError(REVOKED)
-            raise SignoffError("this page is out of date; reload it to continue")
-        if view["submitted"]:
-            return False
-        config = _FROZEN.get(self.key) or self._config(cur)
-        side = _sides(view["candidate_left"])
-        preference = "tie" if self.choice in ("tie", "both_bad") else side[self.choice]
-        criteria = _unblind_criteria(config, self.criteria, side)
-        page_sql.insert_label(
-            cur,
-            view,
-            preference,
-            both_bad=self.choice == "both_bad",
-            criteria_json=json.dumps(criteria, sort_keys=True),
-            rationale=self.rationale.strip() or None,
-            flag_reason=self.flag_reason.strip() or None,
+            write.unknown_view(cur)
+        checks = page_sql.label_checks(
+            cur, who.study_id, who.annotator_id, who.token_hash, view_id, view["pair_id"]
         )
-        if self.frozen is not None:  # the study row was read: freeze it if it is not yet
-            studies.freeze(cur, who.study_id, who.annotator_id, reason="first label in the app")
-        return True
+        label_id = write(cur, view, checks)
+        if queues.stamp_of(checks) != state.stamp:
+            return _page(cur, who, queue, skipped, None)
+        if label_id is not None:
+            state = queues.labeled(state, view["pair_id"], label_id)
+        return _page(cur, who, queue, skipped, state)
 
-    def _config(self, cur: Cursor) -> StudyConfig:
-        self.frozen = studies.get_study(cur, self.who.study_id).config
-        return self.frozen
-
-    def committed(self) -> None:
-        if self.frozen is not None:
-            _FROZEN[self.key] = self.frozen
-
-
-def _sides(candidate_left: bool) -> dict[str, str]:
-    return (
-        {"1": "candidate", "2": "baseline"}
-        if candidate_left
-        else {"1": "baseline", "2": "candidate"}
-    )
-
-
-def _unblind_criteria(config: StudyConfig, blind: dict[str, Any], side: dict[str, str]) -> dict:
-    out: dict[str, Any] = {}
-    for name, value in blind.items():
-        criterion = config.criterion(name)
-        if criterion is None or value in (None, "", {}):
-            continue
-        try:
-            if criterion.scale.kind == "pairwise":
-                out[name] = rating(criterion, side.get(value, value))
-            else:
-                out[name] = {
-                    side[k]: rating(criterion, v) for k, v in value.items() if v is not None
-                }
-        except (ValueError, KeyError) as exc:
-            raise SignoffError(f"{name}: {exc}") from None
-    return out
+    page, state = store.write(work)
+    write.committed()
+    queue.adopt(state)
+    return page

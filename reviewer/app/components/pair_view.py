@@ -28,6 +28,7 @@ border:1px solid rgba(49,51,63,.2);border-radius:.5rem;padding:.6rem .9rem 0 .9r
 font-size:.8em;color:#31333f;background:linear-gradient(rgba(255,255,255,.6),#fff 45%)}}
 .so-cap{{position:relative;height:1.6em;margin-top:-1.6em;background:#fff}}
 .so-plain{{border:1px solid rgba(49,51,63,.2);border-radius:.5rem;padding:.6rem .9rem}}
+.so-prompt{{margin-bottom:1rem}}
 .so-pair{{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1.5rem}}
 @media (max-width:640px){{.so-pair{{grid-template-columns:minmax(0,1fr)}}}}
 .so-title{{font-weight:600;margin:0 0 .5rem 0}}
@@ -45,17 +46,18 @@ def response_box(inner: str) -> str:
 
 
 def show_pair(pair: BlindPair, mode: str, raw: bool) -> None:
-    """The prompt, then both responses side by side: two `st.html` elements for a plain prompt
-    (each element is a message to the browser and work for the server on every Submit)."""
+    """The prompt, then both responses side by side: one `st.html` element for a plain prompt
+    (each element is a message to the browser and work for the server on every Submit), its
+    box keeping the 1rem gap Streamlit leaves between two elements."""
     html = _rendered(pair, mode, raw)
     if isinstance(pair.prompt, str):
-        st.html(html.prompt[0])
+        st.html(html.prompt[0] + html.responses)
     else:
         st.markdown("**Prompt**")
         for message, body in zip(pair.prompt, html.prompt, strict=True):
             with st.chat_message(message["role"] if message["role"] != "tool" else "ai"):
                 st.html(body)
-    st.html(html.responses)
+        st.html(CSS + BOX_CSS + html.responses)
     if html.reference is not None:
         with st.expander("Reference answer"):
             st.html(html.reference)
@@ -66,7 +68,7 @@ class PairHtml:
     """The HTML of every text of a pair, as `st.html` receives it."""
 
     prompt: tuple[str, ...]
-    responses: str  # both, side by side, each under its title
+    responses: str  # both, side by side, each under its title (the styles come before them)
     reference: str | None
 
 
@@ -81,10 +83,14 @@ def _rendered(pair: BlindPair, mode: str, raw: bool) -> PairHtml:
 
 
 def pair_html(pair: BlindPair, shown: str) -> PairHtml:
-    """Every text of `pair` rendered in display mode `shown`, each in its box."""
+    """Every text of `pair` rendered in display mode `shown`, each in its box; a plain prompt
+    carries the styles the responses after it use."""
     if isinstance(pair.prompt, str):
         prompt: tuple[str, ...] = (
-            CSS + BOX_CSS + PROMPT_TITLE + _plain(render_output(pair.prompt, shown).html),
+            CSS
+            + BOX_CSS
+            + PROMPT_TITLE
+            + _plain(render_output(pair.prompt, shown).html, " so-prompt"),
         )
     else:
         prompt = tuple(
@@ -92,9 +98,7 @@ def pair_html(pair: BlindPair, shown: str) -> PairHtml:
         )
     return PairHtml(
         prompt=prompt,
-        responses=CSS
-        + BOX_CSS
-        + '<div class="so-pair">'
+        responses='<div class="so-pair">'
         + "".join(
             f'<div class="so-side"><p class="so-title">{title}</p>'
             f"{response_box(render_output(text, shown).html)}</div>"
@@ -107,5 +111,5 @@ def pair_html(pair: BlindPair, shown: str) -> PairHtml:
     )
 
 
-def _plain(inner: str) -> str:
-    return f'<div class="so-plain">{inner}</div>'
+def _plain(inner: str, also: str = "") -> str:
+    return f'<div class="so-plain{also}">{inner}</div>'

@@ -79,10 +79,18 @@ def _progress(p: session.Progress) -> None:
 def _current_view(store: Store, who: Annotator) -> BlindPair | None:
     """The pair on screen; when there is none, the next of the queue, read with the progress."""
     if st.session_state.get("view") is None:
-        page = session.next_page(store, who, st.session_state.get("skipped", []))
+        page = session.next_page(store, who, st.session_state.get("skipped", []), _queue(who))
         st.session_state["progress"] = page.progress
         _open(page.view)
     return st.session_state["view"]
+
+
+def _queue(who: Annotator) -> session.Queue:
+    """This session's queue of pairs, kept from click to click (`reviewer.labeling.queue`)."""
+    queue = st.session_state.get("queue")
+    if queue is None or (queue.study_id, queue.annotator_id) != (who.study_id, who.annotator_id):
+        queue = st.session_state["queue"] = session.Queue(who.study_id, who.annotator_id)
+    return queue
 
 
 def _open(view: BlindPair | None) -> None:
@@ -243,7 +251,7 @@ def _submit(store: Store, who: Annotator, brief: StudyBrief, vid: str) -> None:
     why = st.session_state.get(f"why-{vid}") or ""
     try:
         page = session.submit_and_next(
-            store, who, vid, choice, criteria, why, flag, skipped=skipped
+            store, who, vid, choice, criteria, why, flag, skipped=skipped, queue=_queue(who)
         )
     except SignoffError as exc:
         st.session_state["notice"] = f"Not saved: {exc}"
