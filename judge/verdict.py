@@ -90,20 +90,36 @@ def last_json_object(text: str) -> dict | None:
 
 def parse_answer(text: str, rubric: Rubric) -> JudgeOutput:
     """Validate a judge's answer against the rubric; raise ParseFailure with the reason."""
-    raw = last_json_object(text)
-    if raw is None:
-        raise ParseFailure("no JSON object in the answer")
-    try:
-        out = JudgeOutput.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "answer"
-        raise ParseFailure(f"{where}: {first['msg']}") from None
+    out = _whole_answer(text)
+    if out is None:
+        raw = last_json_object(text)
+        if raw is None:
+            raise ParseFailure("no JSON object in the answer")
+        try:
+            out = JudgeOutput.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "answer"
+            raise ParseFailure(f"{where}: {first['msg']}") from None
     expected = [c.name for c in rubric.criteria]
     got = [c.criterion for c in out.criteria]
     if sorted(got) != sorted(expected):
         raise ParseFailure(f"criteria {got} do not match the rubric's {expected}")
     return out
+
+
+def _whole_answer(text: str) -> JudgeOutput | None:
+    """The answer read in one pass of pydantic-core when it is exactly one valid JSON object,
+    as structured-output modes return it (then it is also the last object in the text); None
+    for anything else, which the strict path reads and explains. Parsing with the `json`
+    module, then validating the dict, was ~0.15 ms of a call's CPU."""
+    stripped = text.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")):
+        return None
+    try:
+        return JudgeOutput.model_validate_json(stripped)
+    except ValidationError:
+        return None
 
 
 def to_preference(out: JudgeOutput, *, candidate_first: bool) -> tuple[str, dict[str, str]]:

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 from judge.providers.base import (
     ProviderError,
@@ -72,7 +73,7 @@ class AnthropicMessages(SdkProvider):
         try:
             raw = await self._sdk().post(
                 "/v1/messages",
-                body=self._body(request),
+                content=to_json(self._body(request)),
                 cast_to=bytes,
                 options={"timeout": request.timeout},
             )

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 from judge.providers.base import (
     ProviderError,
@@ -98,7 +99,7 @@ class OpenAIChat(SdkProvider):
         try:
             raw = await self._sdk().post(
                 "/chat/completions",
-                body=self._body(request),
+                content=to_json(self._body(request)),
                 cast_to=bytes,
                 options={"timeout": request.timeout},
             )

@@ -26,8 +26,6 @@ from reviewer.cli.common import (
     open_study,
     print_json,
 )
-from reviewer.cli.present import imported_text
-from reviewer.ingest.labels import parse_value_map
 from reviewer.judging import align, service
 from reviewer.judging.batch import (
     BatchSettings,
@@ -39,7 +37,6 @@ from reviewer.judging.batch import (
 from reviewer.judging.describe import describe_calibration, describe_estimate, describe_summary
 from reviewer.judging.options import JudgeOptions
 from reviewer.judging.scope import JudgeScope
-from reviewer.study.imported import import_verdicts
 from reviewer.study.lifecycle import current_actor
 
 # `judge calibrate` and `judge panel calibrate` decide the gate the same way.
@@ -63,6 +60,11 @@ def judge_import(
     db: DbOption = None,
 ) -> None:
     """Import verdicts produced by another tool's judge."""
+    # Imported here: a judge run has no use for the readers of label files (start-up).
+    from reviewer.cli.present import imported_text
+    from reviewer.ingest.labels import parse_value_map
+    from reviewer.study.imported import import_verdicts
+
     mapping = parse_value_map(value_map)
     store, study_id = open_study(db, study)
     n = import_verdicts(store, study_id, file, current_actor(), value_map=mapping)

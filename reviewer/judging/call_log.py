@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from judge.runner import CachedAnswer, Call, OrderVerdict
 from reviewer.store import Store
@@ -15,6 +16,25 @@ from reviewer.store.connection import Cursor
 # clicks, the file stays open while the run's writes keep coming. A process waiting for the
 # file still gets it within a turn (reviewer.store.connection).
 RUN_LINGER_SECONDS = 1.0
+# While a run is under way (`held_open`), the file stays open through any pause of the run's own
+# (the SDK's import at the first call, a backoff): a reopen costs tens of ms and a checkpoint.
+# Waiting processes still get their turn; the linger falls back when the run ends.
+HELD_LINGER_SECONDS = 3600.0
+
+
+@contextmanager
+def held_open(store: Store) -> Iterator[None]:
+    """Keep a DuckDB store's file open between the transactions of the block (PostgreSQL keeps
+    a pool: nothing to do), unless another process waits for it."""
+    if not hasattr(store, "linger"):
+        yield
+        return
+    before = store.linger
+    store.linger = max(before, HELD_LINGER_SECONDS)
+    try:
+        yield
+    finally:
+        store.linger = before
 
 
 class StoreCallLog:

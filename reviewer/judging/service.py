@@ -26,7 +26,7 @@ from reviewer.analysis.gate import GateOut, decide_gate
 from reviewer.analysis.outcomes import JudgeOutcomes, judge_outcomes
 from reviewer.errors import SignoffError
 from reviewer.judging.batch import BatchSettings, judge_in_batches
-from reviewer.judging.call_log import StoreCallLog
+from reviewer.judging.call_log import StoreCallLog, held_open
 from reviewer.judging.gate import check_gate, gate_part
 from reviewer.judging.options import JudgeOptions, PreparedJudge, prepare
 from reviewer.judging.scope import JudgeScope, calibration_parts, load_scope
@@ -73,13 +73,14 @@ def run(
     the provider serves now, or an override reason. With `batch`, through the provider's batch
     API (reviewer.judging.batch)."""
     judge = prepare(options)
-    cfg, pairs = load_scope(store, study_id, scope)
-    if scope == "all":
-        check_gate(store, study_id, cfg, judge, override, actor)
-    summary = run_prepared(
-        store, study_id, options, judge, pairs, scope, actor,
-        on_progress=on_progress, override=override, batch=batch,
-    )  # fmt: skip
+    with held_open(store):  # one opening of the file for the command's reads and its run
+        cfg, pairs = load_scope(store, study_id, scope)
+        if scope == "all":
+            check_gate(store, study_id, cfg, judge, override, actor)
+        summary = run_prepared(
+            store, study_id, options, judge, pairs, scope, actor,
+            on_progress=on_progress, override=override, batch=batch,
+        )  # fmt: skip
     return judge, summary
 
 
@@ -99,34 +100,35 @@ def run_prepared(
     """Judge `pairs` once the gate is settled (by the caller: this judge's, or its panel's);
     on all pairs, the answers must come from the model the calibration saw, or the override
     is logged."""
-    calibrated, logged = set(), False
-    if scope == "all":
-        calibrated, logged = check_before(store, study_id, judge, override, actor)
-    try:
-        provider = make_provider(
-            options.provider, options.model, options.base_url, options.mode, options.key_env
-        )
-    except ProviderSetupError as exc:
-        raise SignoffError(str(exc)) from None
-    guard = ServedModelGuard(provider, calibrated, strict=not override) if calibrated else None
-
-    store.write(lambda cur: _register(cur, judge))
-    log = StoreCallLog(store, study_id, judge.judge_id)
-    try:
-        if batch is not None:
-            summary = judge_in_batches(
-                store, study_id, scope, judge, options, batch, pairs, on_progress
+    with held_open(store):  # the panel's runs come here without `run`
+        calibrated, logged = set(), False
+        if scope == "all":
+            calibrated, logged = check_before(store, study_id, judge, override, actor)
+        try:
+            provider = make_provider(
+                options.provider, options.model, options.base_url, options.mode, options.key_env
             )
-        else:
-            summary = run_judge(
-                pairs, judge.spec, guard or provider, log, options.settings, judge.price,
-                on_progress,
-            )  # fmt: skip
-    except BudgetError as exc:
-        raise SignoffError(str(exc)) from None
-    store.write(lambda cur: _record_run(cur, study_id, actor, judge, scope, summary))
-    if scope == "all":
-        check_after(store, study_id, judge, guard, override, actor, logged=logged)
+        except ProviderSetupError as exc:
+            raise SignoffError(str(exc)) from None
+        guard = ServedModelGuard(provider, calibrated, strict=not override) if calibrated else None
+
+        store.write(lambda cur: _register(cur, judge))
+        log = StoreCallLog(store, study_id, judge.judge_id)
+        try:
+            if batch is not None:
+                summary = judge_in_batches(
+                    store, study_id, scope, judge, options, batch, pairs, on_progress
+                )
+            else:
+                summary = run_judge(
+                    pairs, judge.spec, guard or provider, log, options.settings, judge.price,
+                    on_progress,
+                )  # fmt: skip
+        except BudgetError as exc:
+            raise SignoffError(str(exc)) from None
+        store.write(lambda cur: _record_run(cur, study_id, actor, judge, scope, summary))
+        if scope == "all":
+            check_after(store, study_id, judge, guard, override, actor, logged=logged)
     return summary
 
 

@@ -6,8 +6,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import pyarrow as pa
-
 from judge.runner import CachedAnswer, Call, OrderVerdict
 from reviewer.store.connection import Cursor, fetch_dicts
 
@@ -45,20 +43,37 @@ def cached_answers(cur: Cursor, keys: Sequence[str]) -> dict[str, CachedAnswer]:
     return {key: CachedAnswer(text, served) for key, text, served in cur.fetchall()}
 
 
-# The columns of a call as `_row` gives them, and their Arrow types.
+# The columns of a call as `_row` gives them, and their types. A write hands each column over as
+# one list parameter, unnested in SQL (rows of one statement, on DuckDB and PostgreSQL alike):
+# a run writes a few calls at a time (each paid answer at once), where registering an Arrow
+# table cost ~5 ms of CPU per write and a multi-row VALUES grew with the rows, and a cached
+# run's thousands of rows go in as one statement without importing pyarrow (bench/RESULTS.md,
+# issue 16).
 _CALL_COLUMNS = (
     "pair_id, presented, cache_key, outcome, attempt, request_json, response_text, input_tokens,"
     " output_tokens, cost_usd, latency_ms, error, served_model"
 )
-_STR, _INT, _FLOAT = pa.string(), pa.int64(), pa.float64()
-_ARROW_KINDS = (
-    _STR, _STR, _STR, _STR, pa.int32(), _STR, _STR, _INT, _INT, _FLOAT, _FLOAT, _STR, _STR,
+_CALL_TYPES = (
+    "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "INTEGER", "VARCHAR", "VARCHAR", "BIGINT",
+    "BIGINT", "FLOAT8", "FLOAT8", "VARCHAR", "VARCHAR",
 )  # fmt: skip
-# Up to this many rows go in as one multi-row VALUES; more through an Arrow table. A run writes
-# a few calls at a time (each paid answer at once): registering an Arrow table cost ~5 ms of CPU
-# per write, and a VALUES statement of 1-6 rows about half the whole write (bench/RESULTS.md,
-# issue 16); the thousands of rows of a cached run go in as one table (0.05 s for 2,000 rows).
-_VALUES_ROWS = 32
+_INSERT_CALLS = (
+    f"INSERT INTO judge_calls (study_id, judge_id, {_CALL_COLUMNS}, created_at) SELECT ?, ?, "
+    + ", ".join(
+        f"unnest(?::{kind}[])" + ("::JSON" if name == "request_json" else "")
+        for name, kind in zip(_CALL_COLUMNS.split(", "), _CALL_TYPES, strict=True)
+    )
+    + ", now()"
+)
+_INSERT_VERDICTS = (
+    "INSERT INTO verdicts (study_id, pair_id, judge_id, presented, preference, criteria_json,"
+    " rationale, call_key, source, created_at) SELECT study_id, pair_id, ?, presented,"
+    " preference, criteria_json::JSON, rationale, call_key, 'run', now() FROM (SELECT ? AS"
+    " study_id, unnest(?::VARCHAR[]) AS pair_id, unnest(?::VARCHAR[]) AS presented,"
+    " unnest(?::VARCHAR[]) AS preference, unnest(?::VARCHAR[]) AS criteria_json,"
+    " unnest(?::VARCHAR[]) AS rationale, unnest(?::VARCHAR[]) AS call_key) AS new_verdicts"
+    " ON CONFLICT DO NOTHING"
+)
 
 
 def _row(c: Call) -> tuple:
@@ -72,48 +87,27 @@ def _row(c: Call) -> tuple:
 def append_calls(cur: Cursor, study_id: str, judge_id: str, calls: list[Call]) -> None:
     if not calls:
         return
-    rows = [_row(c) for c in calls]
-    insert = f"INSERT INTO judge_calls (study_id, judge_id, {_CALL_COLUMNS}, created_at)"
-    if len(rows) <= _VALUES_ROWS:
-        one = "(?, ?, " + ", ".join("?" * len(_ARROW_KINDS)) + ", now())"
-        params = [v for row in rows for v in (study_id, judge_id, *row)]
-        cur.execute(f"{insert} VALUES {', '.join([one] * len(rows))}", params)
-        return
-    names = _CALL_COLUMNS.split(", ")
-    columns = zip(*rows, strict=True)
-    table = pa.table(
-        {n: pa.array(v, k) for n, v, k in zip(names, columns, _ARROW_KINDS, strict=True)}
-    )
-    cur.register("new_calls", table)
-    cur.execute(
-        f"{insert} SELECT ?, ?, {_CALL_COLUMNS}, now() FROM new_calls", [study_id, judge_id]
-    )
-    cur.unregister("new_calls")
+    columns = [list(column) for column in zip(*map(_row, calls), strict=True)]
+    cur.execute(_INSERT_CALLS, [study_id, judge_id, *columns])
 
 
 def add_verdicts(cur: Cursor, study_id: str, judge_id: str, verdicts: list[OrderVerdict]) -> None:
     """Store verdicts not yet stored (a resumed or cached run hands the same ones again)."""
     if not verdicts:
         return
-    table = pa.table(
-        {
-            "pair_id": [v.pair_id for v in verdicts],
-            "presented": [v.presented for v in verdicts],
-            "preference": [v.preference for v in verdicts],
-            "criteria_json": [json.dumps(v.criteria, sort_keys=True) for v in verdicts],
-            "rationale": [v.rationale for v in verdicts],
-            "call_key": [v.call_key for v in verdicts],
-        }
-    )
-    cur.register("new_verdicts", table)
     cur.execute(
-        "INSERT INTO verdicts (study_id, pair_id, judge_id, presented, preference, criteria_json,"
-        " rationale, call_key, source, created_at) SELECT ?, pair_id, ?, presented, preference,"
-        " criteria_json, rationale, call_key, 'run', now() FROM new_verdicts"
-        " ON CONFLICT DO NOTHING",
-        [study_id, judge_id],
+        _INSERT_VERDICTS,
+        [
+            judge_id,
+            study_id,
+            [v.pair_id for v in verdicts],
+            [v.presented for v in verdicts],
+            [v.preference for v in verdicts],
+            [json.dumps(v.criteria, sort_keys=True) for v in verdicts],
+            [v.rationale for v in verdicts],
+            [v.call_key for v in verdicts],
+        ],
     )
-    cur.unregister("new_verdicts")
 
 
 def latest_served(cur: Cursor, judge_id: str) -> dict[str, Any] | None:
