@@ -43,41 +43,50 @@ COLUMNS = pa.schema(
 
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
 _to_sorted_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+# What `_to_json` does with a str, without its per-call dispatch (C when available).
+text_json = json.encoder.encode_basestring
 
 
 def prompt_json(pair: Pair) -> str:
     """The prompt as stored: a JSON string, or a JSON list of messages."""
     if isinstance(pair.prompt, str):
-        return _to_json(pair.prompt)
+        return text_json(pair.prompt)
     return _to_json([m.model_dump() for m in pair.prompt])
 
 
-def metadata_json(pair: Pair) -> str:
-    return _to_sorted_json(pair.metadata) if pair.metadata else "{}"
+def metadata_json(metadata: dict[str, Any] | None) -> str:
+    return _to_sorted_json(metadata) if metadata else "{}"
 
 
-def content_hash(pair: Pair, prompt: str, metadata: str) -> str:
-    """sha256 over every field as stored, each prefixed by its length, so that no two different
-    pairs give the same byte stream; None differs from ""."""
-    digest = hashlib.sha256()
-    for part in (
+def stored_fields(pair: Pair) -> tuple[str | None, ...]:
+    """A pair's stored text columns, in `COLUMNS` order up to `metadata_json`."""
+    return (
         pair.id,
-        prompt,
+        prompt_json(pair),
         pair.candidate,
         pair.baseline,
         pair.candidate_model,
         pair.baseline_model,
         pair.stratum,
         pair.reference,
-        metadata,
-    ):
+        metadata_json(pair.metadata),
+    )
+
+
+def content_hash(*parts: str | None) -> str:
+    """sha256 over every field as stored (id, prompt, candidate, baseline, candidate model,
+    baseline model, stratum, reference, metadata), each prefixed by its length, so that no two
+    different pairs give the same byte stream; None differs from "". One `sha256` call over the
+    joined bytes: the same digest as feeding the parts one by one, in half the time."""
+    chunks = []
+    for part in parts:
         if part is None:
-            digest.update(b"-")
+            chunks.append(b"-")
         else:
             data = part.encode()
-            digest.update(b"%d:" % len(data))
-            digest.update(data)
-    return digest.hexdigest()
+            chunks.append(b"%d:" % len(data))
+            chunks.append(data)
+    return hashlib.sha256(b"".join(chunks)).hexdigest()
 
 
 @dataclass
@@ -106,10 +115,7 @@ class PairSet:
 
     def content_hash(self) -> str:
         """Hash of every pair's content, independent of row order."""
-        digest = hashlib.sha256()
-        for h in sorted(self.hashes):
-            digest.update(h.encode())
-        return digest.hexdigest()
+        return hashlib.sha256("".join(sorted(self.hashes)).encode()).hexdigest()
 
     def close(self) -> None:
         """Remove the spilled pairs (also done when the set is garbage-collected)."""
@@ -133,45 +139,41 @@ class PairWriter:
         self._strata: dict[str, str] = {}  # one str object per stratum, not one per pair
         self._identical: list[str] = []
         self._empty: dict[str, list[str]] = {"candidate": [], "baseline": []}
-        self._rows: list[tuple] = []
+        self._columns: list[list] = [[] for _ in COLUMNS]  # the batch being filled
         self._folder = tempfile.TemporaryDirectory(prefix="signoff-import-")
         self._spill = Path(self._folder.name) / "pairs.arrow"
         self._writer = pa.ipc.new_file(str(self._spill), COLUMNS)
 
     def add(self, pair: Pair) -> None:
-        prompt, metadata = prompt_json(pair), metadata_json(pair)
-        digest = content_hash(pair, prompt, metadata)
-        stratum = self._strata.setdefault(pair.stratum, pair.stratum)
-        self.ids.append(pair.id)
+        self.add_fields(*stored_fields(pair))
+
+    def add_fields(self, *fields: str | None) -> None:
+        """Add a valid pair given as its stored text columns, in `COLUMNS` order up to
+        `metadata_json` (prompt and metadata already as JSON)."""
+        pair_id, _, candidate, baseline, _, _, stratum, _, _ = fields
+        stratum = self._strata.setdefault(stratum, stratum)
+        digest = content_hash(*fields)
+        self.ids.append(pair_id)
         self.strata.append(stratum)
         self.hashes.append(digest)
-        if pair.identical_outputs:
-            self._identical.append(pair.id)
-        for side in pair.empty_outputs:
-            self._empty[side].append(pair.id)
-        self._rows.append(
-            (
-                pair.id,
-                prompt,
-                pair.candidate,
-                pair.baseline,
-                pair.candidate_model,
-                pair.baseline_model,
-                stratum,
-                pair.reference,
-                metadata,
-                digest,
-                pair.identical_outputs,
-            )
-        )
-        if len(self._rows) >= BATCH_PAIRS:
+        stripped_candidate, stripped_baseline = candidate.strip(), baseline.strip()
+        identical = stripped_candidate == stripped_baseline
+        if identical:
+            self._identical.append(pair_id)
+        if not stripped_candidate:
+            self._empty["candidate"].append(pair_id)
+        if not stripped_baseline:
+            self._empty["baseline"].append(pair_id)
+        values = (*fields[:6], stratum, *fields[7:], digest, identical)
+        for column, value in zip(self._columns, values, strict=True):
+            column.append(value)
+        if len(self.ids) % BATCH_PAIRS == 0:
             self._flush()
 
     def _flush(self) -> None:
-        if self._rows:
-            columns = [list(c) for c in zip(*self._rows, strict=True)]
-            self._writer.write_batch(pa.record_batch(columns, schema=COLUMNS))
-            self._rows = []
+        if self._columns[0]:
+            self._writer.write_batch(pa.record_batch(self._columns, schema=COLUMNS))
+            self._columns = [[] for _ in COLUMNS]
 
     def finish(self) -> PairSet:
         self._flush()

@@ -1,0 +1,126 @@
+"""The quick way through a clean JSONL pairs file: most rows never become a `Pair`.
+
+A typical row (text prompt, string outputs, no odd cell) is checked against a schema with no
+Python validator, in pydantic-core alone, and the few rules `Pair` applies in Python (trimmed id
+and stratum, the default stratum, a non-empty prompt that is not a JSON list, the output length
+limit, plain metadata) are applied here to the same effect. A row that does not fit that shape
+goes through `Pair` itself, so what is stored never depends on the path a row took. At the first
+row that `Pair` also refuses (or a repeated id, or a possible lone surrogate) the caller gets None
+and reads the file the detailed way, which names every problem. Measured in bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NotRequired
+
+from pydantic import ConfigDict, TypeAdapter, with_config
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
+
+from reviewer.ingest.pairs import DEFAULT_STRATUM, LONE_SURROGATE, MAX_ID_CHARS, Pair, check_plain
+from reviewer.ingest.pairset import PairSet, PairWriter, metadata_json, stored_fields, text_json
+
+BLOCK_BYTES = 8 << 20
+
+
+@with_config(ConfigDict(extra="forbid", strict=True))
+class PlainRow(TypedDict):
+    """A row as most files hold it: every cell a JSON string (metadata an object)."""
+
+    id: str
+    prompt: str
+    candidate: str
+    baseline: str
+    candidate_model: NotRequired[str | None]
+    baseline_model: NotRequired[str | None]
+    stratum: NotRequired[str | None]
+    reference: NotRequired[str | None]
+    metadata: NotRequired[dict[str, Any] | None]
+
+
+_plain = TypeAdapter(PlainRow).validate_json
+
+
+def plain_fields(line: bytes, limit: int) -> tuple[str | None, ...] | None:
+    """The stored text columns of a plain row (as `PairWriter.add_fields` takes them), or None
+    when the row is not plain or breaks a rule: `Pair` then decides."""
+    try:
+        row = _plain(line)
+    except ValueError:
+        return None
+    pair_id, prompt = row["id"].strip(), row["prompt"]
+    candidate, baseline = row["candidate"], row["baseline"]
+    stratum, metadata = row.get("stratum"), row.get("metadata")
+    stratum = DEFAULT_STRATUM if stratum is None or stratum == "" else stratum.strip()
+    if not (pair_id and stratum and len(pair_id) <= MAX_ID_CHARS and prompt.strip()):
+        return None
+    if prompt.lstrip()[:1] in ("[", "{"):  # perhaps a JSON list of messages
+        return None
+    if limit and (len(candidate) > limit or len(baseline) > limit):
+        return None
+    if metadata:
+        try:
+            check_plain(metadata)
+        except ValueError:
+            return None
+    return (
+        pair_id,
+        text_json(prompt),
+        candidate,
+        baseline,
+        row.get("candidate_model"),
+        row.get("baseline_model"),
+        stratum,
+        row.get("reference"),
+        metadata_json(metadata),
+    )
+
+
+def read_lines(path: Path) -> Iterator[bytes | None]:
+    """The file's non-blank lines, read in large blocks; None for a block that may hold a lone
+    surrogate escape (the caller gives up on the quick way)."""
+    with open(path, "rb") as source:
+        rest = b""
+        while block := source.read(BLOCK_BYTES):
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            rest = block[cut:]
+            yield from _block_lines(block[:cut])
+        yield from _block_lines(rest)
+
+
+def _block_lines(block: bytes) -> Iterator[bytes | None]:
+    if LONE_SURROGATE.search(block):
+        yield None
+        return
+    for line in block.split(b"\n"):
+        if line and not line.isspace():
+            yield line
+
+
+def load_jsonl_fast(path: Path, max_output_chars: int) -> PairSet | None:
+    """Validate a clean JSONL pairs file into a `PairSet`; None if any row has a problem."""
+    if not path.is_file():
+        return None
+    context = {"max_output_chars": max_output_chars}
+    writer = PairWriter(str(path))
+    seen: set[str] = set()
+    for line in read_lines(path):
+        fields = None if line is None else plain_fields(line, max_output_chars)
+        if fields is None and line is not None:
+            try:
+                pair = Pair.model_validate_json(line, context=context)
+            except (ValueError, RecursionError):  # ValidationError is a ValueError
+                line = None
+            else:
+                fields = stored_fields(pair)
+        if line is None or fields[0] in seen:
+            writer.discard()
+            return None
+        seen.add(fields[0])
+        writer.add_fields(*fields)
+    if not seen:
+        writer.discard()
+        return None
+    return writer.finish()
