@@ -15,31 +15,43 @@ import json
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from reviewer.ingest.pairs import Pair
 
 BATCH_PAIRS = 10_000
-# Columns a pair is stored with; the store adds study_id, position and in_calibration.
-COLUMNS = pa.schema(
-    [
-        ("pair_id", pa.string()),
-        ("prompt_json", pa.string()),
-        ("candidate", pa.string()),
-        ("baseline", pa.string()),
-        ("candidate_model", pa.string()),
-        ("baseline_model", pa.string()),
-        ("stratum", pa.string()),
-        ("reference", pa.string()),
-        ("metadata_json", pa.string()),
-        ("content_hash", pa.string()),
-        ("identical_outputs", pa.bool_()),
-    ]
+# Columns a pair is stored with (all text but the last); the store adds study_id, position and
+# in_calibration.
+COLUMN_NAMES = (
+    "pair_id",
+    "prompt_json",
+    "candidate",
+    "baseline",
+    "candidate_model",
+    "baseline_model",
+    "stratum",
+    "reference",
+    "metadata_json",
+    "content_hash",
+    "identical_outputs",
 )
+
+
+@cache
+def columns() -> pa.Schema:
+    """`COLUMN_NAMES` as an Arrow schema; pyarrow is imported at the first import of a file,
+    not by every command that loads this module."""
+    import pyarrow as pa
+
+    return pa.schema([(name, pa.string()) for name in COLUMN_NAMES[:-1]]).append(
+        pa.field(COLUMN_NAMES[-1], pa.bool_())
+    )
+
 
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
 _to_sorted_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
@@ -59,7 +71,7 @@ def metadata_json(metadata: dict[str, Any] | None) -> str:
 
 
 def stored_fields(pair: Pair) -> tuple[str | None, ...]:
-    """A pair's stored text columns, in `COLUMNS` order up to `metadata_json`."""
+    """A pair's stored text columns, in `COLUMN_NAMES` order up to `metadata_json`."""
     return (
         pair.id,
         prompt_json(pair),
@@ -108,6 +120,8 @@ class PairSet:
     def batches(self) -> Iterator[pa.RecordBatch]:
         """The stored columns, `BATCH_PAIRS` pairs at a time, in file order. Read, not
         memory-mapped: a mapped spill counts in the process's memory as it is read."""
+        import pyarrow as pa
+
         with pa.OSFile(str(self.spill)) as source:
             reader = pa.ipc.open_file(source)
             for index in range(reader.num_record_batches):
@@ -139,16 +153,18 @@ class PairWriter:
         self._strata: dict[str, str] = {}  # one str object per stratum, not one per pair
         self._identical: list[str] = []
         self._empty: dict[str, list[str]] = {"candidate": [], "baseline": []}
-        self._columns: list[list] = [[] for _ in COLUMNS]  # the batch being filled
+        self._columns: list[list] = [[] for _ in COLUMN_NAMES]  # the batch being filled
         self._folder = tempfile.TemporaryDirectory(prefix="signoff-import-")
         self._spill = Path(self._folder.name) / "pairs.arrow"
-        self._writer = pa.ipc.new_file(str(self._spill), COLUMNS)
+        import pyarrow as pa
+
+        self._writer = pa.ipc.new_file(str(self._spill), columns())
 
     def add(self, pair: Pair) -> None:
         self.add_fields(*stored_fields(pair))
 
     def add_fields(self, *fields: str | None) -> None:
-        """Add a valid pair given as its stored text columns, in `COLUMNS` order up to
+        """Add a valid pair given as its stored text columns, in `COLUMN_NAMES` order up to
         `metadata_json` (prompt and metadata already as JSON)."""
         pair_id, _, candidate, baseline, _, _, stratum, _, _ = fields
         stratum = self._strata.setdefault(stratum, stratum)
@@ -172,8 +188,10 @@ class PairWriter:
 
     def _flush(self) -> None:
         if self._columns[0]:
-            self._writer.write_batch(pa.record_batch(self._columns, schema=COLUMNS))
-            self._columns = [[] for _ in COLUMNS]
+            import pyarrow as pa
+
+            self._writer.write_batch(pa.record_batch(self._columns, schema=columns()))
+            self._columns = [[] for _ in COLUMN_NAMES]
 
     def finish(self) -> PairSet:
         self._flush()
