@@ -5,23 +5,22 @@ Python validator, in pydantic-core alone, and the few rules `Pair` applies in Py
 and stratum, the default stratum, a non-empty prompt that is not a JSON list, the output length
 limit, plain metadata) are applied here to the same effect. A row that does not fit that shape
 goes through `Pair` itself, so what is stored never depends on the path a row took. At the first
-row that `Pair` also refuses (or a repeated id, or a possible lone surrogate) the caller gets None
-and reads the file the detailed way, which names every problem. Measured in bench/RESULTS.md.
+row that `Pair` also refuses (or a repeated id) the caller gets None and reads the file the
+detailed way, which names every problem. Both schemas parse with pydantic-core, which refuses a
+lone UTF-16 surrogate escape (its strings are Rust strings), so such a line always takes the
+detailed way and is named there. Measured in bench/RESULTS.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NotRequired
 
 from pydantic import ConfigDict, TypeAdapter, with_config
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
-from reviewer.ingest.pairs import DEFAULT_STRATUM, LONE_SURROGATE, MAX_ID_CHARS, Pair, check_plain
+from reviewer.ingest.pairs import DEFAULT_STRATUM, MAX_ID_CHARS, Pair, check_plain
 from reviewer.ingest.pairset import PairSet, PairWriter, metadata_json, stored_fields, text_json
-
-BLOCK_BYTES = 8 << 20
 
 
 @with_config(ConfigDict(extra="forbid", strict=True))
@@ -77,30 +76,6 @@ def plain_fields(line: bytes, limit: int) -> tuple[str | None, ...] | None:
     )
 
 
-def read_lines(path: Path) -> Iterator[bytes | None]:
-    """The file's non-blank lines, read in large blocks; None for a block that may hold a lone
-    surrogate escape (the caller gives up on the quick way)."""
-    with open(path, "rb") as source:
-        rest = b""
-        while block := source.read(BLOCK_BYTES):
-            block = rest + block
-            cut = block.rfind(b"\n") + 1
-            rest = block[cut:]
-            yield from _block_lines(block[:cut])
-        yield from _block_lines(rest)
-
-
-def _block_lines(block: bytes) -> Iterator[bytes | None]:
-    # `in` finds bytes far faster than the pattern does; most blocks hold no such escape.
-    maybe = b"\\ud" in block or b"\\uD" in block
-    if maybe and LONE_SURROGATE.search(block):
-        yield None
-        return
-    for line in block.split(b"\n"):
-        if line and not line.isspace():
-            yield line
-
-
 def load_jsonl_fast(path: Path, max_output_chars: int) -> PairSet | None:
     """Validate a clean JSONL pairs file into a `PairSet`; None if any row has a problem."""
     if not path.is_file():
@@ -108,20 +83,21 @@ def load_jsonl_fast(path: Path, max_output_chars: int) -> PairSet | None:
     context = {"max_output_chars": max_output_chars}
     writer = PairWriter(str(path))
     seen: set[str] = set()
-    for line in read_lines(path):
-        fields = None if line is None else plain_fields(line, max_output_chars)
-        if fields is None and line is not None:
-            try:
-                pair = Pair.model_validate_json(line, context=context)
-            except (ValueError, RecursionError):  # ValidationError is a ValueError
-                line = None
-            else:
-                fields = stored_fields(pair)
-        if line is None or fields[0] in seen:
-            writer.discard()
-            return None
-        seen.add(fields[0])
-        writer.add_fields(*fields)
+    with open(path, "rb") as lines:
+        for line in lines:
+            if line.isspace():
+                continue
+            fields = plain_fields(line, max_output_chars)
+            if fields is None:
+                try:
+                    fields = stored_fields(Pair.model_validate_json(line, context=context))
+                except (ValueError, RecursionError):  # ValidationError is a ValueError
+                    fields = None
+            if fields is None or fields[0] in seen:
+                writer.discard()
+                return None
+            seen.add(fields[0])
+            writer.add_fields(*fields)
     if not seen:
         writer.discard()
         return None

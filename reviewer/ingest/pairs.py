@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,7 +26,6 @@ from reviewer.ingest.pairset import PairSet, PairWriter
 from reviewer.ingest.tabular import RecordFile, check_columns, iter_records
 
 MAX_PROBLEMS = 50
-LONE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")  # possibly half of a UTF-16 pair
 DEFAULT_STRATUM = "unspecified"
 MAX_ID_CHARS = 200
 
