@@ -52,9 +52,10 @@ def plain_fields(line: bytes, limit: int) -> tuple[str | None, ...] | None:
     candidate, baseline = row["candidate"], row["baseline"]
     stratum, metadata = row.get("stratum"), row.get("metadata")
     stratum = DEFAULT_STRATUM if stratum is None or stratum == "" else stratum.strip()
-    if not (pair_id and stratum and len(pair_id) <= MAX_ID_CHARS and prompt.strip()):
+    if not (pair_id and stratum and len(pair_id) <= MAX_ID_CHARS and prompt):
         return None
-    if prompt.lstrip()[:1] in ("[", "{"):  # perhaps a JSON list of messages
+    # A prompt that starts with a space may be blank, one that starts with [ a list of messages.
+    if prompt[0].isspace() or prompt[0] in ("[", "{"):
         return None
     if limit and (len(candidate) > limit or len(baseline) > limit):
         return None

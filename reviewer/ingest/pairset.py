@@ -165,7 +165,7 @@ class PairWriter:
     def add_fields(self, *fields: str | None) -> None:
         """Add a valid pair given as its stored text columns, in `COLUMN_NAMES` order up to
         `metadata_json` (prompt and metadata already as JSON)."""
-        pair_id, _, candidate, baseline, _, _, stratum, _, _ = fields
+        pair_id, prompt, candidate, baseline, c_model, b_model, stratum, reference, meta = fields
         stratum = self._strata.setdefault(stratum, stratum)
         digest = content_hash(*fields)
         self.ids.append(pair_id)
@@ -179,7 +179,8 @@ class PairWriter:
             self._empty["candidate"].append(pair_id)
         if not stripped_baseline:
             self._empty["baseline"].append(pair_id)
-        self._rows.append((*fields[:6], stratum, *fields[7:], digest, identical))
+        row = (pair_id, prompt, candidate, baseline, c_model, b_model, stratum, reference, meta)
+        self._rows.append((*row, digest, identical))
         if len(self._rows) >= BATCH_PAIRS:
             self._flush()
 
