@@ -145,6 +145,8 @@ class PairWriter:
     """Collects validated pairs one at a time into a `PairSet`."""
 
     def __init__(self, source: str):
+        import pyarrow as pa
+
         self.source = source
         self.ids: list[str] = []
         self.strata: list[str] = []
@@ -155,8 +157,6 @@ class PairWriter:
         self._rows: list[tuple] = []  # the batch being filled
         self._folder = tempfile.TemporaryDirectory(prefix="signoff-import-")
         self._spill = Path(self._folder.name) / "pairs.arrow"
-        import pyarrow as pa
-
         self._writer = pa.ipc.new_file(str(self._spill), columns())
 
     def add(self, pair: Pair) -> None:
