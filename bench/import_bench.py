@@ -5,7 +5,8 @@ Targets: issue 2, 100,000 pairs <= 10 s and <= 1.5 GB peak RSS; issue 16, 1,000,
 Run: python bench/import_bench.py [--pairs N] [--format jsonl|csv|parquet] [--src ROOT ...]
 The file is generated once under bench/out/ (ignored by git) and reused. Each import runs in a
 child process with PYTHONPATH=ROOT (default: this checkout) into a fresh database; wall time,
-CPU time and peak RSS come from the child's own rusage (os.wait4).
+CPU time and peak RSS come from the child's own rusage (os.wait4); `stored` is a digest of the
+stored pairs table and the study's pairs hash (same digest = same data stored).
 """
 
 from __future__ import annotations
@@ -88,25 +89,50 @@ def run_import(src_root: Path, file: Path, db: Path) -> tuple[float, float, floa
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+DIGEST = """
+import sys, duckdb
+with duckdb.connect(sys.argv[1], read_only=True) as con:
+    con.execute("SET enable_progress_bar = false")
+    pairs = con.execute(
+        "SELECT md5(string_agg(md5(CAST(p AS VARCHAR)), ',' ORDER BY study_id, position))"
+        " FROM pairs AS p"
+    ).fetchone()[0]
+    study = con.execute("SELECT pairs_hash FROM studies").fetchone()[0]
+print(f"{pairs[:12]}/{study[:12]}")
+"""
+
+
+def stored_digest(db: Path) -> str:
+    """Digest of every stored pair (all columns, in file order) and of the study's pairs hash,
+    to show that a faster import stores the same thing. Computed in a child: in this process it
+    would grow it to the table's size, and the next import's child would start with that RSS
+    as its peak (a forked child counts its parent's pages until it execs)."""
+    args = [sys.executable, "-c", DIGEST, str(db)]
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pairs", type=int, default=100_000)
     parser.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl")
     parser.add_argument("--src", type=Path, nargs="+", default=[ROOT], help="checkouts to time")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the file and database")
     args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
-    file = OUT / f"pairs_{args.pairs}.{args.format}"
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    file = out / f"pairs_{args.pairs}.{args.format}"
     if not file.exists():
         generate(file, args.pairs, args.format)
     size_mb = file.stat().st_size / 1e6
     for src in args.src:
-        wall, cpu, peak = run_import(src, file, OUT / "bench.duckdb")
+        wall, cpu, peak = run_import(src, file, out / "bench.duckdb")
         print(
             f"{args.pairs} pairs, {args.format}, {size_mb:.0f} MB file, {src}: "
-            f"import {wall:.2f} s wall, {cpu:.2f} s CPU, peak RSS {peak:,.0f} MB",
+            f"import {wall:.2f} s wall, {cpu:.2f} s CPU, peak RSS {peak:,.0f} MB, "
+            f"stored {stored_digest(out / 'bench.duckdb')}",
             flush=True,
         )
-    for stale in (OUT / "bench.duckdb", OUT / "bench.duckdb.wal"):
+    for stale in (out / "bench.duckdb", out / "bench.duckdb.wal"):
         stale.unlink(missing_ok=True)
 
 

@@ -17,7 +17,7 @@ from reviewer.ingest.pairs import (
     DEFAULT_STRATUM,
     ChatMessage,
     PromptRow,
-    _check_plain,
+    check_plain,
     duplicate_id,
     json_cell,
     problems_from,
@@ -51,7 +51,7 @@ class GoldenItem(PromptRow):
         if value is not None and not isinstance(value, str | dict):
             raise ValueError("expected must be text or a JSON object of expected fields")
         if isinstance(value, dict):
-            _check_plain(value)
+            check_plain(value)
         return value
 
     @field_validator("metadata", mode="before")
@@ -62,7 +62,7 @@ class GoldenItem(PromptRow):
         value = json_cell(value, dict)
         if not isinstance(value, dict):
             raise ValueError("metadata must be a JSON object")
-        _check_plain(value)
+        check_plain(value)
         taken = [k for k in RESERVED_METADATA if k in value]
         if taken:
             raise ValueError(

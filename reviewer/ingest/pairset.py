@@ -15,69 +15,89 @@ import json
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from reviewer.ingest.pairs import Pair
 
 BATCH_PAIRS = 10_000
-# Columns a pair is stored with; the store adds study_id, position and in_calibration.
-COLUMNS = pa.schema(
-    [
-        ("pair_id", pa.string()),
-        ("prompt_json", pa.string()),
-        ("candidate", pa.string()),
-        ("baseline", pa.string()),
-        ("candidate_model", pa.string()),
-        ("baseline_model", pa.string()),
-        ("stratum", pa.string()),
-        ("reference", pa.string()),
-        ("metadata_json", pa.string()),
-        ("content_hash", pa.string()),
-        ("identical_outputs", pa.bool_()),
-    ]
+# Columns a pair is stored with (all text but the last); the store adds study_id, position and
+# in_calibration.
+COLUMN_NAMES = (
+    "pair_id",
+    "prompt_json",
+    "candidate",
+    "baseline",
+    "candidate_model",
+    "baseline_model",
+    "stratum",
+    "reference",
+    "metadata_json",
+    "content_hash",
+    "identical_outputs",
 )
+
+
+@cache
+def columns() -> pa.Schema:
+    """`COLUMN_NAMES` as an Arrow schema; pyarrow is imported at the first import of a file,
+    not by every command that loads this module."""
+    import pyarrow as pa
+
+    return pa.schema([(name, pa.string()) for name in COLUMN_NAMES[:-1]]).append(
+        pa.field(COLUMN_NAMES[-1], pa.bool_())
+    )
+
 
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
 _to_sorted_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+# What `_to_json` does with a str, without its per-call dispatch (C when available).
+text_json = json.encoder.encode_basestring
 
 
 def prompt_json(pair: Pair) -> str:
     """The prompt as stored: a JSON string, or a JSON list of messages."""
     if isinstance(pair.prompt, str):
-        return _to_json(pair.prompt)
+        return text_json(pair.prompt)
     return _to_json([m.model_dump() for m in pair.prompt])
 
 
-def metadata_json(pair: Pair) -> str:
-    return _to_sorted_json(pair.metadata) if pair.metadata else "{}"
+def metadata_json(metadata: dict[str, Any] | None) -> str:
+    return _to_sorted_json(metadata) if metadata else "{}"
 
 
-def content_hash(pair: Pair, prompt: str, metadata: str) -> str:
-    """sha256 over every field as stored, each prefixed by its length, so that no two different
-    pairs give the same byte stream; None differs from ""."""
-    digest = hashlib.sha256()
-    for part in (
+def stored_fields(pair: Pair) -> tuple[str | None, ...]:
+    """A pair's stored text columns, in `COLUMN_NAMES` order up to `metadata_json`."""
+    return (
         pair.id,
-        prompt,
+        prompt_json(pair),
         pair.candidate,
         pair.baseline,
         pair.candidate_model,
         pair.baseline_model,
         pair.stratum,
         pair.reference,
-        metadata,
-    ):
-        if part is None:
-            digest.update(b"-")
-        else:
-            data = part.encode()
-            digest.update(b"%d:" % len(data))
-            digest.update(data)
-    return digest.hexdigest()
+        metadata_json(pair.metadata),
+    )
+
+
+def content_hash(*parts: str | None) -> str:
+    """sha256 over every field as stored (id, prompt, candidate, baseline, candidate model,
+    baseline model, stratum, reference, metadata), each prefixed by its length in UTF-8 bytes,
+    so that no two different pairs give the same byte stream; None ("-") differs from "" ("0:").
+    Built as one text and hashed in one call (the same bytes as feeding the parts one by one);
+    an ASCII part's length is its length in characters, known without encoding it."""
+    text = "".join(
+        [
+            "-" if part is None else f"{len(part) if part.isascii() else len(part.encode())}:{part}"
+            for part in parts
+        ]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass
@@ -99,6 +119,8 @@ class PairSet:
     def batches(self) -> Iterator[pa.RecordBatch]:
         """The stored columns, `BATCH_PAIRS` pairs at a time, in file order. Read, not
         memory-mapped: a mapped spill counts in the process's memory as it is read."""
+        import pyarrow as pa
+
         with pa.OSFile(str(self.spill)) as source:
             reader = pa.ipc.open_file(source)
             for index in range(reader.num_record_batches):
@@ -106,10 +128,7 @@ class PairSet:
 
     def content_hash(self) -> str:
         """Hash of every pair's content, independent of row order."""
-        digest = hashlib.sha256()
-        for h in sorted(self.hashes):
-            digest.update(h.encode())
-        return digest.hexdigest()
+        return hashlib.sha256("".join(sorted(self.hashes)).encode()).hexdigest()
 
     def close(self) -> None:
         """Remove the spilled pairs (also done when the set is garbage-collected)."""
@@ -126,6 +145,8 @@ class PairWriter:
     """Collects validated pairs one at a time into a `PairSet`."""
 
     def __init__(self, source: str):
+        import pyarrow as pa
+
         self.source = source
         self.ids: list[str] = []
         self.strata: list[str] = []
@@ -133,44 +154,44 @@ class PairWriter:
         self._strata: dict[str, str] = {}  # one str object per stratum, not one per pair
         self._identical: list[str] = []
         self._empty: dict[str, list[str]] = {"candidate": [], "baseline": []}
-        self._rows: list[tuple] = []
+        self._rows: list[tuple] = []  # the batch being filled
         self._folder = tempfile.TemporaryDirectory(prefix="signoff-import-")
         self._spill = Path(self._folder.name) / "pairs.arrow"
-        self._writer = pa.ipc.new_file(str(self._spill), COLUMNS)
+        self._writer = pa.ipc.new_file(str(self._spill), columns())
 
     def add(self, pair: Pair) -> None:
-        prompt, metadata = prompt_json(pair), metadata_json(pair)
-        digest = content_hash(pair, prompt, metadata)
-        stratum = self._strata.setdefault(pair.stratum, pair.stratum)
-        self.ids.append(pair.id)
+        self.add_fields(*stored_fields(pair))
+
+    def add_fields(self, *fields: str | None) -> None:
+        """Add a valid pair given as its stored text columns, in `COLUMN_NAMES` order up to
+        `metadata_json` (prompt and metadata already as JSON)."""
+        pair_id, prompt, candidate, baseline, c_model, b_model, stratum, reference, meta = fields
+        stratum = self._strata.setdefault(stratum, stratum)
+        digest = content_hash(*fields)
+        self.ids.append(pair_id)
         self.strata.append(stratum)
         self.hashes.append(digest)
-        if pair.identical_outputs:
-            self._identical.append(pair.id)
-        for side in pair.empty_outputs:
-            self._empty[side].append(pair.id)
-        self._rows.append(
-            (
-                pair.id,
-                prompt,
-                pair.candidate,
-                pair.baseline,
-                pair.candidate_model,
-                pair.baseline_model,
-                stratum,
-                pair.reference,
-                metadata,
-                digest,
-                pair.identical_outputs,
-            )
-        )
+        stripped_candidate, stripped_baseline = candidate.strip(), baseline.strip()
+        identical = stripped_candidate == stripped_baseline
+        if identical:
+            self._identical.append(pair_id)
+        if not stripped_candidate:
+            self._empty["candidate"].append(pair_id)
+        if not stripped_baseline:
+            self._empty["baseline"].append(pair_id)
+        row = (pair_id, prompt, candidate, baseline, c_model, b_model, stratum, reference, meta)
+        self._rows.append((*row, digest, identical))
         if len(self._rows) >= BATCH_PAIRS:
             self._flush()
 
     def _flush(self) -> None:
         if self._rows:
-            columns = [list(c) for c in zip(*self._rows, strict=True)]
-            self._writer.write_batch(pa.record_batch(columns, schema=COLUMNS))
+            import pyarrow as pa
+
+            schema = columns()
+            values = zip(*self._rows, strict=True)  # column by column
+            arrays = [pa.array(v, t) for v, t in zip(values, schema.types, strict=True)]
+            self._writer.write_batch(pa.record_batch(arrays, schema=schema))
             self._rows = []
 
     def finish(self) -> PairSet:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pyarrow as pa
-
 from reviewer.models import Assignment
 from reviewer.store.connection import Cursor, fetch_dicts
 
@@ -81,6 +79,8 @@ def replace_assignments(cur: Cursor, study_id: str, plan: list[Assignment]) -> N
     cur.execute("DELETE FROM assignments WHERE study_id = ?", [study_id])
     if not plan:
         return
+    import pyarrow as pa  # here: the other queries of this module run in commands that need none
+
     table = pa.table(
         {
             "study_id": [study_id] * len(plan),

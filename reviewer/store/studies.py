@@ -8,14 +8,15 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.compute as pc
+from typing import TYPE_CHECKING, Any
 
 from reviewer.config import StudyConfig
-from reviewer.ingest.pairset import COLUMNS, PairSet
 from reviewer.store.connection import Cursor, fetch_dicts
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from reviewer.ingest.pairset import PairSet
 
 
 @dataclass(frozen=True)
@@ -120,32 +121,35 @@ def replace_pairs(cur: Cursor, study_id: str, pairset: PairSet, calibration: set
         cur.unregister("incoming_pairs")
 
 
-_STORED = (
-    pa.schema(list(COLUMNS))
-    .append(pa.field("study_id", pa.string()))
-    .append(pa.field("position", pa.int64()))
-    .append(pa.field("in_calibration", pa.bool_()))
-)
-
-
 def _stored_batches(study_id: str, pairset: PairSet, calibration: set[str]) -> pa.RecordBatchReader:
     """The set's batches with the columns the store adds (study, 1-based file position,
-    calibration flag), read lazily as the insert consumes them."""
-    wanted = pa.array(sorted(calibration), pa.string())
+    calibration flag), read lazily as the insert consumes them. pyarrow is imported here: most
+    commands that use this module never store pairs."""
+    import pyarrow as pa
+
+    from reviewer.ingest.pairset import columns
+
+    stored = (
+        columns()
+        .append(pa.field("study_id", pa.string()))
+        .append(pa.field("position", pa.int64()))
+        .append(pa.field("in_calibration", pa.bool_()))
+    )
 
     def batches() -> Iterator[pa.RecordBatch]:
         position = 0
         for batch in pairset.batches():
             rows = batch.num_rows
+            ids = pairset.ids[position : position + rows]  # the batch's pair_id column, in order
             extra = [
                 pa.array([study_id] * rows, pa.string()),
                 pa.array(range(position + 1, position + rows + 1), pa.int64()),
-                pc.is_in(batch["pair_id"], wanted),
+                pa.array([pair_id in calibration for pair_id in ids], pa.bool_()),
             ]
             position += rows
-            yield pa.RecordBatch.from_arrays([*batch.columns, *extra], schema=_STORED)
+            yield pa.RecordBatch.from_arrays([*batch.columns, *extra], schema=stored)
 
-    return pa.RecordBatchReader.from_batches(_STORED, batches())
+    return pa.RecordBatchReader.from_batches(stored, batches())
 
 
 def pair_hashes(cur: Cursor, study_id: str) -> dict[str, str]:

@@ -176,8 +176,11 @@ def _frozen_message(study: StudyRow, new_hash: str, cfg: StudyConfig, changes: d
 
 def replan(cur: Cursor, study_id: str, config: StudyConfig) -> None:
     """Recompute assignments for the current annotators, keeping every labeled row as it is."""
-    slots = [PairSlot(pid, cal) for pid, cal in studies.pair_slots(cur, study_id)]
     annotators = people.annotator_ids(cur, study_id, people.QUEUE_ROLES)
+    if not annotators:  # nothing to plan (a new study): no need to read a million pairs back
+        people.replace_assignments(cur, study_id, [])
+        return
+    slots = [PairSlot(pid, cal) for pid, cal in studies.pair_slots(cur, study_id)]
     pinned = people.labeled_orientations(cur, study_id)
     plan = plan_assignments(slots, annotators, config, config.seed, pinned)
     people.replace_assignments(cur, study_id, plan)
