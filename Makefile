@@ -1,6 +1,15 @@
 # The two commands the README opens with. Both work on a fresh machine with only Python 3.11:
 # they create .venv and install signoff into it on first use.
 PYTHON ?= python3
+# EXTRAS=local compiles llama.cpp (llama-cpp-python). Its default -march=native build runs AMX
+# kernels on CPUs that report AMX, and on these machines they crash the server on its first
+# request (SIGSEGV in ggml_backend_amx_mul_mat): build for AVX2 instead, which every x86-64
+# machine here has. A CMAKE_ARGS of your own wins.
+ifeq ($(shell uname -m),x86_64)
+export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+else
+export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+endif
 EXTRAS ?= dev
 VENV   := .venv
 BIN    := $(VENV)/bin
