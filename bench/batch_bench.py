@@ -75,18 +75,6 @@ def judge_cmd(db: Path, server: LLMServer, prices: Path, args: argparse.Namespac
     ]  # fmt: skip
 
 
-def wait_polled(proc: subprocess.Popen, server: LLMServer, batches: int) -> None:
-    """Return once `batches` batches exist and each was polled twice."""
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit(f"signoff exited early: {proc.stderr.read()}")
-        state = server.batch
-        ids = list(state.batches)
-        if len(ids) == batches and all(state.status_checks.get(i, 0) >= 2 for i in ids):
-            return
-        time.sleep(0.05)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pairs", type=int, default=20_000)
@@ -110,7 +98,7 @@ def main() -> None:
         cmd = judge_cmd(db, server, prices, args)
         cpu0, t0 = child_cpu(), time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        wait_polled(proc, server, batches)
+        server.batch.wait_polled(proc, batches)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         first_wall, first_cpu = time.perf_counter() - t0, child_cpu() - cpu0

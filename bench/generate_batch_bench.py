@@ -67,18 +67,6 @@ def fixed_cpu(cmd: list) -> tuple[float, float]:
     return cpu1 - cpu0, child_cpu() - cpu1
 
 
-def wait_polled(proc: subprocess.Popen, server: LLMServer, batches: int) -> None:
-    """Return once `batches` batches exist and each was polled twice."""
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit(f"signoff exited early: {proc.stderr.read()}")
-        state = server.batch
-        ids = list(state.batches)
-        if len(ids) == batches and all(state.status_checks.get(i, 0) >= 2 for i in ids):
-            return
-        time.sleep(0.05)
-
-
 def price_exact(out: Path) -> tuple[int, int, float, float]:
     """Calls whose cost is not exactly half the online price; calls; cost; online cost."""
     wrong = n = 0
@@ -116,7 +104,7 @@ def main() -> None:
         startup = fixed_cpu(cmd)
         cpu0, t0 = child_cpu(), time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        wait_polled(proc, server, 2)
+        server.batch.wait_polled(proc, 2)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         first = (time.perf_counter() - t0, child_cpu() - cpu0, len(server.batch.sent_to))

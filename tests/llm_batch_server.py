@@ -17,6 +17,7 @@ every one it answered (what is billed).
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -53,6 +54,17 @@ class Batches:
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}_{len(self.batches) + len(self.files) + 1:06d}"
+
+    def wait_polled(self, proc: subprocess.Popen, count: int) -> None:
+        """Return once `count` batches exist and each was polled twice (the benches kill the
+        client then); exit if the client ended first."""
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"signoff exited early: {proc.stderr.read()}")
+            ids = list(self.batches)
+            if len(ids) == count and all(self.status_checks.get(i, 0) >= 2 for i in ids):
+                return
+            time.sleep(0.05)
 
 
 def is_batch_path(path: str) -> bool:
