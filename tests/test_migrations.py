@@ -17,6 +17,7 @@ import pytest
 from judge.runner import CachedAnswer, Call
 from reviewer.config import StudyConfig
 from reviewer.store import Store, calibrations, judge_calls, migrations, studies, views
+from reviewer.store import annotator_page as page_sql
 from reviewer.store.migrations import MIGRATIONS, apply_migrations
 
 STUDY = "support-v3"
@@ -312,23 +313,22 @@ def test_upgraded_database_works_through_the_store(old_db: OldDatabase) -> None:
 
     # Views (m002): a label given on a view continues the old revisions, and only once.
     def label_on_view(cur: duckdb.DuckDBPyConnection) -> list[bool]:
-        views.create_view(cur, "view-1", STUDY, "ana-ruiz", "ldg-rou-041", left=False)
-        view = views.get_view(cur, "view-1", "ana-ruiz")
+        page_sql.create_view(cur, "view-1", STUDY, "ana-ruiz", "ldg-rou-041", left=False)
+        view = page_sql.view_record(cur, "view-1", STUDY, "ana-ruiz")
         assert view is not None
-        return [
-            views.insert_view_label(
-                cur,
-                view,
-                "candidate",
-                both_bad=False,
-                criteria=CRITERIA,
-                rationale=None,
-                flag_reason=None,
-            )
-            for _ in range(2)
-        ]
 
-    assert store.write(label_on_view) == [True, False]
+        def checks() -> dict[str, Any]:
+            return page_sql.label_checks(cur, STUDY, "ana-ruiz", None, "view-1", "ldg-rou-041")
+
+        before = checks()
+        page_sql.insert_label(
+            cur, STUDY, "ana-ruiz", "view-1", view, before["revision"], preference="candidate",
+            both_bad=False, criteria_json=json.dumps(CRITERIA, sort_keys=True), rationale=None,
+            flag_reason=None,
+        )  # fmt: skip
+        return [before["submitted"], checks()["submitted"]]  # a second label is refused
+
+    assert store.write(label_on_view) == [False, True]
     history = store.read(lambda cur: views.labeled_history(cur, STUDY, "ana-ruiz"))
     latest = {row["pair_id"]: row for row in history}
     assert latest["ldg-rou-041"]["preference"] == "candidate"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from reviewer.store.connection import Cursor, fetch_dicts
@@ -71,15 +70,6 @@ def pair_content(cur: Cursor, study_id: str, pair_id: str) -> dict[str, Any]:
     return rows[0]
 
 
-def create_view(
-    cur: Cursor, view_id: str, study_id: str, annotator_id: str, pair_id: str, *, left: bool
-) -> None:
-    cur.execute(
-        "INSERT INTO views VALUES (?, ?, ?, ?, ?, now())",
-        [view_id, study_id, annotator_id, pair_id, left],
-    )
-
-
 def get_view(cur: Cursor, view_id: str, annotator_id: str) -> dict[str, Any] | None:
     rows = fetch_dicts(
         cur,
@@ -87,48 +77,3 @@ def get_view(cur: Cursor, view_id: str, annotator_id: str) -> dict[str, Any] | N
         [view_id, annotator_id],
     )
     return rows[0] if rows else None
-
-
-def insert_view_label(
-    cur: Cursor,
-    view: dict[str, Any],
-    preference: str,
-    *,
-    both_bad: bool,
-    criteria: dict,
-    rationale: str | None,
-    flag_reason: str | None,
-) -> bool:
-    """Store the label given on a view; False if that view was already submitted (the unique
-    index on view_id makes a double submit a no-op)."""
-    cur.execute(
-        "SELECT coalesce(max(revision), 0) + 1 FROM labels "
-        "WHERE study_id = ? AND pair_id = ? AND annotator_id = ?",
-        [view["study_id"], view["pair_id"], view["annotator_id"]],
-    )
-    revision = cur.fetchone()[0]
-    cur.execute(
-        """
-        INSERT INTO labels (study_id, pair_id, annotator_id, preference, both_bad, criteria_json,
-                            rationale, flag_reason, candidate_left, shown_at, submitted_at,
-                            revision, source, view_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, 'app', ?)
-        ON CONFLICT DO NOTHING
-        RETURNING label_id
-        """,
-        [
-            view["study_id"],
-            view["pair_id"],
-            view["annotator_id"],
-            preference,
-            both_bad,
-            json.dumps(criteria, sort_keys=True),
-            rationale,
-            flag_reason,
-            view["candidate_left"],
-            view["shown_at"],
-            revision,
-            view["view_id"],
-        ],
-    )
-    return cur.fetchone() is not None
