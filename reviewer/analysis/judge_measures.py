@@ -9,14 +9,15 @@ JSON keeps its numbers and n, the text does not pretend they mean anything.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from pydantic import BaseModel, Field
 
 from reviewer.analysis.intervals import Interval, wilson
 from reviewer.analysis.outcomes import JudgeOutcomes
 from reviewer.analysis.stats import Rating
-from reviewer.analysis.stats.judge_agreement import association, per_verdict_agreement
+from reviewer.analysis.stats.bootstrap import Resampling
+from reviewer.analysis.stats.judge_agreement import correlation_later, per_verdict_later
 
 DECISIVE = ("candidate", "baseline")
 
@@ -87,13 +88,20 @@ def order_measures(
 ) -> OrderMeasures:
     """Per-verdict agreement with the decisive human majority, and positional consistency, on
     `items` (items with an outcome from both orders; others are skipped)."""
+    return order_measures_later(Resampling(resamples, seed), judged, items, decided)()
+
+
+def order_measures_later(
+    resampling: Resampling, judged: JudgeOutcomes, items: Iterable[str], decided: Mapping[str, str]
+) -> Callable[[], OrderMeasures]:
+    """`order_measures`, its bootstrap added to `resampling`."""
     both = [i for i in items if i in judged.flips]
     verdicts = {i: list(judged.orders.get(i, {}).values()) for i in both}
     reference = {i: o for i, o in decided.items() if o in DECISIVE and i in verdicts}
-    agreement = per_verdict_agreement(verdicts, reference, resamples=resamples, seed=seed)
-    return OrderMeasures(
-        per_verdict_agreement=Interval.of(agreement),
-        positional_consistency=wilson(sum(not judged.flips[i] for i in both), len(both)),
+    agreement = per_verdict_later(resampling, verdicts, reference)
+    consistency = wilson(sum(not judged.flips[i] for i in both), len(both))
+    return lambda: OrderMeasures(
+        per_verdict_agreement=Interval.of(agreement()), positional_consistency=consistency
     )
 
 
@@ -106,6 +114,18 @@ def length_baseline(
     seed: int,
 ) -> LengthBaseline:
     """The rule "the longer response wins" on `items`, measured as the judge is."""
+    later = length_baseline_later(Resampling(resamples, seed), items, lengths, ratings, decided)
+    return later()
+
+
+def length_baseline_later(
+    resampling: Resampling,
+    items: Iterable[str],
+    lengths: Mapping[str, tuple[int, int]],
+    ratings: list[Rating],
+    decided: Mapping[str, str],
+) -> Callable[[], LengthBaseline]:
+    """`length_baseline`, its bootstraps added to `resampling`."""
     rule = {i: longer(lengths[i]) for i in items if i in lengths}
     decisive = [i for i, o in decided.items() if o in DECISIVE and i in rule]
     on = [r for r in ratings if r.item in rule]
@@ -114,13 +134,13 @@ def length_baseline(
         labels[r.item].append(r.value)
     # Agreement with every label = matching labels / labels: the MT-Bench agreement of
     # `judge_vs_humans` (ties counted), with the bootstrap draws the correlation uses.
-    with_ties = per_verdict_agreement(labels, rule, resamples=resamples, seed=seed)
-    found = association(rule, on, resamples=resamples, seed=seed, permutations=0)
+    with_ties = per_verdict_later(resampling, labels, rule)
+    found = correlation_later(resampling, rule, on)
     sides = list(rule.values())
-    return LengthBaseline(
+    return lambda: LengthBaseline(
         decisive_agreement=wilson(sum(rule[i] == decided[i] for i in decisive), len(decisive)),
-        vs_humans_with_ties=Interval.of(with_ties),
-        correlation=Interval.of(found.r),
+        vs_humans_with_ties=Interval.of(with_ties()),
+        correlation=Interval.of(found()),
         candidate_longer=sides.count("candidate"),
         baseline_longer=sides.count("baseline"),
         equal_length=sides.count("tie"),

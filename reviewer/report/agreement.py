@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 
 from reviewer.analysis.intervals import Interval, agreement_kappa, finite
 from reviewer.analysis.outcomes import criteria_of
@@ -16,10 +17,10 @@ from reviewer.analysis.stats import (
     alpha,
     fleiss,
     gwet_ac1,
-    mtbench,
-    mtbench_both,
     pairwise,
 )
+from reviewer.analysis.stats.agreement import Estimate, gwet_ac1_later, mtbench_later
+from reviewer.analysis.stats.bootstrap import Resampling
 from reviewer.config import StudyConfig
 from reviewer.report.model import (
     AgreementOut,
@@ -43,12 +44,28 @@ def _pairs_out(pairs: list[PairAgreement], names: dict[str, str]) -> list[PairOu
     ]
 
 
-def agreement(
-    ratings: list[Rating], names: dict[str, str], seed: int, resamples: int
-) -> AgreementOut:
+def agreement_later(
+    ratings: list[Rating], names: dict[str, str], resampling: Resampling
+) -> Callable[[], AgreementOut]:
+    """How far the humans agree; the bootstraps are added to `resampling`, the function
+    returned gives the section."""
     table = ItemTable(ratings, ["candidate", "baseline", "tie"])
-    with_ties, without = mtbench_both(ratings, resamples=resamples, seed=seed, table=table)
-    ac1 = gwet_ac1(ratings, resamples, seed, table)
+    both = mtbench_later(resampling, table)
+    ac1_later = gwet_ac1_later(resampling, table)
+    pairs = _pairs_out(pairwise(ratings, min_shared=10), names)
+    fleiss_kappa = finite(fleiss(ratings))
+    nominal = finite(alpha(ratings, "nominal")) if ratings else None
+    return lambda: _agreement_out(*both(), ac1_later(), pairs, fleiss_kappa, nominal)
+
+
+def _agreement_out(
+    with_ties: tuple[Estimate, Estimate],
+    without: tuple[Estimate, Estimate],
+    ac1: Estimate,
+    pairs: list[PairOut],
+    fleiss_kappa: float | None,
+    nominal: float | None,
+) -> AgreementOut:
     kappa, agree = with_ties[1].value, with_ties[0].value
     note = None
     if agree == agree and kappa == kappa and agree >= 0.8 and kappa < 0.4:
@@ -58,21 +75,22 @@ def agreement(
             f"Gwet's AC1, which is robust to this, is {ac1.value:.2f}."
         )
     return AgreementOut(
-        pairwise=_pairs_out(pairwise(ratings, min_shared=10), names),
+        pairwise=pairs,
         mtbench_with_ties=agreement_kappa(with_ties),
         mtbench_without_ties=agreement_kappa(without),
-        fleiss_kappa=finite(fleiss(ratings)),
-        krippendorff_alpha=finite(alpha(ratings, "nominal")) if ratings else None,
+        fleiss_kappa=fleiss_kappa,
+        krippendorff_alpha=nominal,
         gwet_ac1=Interval.of(ac1),
         note=note,
     )
 
 
-def criteria_agreement(
-    labels: list[dict], cfg: StudyConfig, names: dict[str, str], resamples: int
-) -> dict[str, CriterionAgreement]:
+def criteria_later(
+    labels: list[dict], cfg: StudyConfig, names: dict[str, str], resampling: Resampling
+) -> Callable[[], dict[str, CriterionAgreement]]:
     """Agreement per criterion. Pairwise ratings are nominal; likert scores are ordinal, each
-    response's score a unit of its own (item = pair and side)."""
+    response's score a unit of its own (item = pair and side). The bootstraps are added to
+    `resampling`; the function returned gives the sections."""
     out = {}
     for c in cfg.criteria:
         ratings = []
@@ -90,15 +108,23 @@ def criteria_agreement(
         likert = c.scale.kind == "likert"
         values = c.scale.values()
         table = ItemTable(ratings, values)
-        agree, _ = mtbench(ratings, ties=True, resamples=resamples, seed=cfg.seed, table=table)
-        out[c.name] = CriterionAgreement(
-            scale=c.scale.kind,
-            mtbench_agreement=Interval.of(agree),
-            krippendorff_alpha=finite(alpha(ratings, "ordinal" if likert else "nominal", values)),
-            gwet_ac1=finite(gwet_ac1(ratings, 0, cfg.seed, table).value),
-            pairwise=_pairs_out(pairwise(ratings, 10, "linear" if likert else None, values), names),
+        out[c.name] = (
+            mtbench_later(resampling, table),
+            dict(
+                scale=c.scale.kind,
+                krippendorff_alpha=finite(
+                    alpha(ratings, "ordinal" if likert else "nominal", values)
+                ),
+                gwet_ac1=finite(gwet_ac1(ratings, 0, cfg.seed, table).value),
+                pairwise=_pairs_out(
+                    pairwise(ratings, 10, "linear" if likert else None, values), names
+                ),
+            ),
         )
-    return out
+    return lambda: {
+        name: CriterionAgreement(mtbench_agreement=Interval.of(both()[0][0]), **fields)
+        for name, (both, fields) in out.items()
+    }
 
 
 def annotators(labels: list[dict], ratings: list[Rating], people: list[dict]) -> list[AnnotatorOut]:

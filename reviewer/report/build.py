@@ -22,10 +22,11 @@ from reviewer.analysis.outcomes import (
 from reviewer.analysis.stats import (
     Rating,
 )
+from reviewer.analysis.stats.bootstrap import Resampling
 from reviewer.config import SignoffConfig, StudyConfig
-from reviewer.report.agreement import agreement, annotators, criteria_agreement
+from reviewer.report.agreement import agreement_later, annotators, criteria_later
 from reviewer.report.checklist import checklist, measure
-from reviewer.report.judges import judge_gates, judges_out
+from reviewer.report.judges import judge_gates, judges_later
 from reviewer.report.model import (
     Appendix,
     Comparison,
@@ -86,16 +87,17 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     strata = {pid: p["stratum"] for pid, p in pairs.items()}
 
     ratings = [Rating(r["pair_id"], r["annotator_id"], r["preference"]) for r in labels]
-    labels_by_item: dict[str, list[str]] = defaultdict(list)
-    for r in ratings:
-        labels_by_item[r.item].append(r.value)
+    labels_by_item = _values_by_item(ratings)
     items = _human_items(cur, study_id, labels, cfg.signoff)
     humans, verdict = _humans(items, labels, strata, cfg, resamples)
-    gates = judge_gates(cur, study_id)
-    judges = judges_out(
-        verdict_rows, ratings, labels_by_item, strata, cfg, resamples, gates, panel_sql.panels(cur)
+    resampling = Resampling(resamples, cfg.seed)  # every bootstrap added, then one pass
+    gates, panels = judge_gates(cur, study_id), panel_sql.panels(cur)
+    judges_of = judges_later(
+        verdict_rows, ratings, labels_by_item, strata, cfg, resampling, gates, panels
     )
-    judges = with_rubrics(cur, study_id, judges)
+    agreement_of = agreement_later(ratings, names, resampling)
+    criteria_of = criteria_later(labels, cfg, names, resampling)
+    judges = with_rubrics(cur, study_id, judges_of())
     unblinded = data.unblinding(cur, study_id)
     measured = measure(cur, study_id, cfg, resamples)
     any_pair = next(iter(pairs.values()), {})
@@ -107,9 +109,7 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
         verdict=verdict,
         rules=cfg.signoff.model_dump(exclude={"blind_admin_until_unblinded"}),
         humans=humans,
-        agreement=agreement(ratings, names, cfg.seed, resamples).model_copy(
-            update={"by_criterion": criteria_agreement(labels, cfg, names, resamples)}
-        ),
+        agreement=agreement_of().model_copy(update={"by_criterion": criteria_of()}),
         annotators=annotators(labels, ratings, people),
         judges=judges,
         examples=_examples(labels, items.all_outcomes, pairs, humans.worst_stratum, names),
@@ -135,6 +135,13 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
             generated_at=datetime.now(UTC),
         ),
     )
+
+
+def _values_by_item(ratings: list[Rating]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for r in ratings:
+        out[r.item].append(r.value)
+    return out
 
 
 def _humans(

@@ -5,12 +5,12 @@ bias-corrected estimate that combines its verdicts with the human labels.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from reviewer.analysis.intervals import Interval, agreement_kappa, finite
-from reviewer.analysis.judge_measures import length_baseline, order_measures
+from reviewer.analysis.judge_measures import length_baseline_later, order_measures_later
 from reviewer.analysis.outcomes import (
     JudgeOutcomes,
     confusion,
@@ -21,9 +21,10 @@ from reviewer.analysis.stats import (
     Rating,
     item_outcome,
     judge_vs_humans,
-    judge_vs_humans_both,
 )
-from reviewer.analysis.stats.judge_agreement import association
+from reviewer.analysis.stats.agreement import judge_vs_humans_later
+from reviewer.analysis.stats.bootstrap import Resampling
+from reviewer.analysis.stats.judge_agreement import correlation_later
 from reviewer.analysis.stats.ppi import SCORE, ppi_mean
 from reviewer.config import StudyConfig
 from reviewer.judging.gate import deciding_gates
@@ -108,10 +109,10 @@ def _versus_humans(
     humans: list[Rating],
     human_items: dict[str, list[str]],
     cfg: StudyConfig,
-    resamples: int,
-) -> dict:
+    resampling: Resampling,
+) -> Callable[[], dict]:
     """The judge against each human label and against the human majority."""
-    with_ties, without = judge_vs_humans_both(outcomes, humans, resamples=resamples, seed=cfg.seed)
+    both = judge_vs_humans_later(resampling, outcomes, humans)
     decided = majorities(human_items, (i for i in human_items if i in outcomes))
     split = sum(1 for i in human_items if i in outcomes and i not in decided)
     majority = judge_vs_humans(
@@ -121,9 +122,7 @@ def _versus_humans(
         resamples=0,
         seed=cfg.seed,
     )
-    return {
-        "vs_humans_with_ties": agreement_kappa(with_ties),
-        "vs_humans_without_ties": agreement_kappa(without),
+    fixed = {
         "vs_majority": {
             "agreement": finite(majority[0].value),
             "kappa": finite(majority[1].value),
@@ -133,25 +132,36 @@ def _versus_humans(
         "confusion": confusion(decided, outcomes),
     }
 
+    def result() -> dict:
+        with_ties, without = both()
+        return {
+            "vs_humans_with_ties": agreement_kappa(with_ties),
+            "vs_humans_without_ties": agreement_kappa(without),
+            **fixed,
+        }
 
-def judges_out(
+    return result
+
+
+def judges_later(
     rows: list[dict],
     humans: list[Rating],
     human_items: dict[str, list[str]],
     strata: dict[str, str],
     cfg: StudyConfig,
-    resamples: int,
+    resampling: Resampling,
     gates: dict[str, JudgeGate],
     panels: Sequence[dict] = (),
-) -> list[JudgeOut]:
+) -> Callable[[], list[JudgeOut]]:
     """Each judge version's section, then each panel's whose members all judged here; an
     item counts for a judge only once judged in both orders (`judge_outcomes`), the others
-    are only counted."""
+    are only counted. Their bootstraps are added to `resampling`; the function returned gives
+    the sections."""
     by_judge: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_judge[row["judge_id"]].append(row)  # two versions of a judge may share a name
     ordered = sorted(by_judge.items(), key=lambda kv: (kv[1][0]["judge"], kv[0]))
-    shared = (humans, human_items, strata, cfg, resamples)
+    shared = (humans, human_items, strata, cfg, resampling)
     out = [
         _judge_out(verdicts[0], judge_outcomes(verdicts), verdicts, *shared, gates)
         for _, verdicts in ordered
@@ -165,8 +175,8 @@ def judges_out(
                  "model": panel["model"], "version_hash": panel["version_hash"]}  # fmt: skip
         section = _judge_out(about, judged, verdicts, *shared, gates)
         members = [PanelMember(name=m["name"], judge_id=m["judge_id"]) for m in panel["members"]]
-        out.append(section.model_copy(update={"members": members}))
-    return out
+        out.append(lambda s=section, m=members: s().model_copy(update={"members": m}))
+    return lambda: [section() for section in out]
 
 
 def _judge_out(
@@ -177,9 +187,9 @@ def _judge_out(
     human_items: dict[str, list[str]],
     strata: dict[str, str],
     cfg: StudyConfig,
-    resamples: int,
+    resampling: Resampling,
     gates: dict[str, JudgeGate],
-) -> JudgeOut:
+) -> Callable[[], JudgeOut]:
     """One judge's (or panel's: `about` names it, `verdicts` are its members') section."""
     outcomes = judged.overall
     external = about["provider"] == "external"
@@ -192,7 +202,9 @@ def _judge_out(
         for name, items in judged.criteria.items()
         if name in study_criteria and name not in gate.human_only_criteria
     }
-    return JudgeOut(
+    versus = _versus_humans(outcomes, humans, human_items, cfg, resampling)
+    measures = _measures(judged, verdicts, humans, human_items, resampling)
+    return lambda: JudgeOut(
         name=about["judge"],
         judge_id=about["judge_id"],
         provider=about["provider"],
@@ -200,12 +212,12 @@ def _judge_out(
         version_hash=about["version_hash"],
         result=side_result(outcomes, criteria, strata, cfg),
         one_order_only=len(judged.one_order_only),
-        **_versus_humans(outcomes, humans, human_items, cfg, resamples),
+        **versus(),
         flip_rate=judged.flip_rate,
         first_position_rate=judged.first_position_rate,
         gate=gate,
         bias_corrected=_bias_corrected(outcomes, human_items),
-        **_measures(judged, verdicts, humans, human_items, cfg, resamples),
+        **measures(),
         served_models={} if external else served_counts(verdicts),
     )
 
@@ -215,9 +227,8 @@ def _measures(
     verdicts: list[dict],
     humans: list[Rating],
     human_items: dict[str, list[str]],
-    cfg: StudyConfig,
-    resamples: int,
-) -> dict:
+    resampling: Resampling,
+) -> Callable[[], dict]:
     """Verdicts one by one, correlation with the humans and the length baseline, on the
     human-labeled items the judge judged (consistency: on every item judged in both orders)."""
     outcomes = judged.overall
@@ -225,11 +236,17 @@ def _measures(
     ratings = [r for r in humans if r.item in outcomes]
     decided = majorities(human_items, labeled)
     lengths = {v["pair_id"]: (v["candidate_chars"], v["baseline_chars"]) for v in verdicts}
-    orders = order_measures(judged, sorted(outcomes), decided, resamples, cfg.seed)
-    found = association(outcomes, ratings, resamples=resamples, permutations=0, seed=cfg.seed)
-    return {
-        "per_verdict_agreement": orders.per_verdict_agreement,
-        "positional_consistency": orders.positional_consistency,
-        "correlation": Interval.of(found.r),
-        "length_baseline": length_baseline(labeled, lengths, ratings, decided, resamples, cfg.seed),
-    }
+    orders = order_measures_later(resampling, judged, sorted(outcomes), decided)
+    found = correlation_later(resampling, outcomes, ratings)
+    baseline = length_baseline_later(resampling, labeled, lengths, ratings, decided)
+
+    def result() -> dict:
+        measured = orders()
+        return {
+            "per_verdict_agreement": measured.per_verdict_agreement,
+            "positional_consistency": measured.positional_consistency,
+            "correlation": Interval.of(found()),
+            "length_baseline": baseline(),
+        }
+
+    return result

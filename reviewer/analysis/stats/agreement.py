@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reviewer.analysis.stats.bootstrap import bootstrap, percentile_interval
+from reviewer.analysis.stats.bootstrap import Resampling, percentile_interval
 
 
 @dataclass(frozen=True)
@@ -145,11 +145,13 @@ def _table_stats(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return agree, kappa, total
 
 
-def _weighted(w: np.ndarray, tables: np.ndarray) -> np.ndarray:
-    """Sum over items of weight x table, (rows, q, q): one matrix product. Weights and tables
-    are counts, so every sum is an exact integer, the same in any order of summation."""
+def _table_sums(resampling: Resampling, tables: np.ndarray, stats: Callable) -> Callable:
+    """`stats` of the weighted sums of per-item (items, q, q) tables, added to `resampling`.
+    Tables hold counts, so every sum is an exact integer, the same from any product."""
     n, q, _ = tables.shape
-    return (w @ tables.reshape(n, q * q)).reshape(len(w), q, q)
+    return resampling.add(
+        lambda _, sums: stats(sums.reshape(len(sums), q, q)), n, tables.reshape(n, q * q)
+    )
 
 
 def _pair_stats(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -173,9 +175,7 @@ def judge_vs_humans(
         tables[:, 2, :] = 0
         tables[:, :, 2] = 0
     agree, kappa, n = _table_stats(tables.sum(axis=0))
-    b_agree, b_kappa, _ = bootstrap(
-        lambda w: _table_stats(_weighted(w, tables)), len(tables), resamples, seed
-    )
+    b_agree, b_kappa, _ = _table_sums(Resampling(resamples, seed), tables, _table_stats)()
     return (
         Estimate(float(agree), *percentile_interval(b_agree), int(n)),
         Estimate(float(kappa), *percentile_interval(b_kappa), int(n)),
@@ -201,7 +201,15 @@ def judge_vs_humans_both(
     judge: dict[str, str], humans: Sequence[Rating], *, resamples: int = 1000, seed: int = 0
 ) -> tuple[Pair, Pair]:
     """`judge_vs_humans` with ties and without, from one pass over the resamples."""
-    return _with_and_without_tie(_judge_tables(judge, humans), 2, _table_stats, resamples, seed)
+    return judge_vs_humans_later(Resampling(resamples, seed), judge, humans)()
+
+
+def judge_vs_humans_later(
+    resampling: Resampling, judge: dict[str, str], humans: Sequence[Rating]
+) -> Callable[[], tuple[Pair, Pair]]:
+    """`judge_vs_humans_both`, its bootstrap added to `resampling`: the function returned
+    gives the result."""
+    return _with_and_without_tie(_judge_tables(judge, humans), 2, _table_stats, resampling)
 
 
 def mtbench_both(
@@ -212,14 +220,18 @@ def mtbench_both(
     table: ItemTable | None = None,
 ) -> tuple[Pair, Pair]:
     """`mtbench` with ties and without, from one pass over the resamples."""
-    table = table or ItemTable(ratings)
+    return mtbench_later(Resampling(resamples, seed), table or ItemTable(ratings))()
+
+
+def mtbench_later(resampling: Resampling, table: ItemTable) -> Callable[[], tuple[Pair, Pair]]:
+    """`mtbench_both` on `table`, its bootstrap added to `resampling`."""
     tie = table.categories.index("tie") if "tie" in table.categories else None
-    return _with_and_without_tie(table.pairs, tie, _pair_stats, resamples, seed)
+    return _with_and_without_tie(table.pairs, tie, _pair_stats, resampling)
 
 
 def _with_and_without_tie(
-    tables: np.ndarray, tie: int | None, stats: Callable, resamples: int, seed: int
-) -> tuple[Pair, Pair]:
+    tables: np.ndarray, tie: int | None, stats: Callable, resampling: Resampling
+) -> Callable[[], tuple[Pair, Pair]]:
     """Agreement and kappa from per-item (items, q, q) tables as they are and with the tie row
     and column zeroed. The weighted sums are exact integers, so zeroing them after the sum is
     zeroing the tables before it: both from one bootstrap, the numbers of two."""
@@ -231,21 +243,22 @@ def _with_and_without_tie(
             t[..., :, tie] = 0
         return t
 
-    def both(w: np.ndarray) -> tuple[np.ndarray, ...]:
-        full = _weighted(w, tables)
-        return (*stats(full)[:2], *stats(cut(full))[:2])
+    later = _table_sums(resampling, tables, lambda t: (*stats(t)[:2], *stats(cut(t))[:2]))
 
-    replicates = bootstrap(both, len(tables), resamples, seed)
-    out = []
-    for k, t in enumerate((tables, cut(tables))):
-        agree, kappa, n = stats(t.sum(axis=0))
-        out.append(
-            (
-                Estimate(float(agree), *percentile_interval(replicates[2 * k]), int(n)),
-                Estimate(float(kappa), *percentile_interval(replicates[2 * k + 1]), int(n)),
+    def result() -> tuple[Pair, Pair]:
+        replicates = later()
+        out = []
+        for k, t in enumerate((tables, cut(tables))):
+            agree, kappa, n = stats(t.sum(axis=0))
+            out.append(
+                (
+                    Estimate(float(agree), *percentile_interval(replicates[2 * k]), int(n)),
+                    Estimate(float(kappa), *percentile_interval(replicates[2 * k + 1]), int(n)),
+                )
             )
-        )
-    return out[0], out[1]
+        return out[0], out[1]
+
+    return result
 
 
 def mtbench(
@@ -266,9 +279,7 @@ def mtbench(
     if not ties:
         table = table.without("tie")
     agree, kappa, n = _pair_stats(table.pairs.sum(axis=0))
-    b_agree, b_kappa, _ = bootstrap(
-        lambda w: _pair_stats(_weighted(w, table.pairs)), len(table.keys), resamples, seed
-    )
+    b_agree, b_kappa, _ = _table_sums(Resampling(resamples, seed), table.pairs, _pair_stats)()
     return (
         Estimate(float(agree), *percentile_interval(b_agree), int(n)),
         Estimate(float(kappa), *percentile_interval(b_kappa), int(n)),
@@ -330,11 +341,18 @@ def gwet_ac1(
     Unlike kappa it stays high when raters agree on a skewed label (the "kappa paradox").
     """
     table = table or ItemTable(ratings)
+    if not resamples:
+        return gwet_ac1_later(None, table)()
+    return gwet_ac1_later(Resampling(resamples, seed), table)()
+
+
+def gwet_ac1_later(resampling: Resampling | None, table: ItemTable) -> Callable[[], Estimate]:
+    """`gwet_ac1` on `table`, its bootstrap added to `resampling` (None: no interval)."""
     q = len(table.categories)
     r = table.counts.sum(axis=1)
     if q < 2 or not (r >= 2).any():
         nan = math.nan
-        return Estimate(nan, nan, nan, 0)
+        return lambda: Estimate(nan, nan, nan, 0)
     multi = r >= 2
     pa_i = np.where(
         multi,
@@ -342,19 +360,21 @@ def gwet_ac1(
         0.0,
     )
     shares = (table.counts / r[:, None]).T.copy()  # (q, items): one category's shares a row
-    multiple = multi.astype(float)
+    exact = np.stack([multi.astype(float), np.ones(len(r))], axis=1)
 
-    def ac1(w: np.ndarray) -> np.ndarray:
+    def ac1(w: np.ndarray, sums: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
-            # pa_i is 0 where r_i < 2; the weighted count of multi-rated items is an exact sum.
-            pa = (w * pa_i).sum(axis=-1) / (w @ multiple)
-            pi = _in_item_order(w, shares) / w.sum(axis=-1)[..., None]
+            # pa_i is 0 where r_i < 2; the weighted count of multi-rated items and the weights'
+            # total are exact sums (sums = w @ exact); the other two are added as they were.
+            pa = (w * pa_i).sum(axis=-1) / sums[:, 0]
+            pi = _in_item_order(w, shares) / sums[:, 1][..., None]
             pe = (pi * (1 - pi)).sum(axis=-1) / (q - 1)
             return (pa - pe) / (1 - pe)
 
-    value = float(ac1(np.ones((1, len(r))))[0])
-    replicates = bootstrap(ac1, len(r), resamples, seed) if resamples else np.array([])
-    return Estimate(value, *percentile_interval(replicates), int(multi.sum()))
+    ones = np.ones((1, len(r)))
+    value = float(ac1(ones, ones @ exact)[0])
+    later = resampling.add(ac1, len(r), exact) if resampling else lambda: np.array([])
+    return lambda: Estimate(value, *percentile_interval(later()), int(multi.sum()))
 
 
 def _in_item_order(w: np.ndarray, shares: np.ndarray) -> np.ndarray:

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from reviewer.analysis.stats.agreement import Estimate, Rating
-from reviewer.analysis.stats.bootstrap import bootstrap, percentile_interval
+from reviewer.analysis.stats.bootstrap import Resampling, percentile_interval
 from reviewer.analysis.stats.ppi import SCORE
 
 PERMUTATION_STREAM = 5  # apart from the bootstrap's stream, so the two never share draws
@@ -47,14 +47,21 @@ def human_scores(humans: Sequence[Rating]) -> dict[str, float]:
     return {item: sum(v) / len(v) for item, v in values.items()}
 
 
-def _weighted_r(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Pearson's r under item weights w (rows: resamples); NaN where a side is constant."""
-    total = w.sum(axis=-1)
+def _r_columns(x: np.ndarray) -> np.ndarray:
+    """The exact columns of `_weighted_r` (x is a score: 0, 0.5 or 1): 1, x and x squared."""
+    return np.stack([np.ones(len(x)), x, x * x], axis=1)
+
+
+def _weighted_r(w: np.ndarray, sums: np.ndarray, y: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Pearson's r under item weights w (rows: resamples); NaN where a side is constant.
+    `sums` = w @ `_r_columns(x)`, exact; the sums over the mean human score y (and y^2, x y)
+    are not exact (a third is no binary fraction), so they are the products they always were."""
+    total = sums[:, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
-        mx, my = (w @ x) / total, (w @ y) / total
-        vx = (w @ (x * x)) / total - mx * mx
+        mx, my = sums[:, 1] / total, (w @ y) / total
+        vx = sums[:, 2] / total - mx * mx
         vy = (w @ (y * y)) / total - my * my
-        cov = (w @ (x * y)) / total - mx * my
+        cov = (w @ xy) / total - mx * my
         r = cov / np.sqrt(vx * vy)
     return np.where((vx > _FLAT) & (vy > _FLAT), np.clip(r, -1, 1), np.nan)
 
@@ -82,16 +89,11 @@ def association(
     >>> association(dict.fromkeys(same, "candidate"), humans, resamples=0).p_value
     1.0
     """
-    scores = human_scores(humans)
-    items = sorted(i for i in scores if i in judge)
-    x = np.array([SCORE[judge[i]] for i in items])
-    y = np.array([scores[i] for i in items])
-    n = len(items)
-    value = float(_weighted_r(np.ones((1, n)), x, y)[0]) if n else math.nan
-    replicates = bootstrap(lambda w: _weighted_r(w, x, y), n, resamples, seed) if resamples else []
-    r = Estimate(value, *percentile_interval(np.asarray(replicates)), n)
-    if math.isnan(value) or permutations == 0:
+    r = correlation_later(Resampling(resamples, seed) if resamples else None, judge, humans)()
+    if math.isnan(r.value) or permutations == 0:
         return Association(r, 1.0 if permutations else math.nan, permutations)
+    x, y = _scored(judge, humans)
+    n = len(x)
     # Shuffling x keeps its mean and spread, so x . (y - mean y) orders shuffles as r does.
     rng = np.random.default_rng([seed, PERMUTATION_STREAM])
     shuffled = rng.permuted(np.broadcast_to(x, (permutations, n)), axis=1)
@@ -99,6 +101,28 @@ def association(
     observed = x @ centred
     extreme = int((shuffled @ centred >= observed - 1e-9).sum())
     return Association(r, (1 + extreme) / (1 + permutations), permutations)
+
+
+def _scored(judge: Mapping[str, str], humans: Sequence[Rating]) -> tuple[np.ndarray, np.ndarray]:
+    """The judge's score and the humans' mean score on the items both rated, in item order."""
+    scores = human_scores(humans)
+    items = sorted(i for i in scores if i in judge)
+    return np.array([SCORE[judge[i]] for i in items]), np.array([scores[i] for i in items])
+
+
+def correlation_later(
+    resampling: Resampling | None, judge: Mapping[str, str], humans: Sequence[Rating]
+) -> Callable[[], Estimate]:
+    """The r of `association`, its bootstrap added to `resampling` (None: no interval); the
+    function returned gives it."""
+    x, y = _scored(judge, humans)
+    n, cols, xy = len(x), _r_columns(x), x * y
+    ones = np.ones((1, n))
+    value = float(_weighted_r(ones, ones @ cols, y, xy)[0]) if n else math.nan
+    if resampling is None:
+        return lambda: Estimate(value, math.nan, math.nan, n)
+    later = resampling.add(lambda w, sums: _weighted_r(w, sums, y, xy), n, cols)
+    return lambda: Estimate(value, *percentile_interval(later()), n)
 
 
 def per_verdict_agreement(
@@ -118,15 +142,22 @@ def per_verdict_agreement(
     >>> est.value, est.n
     (0.75, 4)
     """
+    return per_verdict_later(Resampling(resamples, seed), verdicts, reference)()
+
+
+def per_verdict_later(
+    resampling: Resampling, verdicts: Mapping[str, Sequence[str]], reference: Mapping[str, str]
+) -> Callable[[], Estimate]:
+    """`per_verdict_agreement`, its bootstrap added to `resampling`."""
     items = sorted(i for i in verdicts if i in reference and verdicts[i])
     hits = np.array([sum(v == reference[i] for v in verdicts[i]) for i in items], dtype=float)
     counts = np.array([len(verdicts[i]) for i in items], dtype=float)
     total = counts.sum()
     value = float(hits.sum() / total) if total else math.nan
 
-    def share(w: np.ndarray) -> np.ndarray:
+    def share(_: np.ndarray, sums: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
-            return (w @ hits) / (w @ counts)
+            return sums[:, 0] / sums[:, 1]  # hits and verdicts: exact sums
 
-    replicates = bootstrap(share, len(items), resamples, seed) if resamples else np.array([])
-    return Estimate(value, *percentile_interval(replicates), int(total))
+    later = resampling.add(share, len(items), np.stack([hits, counts], axis=1))
+    return lambda: Estimate(value, *percentile_interval(later()), int(total))
