@@ -380,10 +380,10 @@ def gwet_ac1_later(resampling: Resampling | None, table: ItemTable) -> Callable[
 def _in_item_order(w: np.ndarray, shares: np.ndarray) -> np.ndarray:
     """(rows, q) sums over items of w x share, each added in item order: the numbers, to the
     last bit, of `(w[..., None] * shares.T).sum(axis=-2)`, which numpy sums one item after
-    another, without its (rows, items, q) temporary (a running sum's last entry is that sum)."""
-    out = np.empty((len(w), len(shares)))
-    term = np.empty_like(w)
-    for k, share in enumerate(shares):
-        np.multiply(w, share, out=term)
-        out[:, k] = np.cumsum(term, axis=-1, out=term)[:, -1]
-    return out
+    another, without its (rows, items, q) temporary. Over the transposed weights, einsum adds
+    item after item into each row's sum, product and sum in one loop (4x a running sum); with
+    a single row numpy would sum pairwise instead, so one row is summed as two equal rows."""
+    rows = w if len(w) > 1 else np.vstack([w, w])
+    items_first = np.ascontiguousarray(rows.T)
+    sums = np.stack([np.einsum("ij,i->j", items_first, share) for share in shares], axis=1)
+    return sums[: len(w)]
