@@ -17,7 +17,8 @@ from reviewer.analysis.stats import (
     mtbench_both,
     percentile_interval,
 )
-from reviewer.analysis.stats.agreement import ItemTable, _in_item_order
+from reviewer.analysis.stats.agreement import ItemTable
+from reviewer.analysis.stats.gwet import _in_item_order
 
 SIDES = ["candidate", "baseline", "tie"]
 

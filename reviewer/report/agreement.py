@@ -19,8 +19,9 @@ from reviewer.analysis.stats import (
     gwet_ac1,
     pairwise,
 )
-from reviewer.analysis.stats.agreement import Estimate, gwet_ac1_later, mtbench_later
+from reviewer.analysis.stats.agreement import Estimate, mtbench_later
 from reviewer.analysis.stats.bootstrap import Resampling
+from reviewer.analysis.stats.gwet import gwet_ac1_later
 from reviewer.config import StudyConfig
 from reviewer.report.model import (
     AgreementOut,
@@ -52,9 +53,10 @@ def agreement_later(
     table = ItemTable(ratings, ["candidate", "baseline", "tie"])
     both = mtbench_later(resampling, table)
     ac1_later = gwet_ac1_later(resampling, table)
-    pairs = _pairs_out(pairwise(ratings, min_shared=10), names)
-    fleiss_kappa = finite(fleiss(ratings))
-    nominal = finite(alpha(ratings, "nominal")) if ratings else None
+    grouped = table.grouped
+    pairs = _pairs_out(pairwise(ratings, min_shared=10, grouped=grouped), names)
+    fleiss_kappa = finite(fleiss(ratings, grouped))
+    nominal = finite(alpha(ratings, "nominal", grouped=grouped)) if ratings else None
     return lambda: _agreement_out(*both(), ac1_later(), pairs, fleiss_kappa, nominal)
 
 
@@ -113,11 +115,12 @@ def criteria_later(
             dict(
                 scale=c.scale.kind,
                 krippendorff_alpha=finite(
-                    alpha(ratings, "ordinal" if likert else "nominal", values)
+                    alpha(ratings, "ordinal" if likert else "nominal", values, table.grouped)
                 ),
                 gwet_ac1=finite(gwet_ac1(ratings, 0, cfg.seed, table).value),
                 pairwise=_pairs_out(
-                    pairwise(ratings, 10, "linear" if likert else None, values), names
+                    pairwise(ratings, 10, "linear" if likert else None, values, table.grouped),
+                    names,
                 ),
             ),
         )

@@ -8,7 +8,6 @@ from reviewer.analysis.stats.agreement import (
     alpha,
     cohen,
     fleiss,
-    gwet_ac1,
     judge_vs_humans,
     judge_vs_humans_both,
     mtbench,
@@ -16,6 +15,7 @@ from reviewer.analysis.stats.agreement import (
     pairwise,
 )
 from reviewer.analysis.stats.bootstrap import item_weights, percentile_interval
+from reviewer.analysis.stats.gwet import gwet_ac1
 from reviewer.analysis.stats.winrate import WinRate, item_outcome, more_pairs_needed, win_rate
 
 __all__ = [

@@ -2,8 +2,7 @@
 
 Input everywhere: a list of `Rating(item, rater, value)`, one (latest) rating per item and rater.
 Libraries compute the statistics: scikit-learn (Cohen), statsmodels (Fleiss), krippendorff
-(alpha). Gwet's AC1 has no dependable library here (irrCAC pins old scipy/pandas), so it is the
-formula of Gwet (2008), written out below.
+(alpha). Gwet's AC1 is the formula of Gwet (2008), written out in `gwet.py`.
 """
 
 from __future__ import annotations
@@ -78,11 +77,15 @@ def pairwise(
     min_shared: int = 10,
     weights: str | None = None,
     labels: Sequence[str] | None = None,
+    grouped: dict[str, dict[str, str]] | None = None,
 ) -> list[PairAgreement]:
-    """Percent agreement and Cohen's kappa for every rater pair sharing >= min_shared items."""
+    """Percent agreement and Cohen's kappa for every rater pair sharing >= min_shared items
+    (`grouped`: the ratings' `by_item`, when the caller has it)."""
     raters = sorted({r.rater for r in ratings})
     together: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for v in by_item(ratings).values():  # one pass: each item's pairs of its own raters
+    for v in (
+        grouped or by_item(ratings)
+    ).values():  # one pass: each item's pairs of its own raters
         for a, b in itertools.combinations(sorted(v), 2):
             together[a, b].append((v[a], v[b]))
     out = []
@@ -106,7 +109,7 @@ class ItemTable:
     """
 
     def __init__(self, ratings: Sequence[Rating], categories: Sequence[str] | None = None):
-        items = by_item(ratings)
+        items = self.grouped = by_item(ratings)
         self.keys = sorted(items)
         self.categories = list(categories or sorted({r.value for r in ratings}))
         index = {c: k for k, c in enumerate(self.categories)}
@@ -123,6 +126,7 @@ class ItemTable:
         """The same items with every pair involving `category` dropped (MT-Bench "no ties")."""
         out = object.__new__(ItemTable)
         out.keys, out.categories, out.counts = self.keys, self.categories, self.counts
+        out.grouped = self.grouped
         out.pairs = self.pairs.copy()
         if category in self.categories:
             k = self.categories.index(category)
@@ -286,11 +290,13 @@ def mtbench(
     )
 
 
-def fleiss(ratings: Sequence[Rating]) -> float | None:
+def fleiss(
+    ratings: Sequence[Rating], grouped: dict[str, dict[str, str]] | None = None
+) -> float | None:
     """Fleiss' kappa, or None unless every item has the same number of raters (>= 2)."""
     from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
-    items = by_item(ratings)
+    items = grouped or by_item(ratings)
     counts = {len(v) for v in items.values()}
     if len(counts) != 1 or counts.pop() < 2:
         return None
@@ -303,20 +309,27 @@ def fleiss(ratings: Sequence[Rating]) -> float | None:
 
 
 def alpha(
-    ratings: Sequence[Rating], level: str = "nominal", order: Sequence[str] | None = None
+    ratings: Sequence[Rating],
+    level: str = "nominal",
+    order: Sequence[str] | None = None,
+    grouped: dict[str, dict[str, str]] | None = None,
 ) -> float:
     """Krippendorff's alpha; missing ratings allowed. `order` maps ordinal values to ranks."""
     import krippendorff
 
-    items = by_item(ratings)
-    raters = sorted({r.rater for r in ratings})
+    items = grouped or by_item(ratings)
+    raters = {rater: i for i, rater in enumerate(sorted({r.rater for r in ratings}))}
     values = order or sorted({r.value for r in ratings})
     code = {v: float(i) for i, v in enumerate(values)}
     data = np.full((len(raters), len(items)), np.nan)
-    for j, ratings_of in enumerate(items.values()):
-        for i, rater in enumerate(raters):
-            if rater in ratings_of:
-                data[i, j] = code[ratings_of[rater]]
+    where = [
+        (raters[rater], j, code[value])
+        for j, ratings_of in enumerate(items.values())
+        for rater, value in ratings_of.items()
+    ]
+    if where:
+        rows, cols, coded = zip(*where, strict=True)
+        data[list(rows), list(cols)] = coded
     # Alpha needs an item with two ratings and two values in use; otherwise it is undefined.
     if not (np.sum(~np.isnan(data), axis=0) >= 2).any() or len(code) < 2:
         return math.nan
@@ -325,65 +338,3 @@ def alpha(
             reliability_data=data, level_of_measurement=level, value_domain=list(code.values())
         )
     )
-
-
-def gwet_ac1(
-    ratings: Sequence[Rating], resamples: int = 0, seed: int = 0, table: ItemTable | None = None
-) -> Estimate:
-    """Gwet's AC1 for any number of raters, missing ratings allowed (Gwet 2008, eq. 14-15):
-
-        pa = mean over items with r_i >= 2 of  sum_k r_ik (r_ik - 1) / (r_i (r_i - 1))
-        pi_k = mean over items of r_ik / r_i
-        pe = sum_k pi_k (1 - pi_k) / (q - 1)
-        AC1 = (pa - pe) / (1 - pe)
-
-    where r_ik counts raters who put item i in category k and q is the number of categories.
-    Unlike kappa it stays high when raters agree on a skewed label (the "kappa paradox").
-    """
-    table = table or ItemTable(ratings)
-    if not resamples:
-        return gwet_ac1_later(None, table)()
-    return gwet_ac1_later(Resampling(resamples, seed), table)()
-
-
-def gwet_ac1_later(resampling: Resampling | None, table: ItemTable) -> Callable[[], Estimate]:
-    """`gwet_ac1` on `table`, its bootstrap added to `resampling` (None: no interval)."""
-    q = len(table.categories)
-    r = table.counts.sum(axis=1)
-    if q < 2 or not (r >= 2).any():
-        nan = math.nan
-        return lambda: Estimate(nan, nan, nan, 0)
-    multi = r >= 2
-    pa_i = np.where(
-        multi,
-        (table.counts * (table.counts - 1)).sum(axis=1) / np.where(multi, r * (r - 1), 1),
-        0.0,
-    )
-    shares = (table.counts / r[:, None]).T.copy()  # (q, items): one category's shares a row
-    exact = np.stack([multi.astype(float), np.ones(len(r))], axis=1)
-
-    def ac1(w: np.ndarray, sums: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            # pa_i is 0 where r_i < 2; the weighted count of multi-rated items and the weights'
-            # total are exact sums (sums = w @ exact); the other two are added as they were.
-            pa = (w * pa_i).sum(axis=-1) / sums[:, 0]
-            pi = _in_item_order(w, shares) / sums[:, 1][..., None]
-            pe = (pi * (1 - pi)).sum(axis=-1) / (q - 1)
-            return (pa - pe) / (1 - pe)
-
-    ones = np.ones((1, len(r)))
-    value = float(ac1(ones, ones @ exact)[0])
-    later = resampling.add(ac1, len(r), exact) if resampling else lambda: np.array([])
-    return lambda: Estimate(value, *percentile_interval(later()), int(multi.sum()))
-
-
-def _in_item_order(w: np.ndarray, shares: np.ndarray) -> np.ndarray:
-    """(rows, q) sums over items of w x share, each added in item order: the numbers, to the
-    last bit, of `(w[..., None] * shares.T).sum(axis=-2)`, which numpy sums one item after
-    another, without its (rows, items, q) temporary. Over the transposed weights, einsum adds
-    item after item into each row's sum, product and sum in one loop (4x a running sum); with
-    a single row numpy would sum pairwise instead, so one row is summed as two equal rows."""
-    rows = w if len(w) > 1 else np.vstack([w, w])
-    items_first = np.ascontiguousarray(rows.T)
-    sums = np.stack([np.einsum("ij,i->j", items_first, share) for share in shares], axis=1)
-    return sums[: len(w)]

@@ -119,7 +119,9 @@ def correlation_later(
     n, cols, xy = len(x), _r_columns(x), x * y
     ones = np.ones((1, n))
     value = float(_weighted_r(ones, ones @ cols, y, xy)[0]) if n else math.nan
-    if resampling is None:
+    if resampling is None or (x == x[:1]).all():
+        # A constant judge's weighted variance is exactly 0 (its sums are exact) under any
+        # resample: every replicate would be NaN, so there is nothing to draw.
         return lambda: Estimate(value, math.nan, math.nan, n)
     later = resampling.add(lambda w, sums: _weighted_r(w, sums, y, xy), n, cols)
     return lambda: Estimate(value, *percentile_interval(later()), n)
