@@ -90,7 +90,7 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     labels_by_item = _values_by_item(ratings)
     items = _human_items(cur, study_id, labels, cfg.signoff)
     humans, verdict = _humans(items, labels, strata, cfg, resamples)
-    resampling = Resampling(resamples, cfg.seed)  # every bootstrap added, then one pass
+    resampling = Resampling(resamples, cfg.seed, keep=False)  # all added, then one pass
     gates, panels = judge_gates(cur, study_id), panel_sql.panels(cur)
     judges_of = judges_later(
         verdict_rows, ratings, labels_by_item, strata, cfg, resampling, gates, panels

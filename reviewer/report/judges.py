@@ -107,14 +107,15 @@ def _bias_corrected(
 def _versus_humans(
     outcomes: dict[str, str],
     humans: list[Rating],
-    human_items: dict[str, list[str]],
+    labeled: list[str],
+    decided: dict[str, str],
     cfg: StudyConfig,
     resampling: Resampling,
 ) -> Callable[[], dict]:
-    """The judge against each human label and against the human majority."""
+    """The judge against each human label and against the human majority (`decided`, on the
+    `labeled` items it judged)."""
     both = judge_vs_humans_later(resampling, outcomes, humans)
-    decided = majorities(human_items, (i for i in human_items if i in outcomes))
-    split = sum(1 for i in human_items if i in outcomes and i not in decided)
+    split = len(labeled) - len(decided)
     majority = judge_vs_humans(
         {i: outcomes[i] for i in decided},
         [Rating(i, "majority", o) for i, o in decided.items()],
@@ -202,8 +203,10 @@ def _judge_out(
         for name, items in judged.criteria.items()
         if name in study_criteria and name not in gate.human_only_criteria
     }
-    versus = _versus_humans(outcomes, humans, human_items, cfg, resampling)
-    measures = _measures(judged, verdicts, humans, human_items, resampling)
+    labeled = sorted(i for i in human_items if i in outcomes)
+    decided = majorities(human_items, labeled)
+    versus = _versus_humans(outcomes, humans, labeled, decided, cfg, resampling)
+    measures = _measures(judged, verdicts, humans, labeled, decided, resampling)
     return lambda: JudgeOut(
         name=about["judge"],
         judge_id=about["judge_id"],
@@ -226,15 +229,14 @@ def _measures(
     judged: JudgeOutcomes,
     verdicts: list[dict],
     humans: list[Rating],
-    human_items: dict[str, list[str]],
+    labeled: list[str],
+    decided: dict[str, str],
     resampling: Resampling,
 ) -> Callable[[], dict]:
     """Verdicts one by one, correlation with the humans and the length baseline, on the
     human-labeled items the judge judged (consistency: on every item judged in both orders)."""
     outcomes = judged.overall
-    labeled = sorted(i for i in human_items if i in outcomes)
     ratings = [r for r in humans if r.item in outcomes]
-    decided = majorities(human_items, labeled)
     lengths = {v["pair_id"]: (v["candidate_chars"], v["baseline_chars"]) for v in verdicts}
     orders = order_measures_later(resampling, judged, sorted(outcomes), decided)
     found = correlation_later(resampling, outcomes, ratings)

@@ -12,7 +12,9 @@ held, row for row.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -21,8 +23,9 @@ BOOTSTRAP_STREAM = 3
 CHUNK_WEIGHTS = 1 << 21  # weights drawn at a time: 16 MB as floats, whatever the item count
 
 
-def weight_chunks(items: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
-    """The rows of `item_weights`, a block of (rows, items) draw counts at a time."""
+def weight_chunks(items: int, resamples: int, seed: int, keep: bool = True) -> Iterator[np.ndarray]:
+    """The rows of `item_weights`, a block of (rows, items) draw counts at a time; `keep`
+    keeps a new set for the next statistics over as many items (see `_DRAWN`)."""
     if items == 0 or resamples <= 0:
         return
     key = (items, resamples, seed)
@@ -31,12 +34,16 @@ def weight_chunks(items: int, resamples: int, seed: int) -> Iterator[np.ndarray]
             yield block.astype(float)
         return
     kept: list[np.ndarray] = []
+    keep = keep and items * resamples <= _KEEP_AT_MOST
     for weights in _draw(items, resamples, seed):
+        if not keep:
+            yield weights
+            continue
         # Counts of one resample rarely exceed 20: kept as bytes (1/8 of the floats), copied
         # before the statistic sees the block.
         kept.append(weights.astype(np.uint8) if weights.max() < 256 else weights.copy())
         yield weights
-    if items * resamples <= _KEEP_AT_MOST:
+    if keep:
         while len(_DRAWN) >= _SETS_KEPT:
             del _DRAWN[next(iter(_DRAWN))]  # the oldest set goes first
         _DRAWN[key] = kept
@@ -97,8 +104,10 @@ class Resampling:
     whose sums are not exact takes them from the weights itself, as before.
     """
 
-    def __init__(self, resamples: int, seed: int):
-        self.resamples, self.seed = resamples, seed
+    def __init__(self, resamples: int, seed: int, keep: bool = True):
+        """`keep`: keep each set drawn for later statistics (False when every statistic over
+        the same items is added here: the report's)."""
+        self.resamples, self.seed, self.keep = resamples, seed, keep
         self._pending: dict[int, list[_Job]] = {}
 
     def add(
@@ -128,7 +137,7 @@ class Resampling:
         """Evaluate every statistic added and not yet evaluated."""
         while self._pending:
             items, jobs = self._pending.popitem()
-            _evaluate(jobs, items, self.resamples, self.seed)
+            _evaluate(jobs, weight_chunks(items, self.resamples, self.seed, self.keep), items)
 
 
 class _Job:
@@ -137,16 +146,23 @@ class _Job:
         self.done, self.result = False, None
 
 
-def _evaluate(jobs: list[_Job], items: int, resamples: int, seed: int) -> None:
-    """Every job over `items` items, on one draw of the weights."""
-    from threadpoolctl import threadpool_limits
+@cache
+def _blas() -> Any:
+    """numpy's BLAS, to limit to one thread (found once: finding it takes ~10 ms)."""
+    from threadpoolctl import ThreadpoolController
 
+    return ThreadpoolController().select(user_api="blas")
+
+
+def _evaluate(jobs: list[_Job], blocks: Iterator[np.ndarray], items: int) -> None:
+    """Every job over `items` items, on one draw of the weights (`blocks`; none: no
+    resamples)."""
     stacked = np.ascontiguousarray(np.hstack([j.columns for j in jobs]).T)  # (all columns, items)
     ends = np.cumsum([j.columns.shape[1] for j in jobs])
     parts: list[list[Any]] = [[] for _ in jobs]
-    blocks = weight_chunks(items, resamples, seed)
-    for w in blocks if resamples > 0 and items else [np.zeros((0, items))]:
-        with threadpool_limits(1, user_api="blas"):
+    first = next(blocks, None)
+    for w in [np.zeros((0, items))] if first is None else itertools.chain([first], blocks):
+        with _blas().limit(limits=1):
             sums = (stacked @ w.T).T
         for job, part, end in zip(jobs, parts, ends, strict=True):
             part.append(job.statistic(w, sums[:, end - job.columns.shape[1] : end]))
