@@ -96,8 +96,9 @@ def order_measures_later(
 ) -> Callable[[], OrderMeasures]:
     """`order_measures`, its bootstrap added to `resampling`."""
     both = [i for i in items if i in judged.flips]
-    verdicts = {i: list(judged.orders.get(i, {}).values()) for i in both}
-    reference = {i: o for i, o in decided.items() if o in DECISIVE and i in verdicts}
+    judged_both = set(both)
+    reference = {i: o for i, o in decided.items() if o in DECISIVE and i in judged_both}
+    verdicts = {i: list(judged.orders.get(i, {}).values()) for i in reference}
     agreement = per_verdict_later(resampling, verdicts, reference)
     consistency = wilson(sum(not judged.flips[i] for i in both), len(both))
     return lambda: OrderMeasures(
