@@ -171,3 +171,33 @@ def test_export_round_trips_through_import(cli, tmp_path, store):
 
     assert labels("s") == labels("copy-csv") == labels("copy-jsonl")
     assert len(labels("s")) == 80
+
+
+def test_one_file_is_stored_in_its_order_with_revisions_and_times(cli, tmp_path, store):
+    """A file goes in with one statement: label ids follow its lines, a label on a pair the
+    annotator labeled before is the next revision, a given time is kept and a missing one is
+    the import's."""
+    setup_sample(cli)
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text("pair_id,annotator,preference\nldg-rou-001,Ana,candidate\n")
+    second.write_text(
+        "pair_id,annotator,preference,submitted_at\n"
+        "ldg-rou-002,Ana,tie,2026-01-02T03:04:05+00:00\n"
+        "ldg-rou-001,Ben,candidate,\n"
+        "ldg-rou-001,Ana,baseline,\n"
+    )
+    assert cli("labels", "import", first, "-s", "s").code == 0
+    assert cli("labels", "import", second, "-s", "s").code == 0
+    rows = store.read(
+        lambda cur: cur.execute(
+            "SELECT pair_id, annotator_id, preference, revision, submitted_at = TIMESTAMPTZ "
+            "'2026-01-02 03:04:05+00' FROM labels WHERE annotator_id IN ('ana', 'ben') "
+            "ORDER BY label_id"
+        ).fetchall()
+    )
+    assert rows == [
+        ("ldg-rou-001", "ana", "candidate", 1, False),
+        ("ldg-rou-002", "ana", "tie", 1, True),
+        ("ldg-rou-001", "ben", "candidate", 1, False),
+        ("ldg-rou-001", "ana", "baseline", 2, False),
+    ]

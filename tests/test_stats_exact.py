@@ -4,6 +4,7 @@ the direct formulas they replaced (a report's figures are reproducible from its 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from reviewer.analysis.stats import (
@@ -86,3 +87,45 @@ def test_cohen_equals_scikit_learn_on_the_labels_themselves():
     assert cohen(x + [9], y + [1], None, scores) == cohen_kappa_score(
         x + [9], y + [1], labels=scores
     )
+
+
+def test_statistics_evaluated_together_equal_each_on_its_own():
+    """The report adds every bootstrap to one Resampling (one draw per item count, one matrix
+    product per block): each result equals the statistic's own bootstrap, to the last bit."""
+    from reviewer.analysis.stats.agreement import mtbench_later
+    from reviewer.analysis.stats.bootstrap import Resampling
+    from reviewer.analysis.stats.gwet import gwet_ac1_later
+    from reviewer.analysis.stats.judge_agreement import (
+        association,
+        correlation_later,
+        per_verdict_agreement,
+        per_verdict_later,
+    )
+
+    data = ratings(5000, 3)
+    rng = np.random.default_rng(9)
+    judge = {r.item: str(rng.choice(SIDES)) for r in data}
+    verdicts = {i: [o, str(rng.choice(SIDES))] for i, o in judge.items() if rng.random() < 0.8}
+    table = ItemTable(data)
+    together = Resampling(300, 7, keep=False)
+    later = [
+        mtbench_later(together, table),
+        gwet_ac1_later(together, table),
+        correlation_later(together, judge, data),
+        per_verdict_later(together, verdicts, judge),
+    ]
+    alone = [
+        mtbench_both(data, resamples=300, seed=7, table=table),
+        gwet_ac1(data, 300, 7, table),
+        association(judge, data, resamples=300, permutations=0, seed=7).r,
+        per_verdict_agreement(verdicts, judge, resamples=300, seed=7),
+    ]
+    assert [f() for f in later] == alone
+    assert len({e.n for e in alone[2:]}) == 2  # two item counts: two draws, both exact
+
+
+def test_resampling_refuses_columns_whose_sums_are_not_exact():
+    from reviewer.analysis.stats.bootstrap import Resampling
+
+    with pytest.raises(ValueError, match="exact"):
+        Resampling(10, 1).add(lambda w, sums: sums, 3, np.array([1.0, 1 / 3, 0.5]))
