@@ -68,13 +68,19 @@ def _value(value: object) -> str | None:
     return "tie" if value == "same" else str(value)
 
 
+@lru_cache(maxsize=4096)
+def _values_of(criteria_json: str) -> tuple[tuple[str, str], ...]:
+    """(criterion, candidate / baseline / tie) of stored criteria, once per distinct text."""
+    pairs = ((name, _value(value)) for name, value in criteria_of(criteria_json).items())
+    return tuple((name, v) for name, v in pairs if v is not None)
+
+
 def human_criteria(labels: list[dict], cfg: StudyConfig) -> dict[str, dict[str, list[str]]]:
     """Criterion -> item -> every label's value on it."""
     per: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for row in labels:
-        for name, value in criteria_of(row["criteria_json"]).items():
-            if (v := _value(value)) is not None:
-                per[name][row["pair_id"]].append(v)
+        for name, v in _values_of(row["criteria_json"]):
+            per[name][row["pair_id"]].append(v)
     return {c.name: dict(per[c.name]) for c in cfg.criteria if c.name in per}
 
 
@@ -111,9 +117,8 @@ def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
     criteria: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
     for v in verdicts:
         overall[v["pair_id"]][v["presented"]] = v["preference"]
-        for name, value in criteria_of(v["criteria_json"] or "{}").items():
-            if (c := _value(value)) is not None:
-                criteria[name][v["pair_id"]][v["presented"]] = c
+        for name, c in _values_of(v["criteria_json"] or "{}"):
+            criteria[name][v["pair_id"]][v["presented"]] = c
     combined = {item: combine_orders(seen) for item, seen in overall.items()}
     counted = {item: c for item, c in combined.items() if c is not None}
     return JudgeOutcomes(
