@@ -3,11 +3,12 @@ so resampling them would make intervals too narrow.
 
 A resample is a vector of how often each item was drawn (multinomial, n draws over n items).
 Every agreement statistic here is a ratio of weighted sums of per-item arrays, so a block of
-resamples is one matrix product. The weights are drawn a block of rows at a time
-(`weight_chunks`), at most `CHUNK_WEIGHTS` of them, so memory stays flat whatever the number of
-items and resamples (the whole matrix was ~40 KB per item at 1,000 resamples). The blocks are
-consecutive draws of one stream: the resamples, for a given seed, are the ones the whole matrix
-held, row for row.
+resamples is one matrix product; `Resampling` evaluates all the statistics over the same items
+on each block (the report's, one draw and one product per block for all of them). The weights
+are drawn a block of rows at a time (`weight_chunks`), at most `CHUNK_WEIGHTS` of them, so
+memory stays flat whatever the number of items and resamples (the whole matrix was ~40 KB per
+item at 1,000 resamples). The blocks are consecutive draws of one stream: the resamples, for a
+given seed, are the ones the whole matrix held, row for row.
 """
 
 from __future__ import annotations
