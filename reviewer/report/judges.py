@@ -12,6 +12,7 @@ import numpy as np
 from reviewer.analysis.intervals import Interval, agreement_kappa, finite
 from reviewer.analysis.judge_measures import length_baseline_later, order_measures_later
 from reviewer.analysis.outcomes import (
+    SIDES,
     JudgeOutcomes,
     confusion,
     judge_outcomes,
@@ -20,9 +21,8 @@ from reviewer.analysis.outcomes import (
 from reviewer.analysis.stats import (
     Rating,
     item_outcome,
-    judge_vs_humans,
 )
-from reviewer.analysis.stats.agreement import judge_vs_humans_later
+from reviewer.analysis.stats.agreement import judge_vs_humans_later, table_agreement
 from reviewer.analysis.stats.bootstrap import Resampling
 from reviewer.analysis.stats.judge_agreement import correlation_later
 from reviewer.analysis.stats.ppi import SCORE, ppi_mean
@@ -109,28 +109,24 @@ def _versus_humans(
     humans: list[Rating],
     labeled: list[str],
     decided: dict[str, str],
-    cfg: StudyConfig,
     resampling: Resampling,
 ) -> Callable[[], dict]:
     """The judge against each human label and against the human majority (`decided`, on the
     `labeled` items it judged)."""
     both = judge_vs_humans_later(resampling, outcomes, humans)
     split = len(labeled) - len(decided)
-    majority = judge_vs_humans(
-        {i: outcomes[i] for i in decided},
-        [Rating(i, "majority", o) for i, o in decided.items()],
-        ties=True,
-        resamples=0,
-        seed=cfg.seed,
+    table = confusion(decided, outcomes)  # human majority -> judge -> items
+    agree, kappa, n = table_agreement(
+        np.array([[table[h][j] for h in SIDES] for j in SIDES], float)
     )
     fixed = {
         "vs_majority": {
-            "agreement": finite(majority[0].value),
-            "kappa": finite(majority[1].value),
-            "items": majority[0].n,
+            "agreement": finite(agree),
+            "kappa": finite(kappa),
+            "items": n,
             "split_skipped": split,
         },
-        "confusion": confusion(decided, outcomes),
+        "confusion": table,
     }
 
     def result() -> dict:
@@ -205,7 +201,7 @@ def _judge_out(
     }
     labeled = sorted(i for i in human_items if i in outcomes)
     decided = majorities(human_items, labeled)
-    versus = _versus_humans(outcomes, humans, labeled, decided, cfg, resampling)
+    versus = _versus_humans(outcomes, humans, labeled, decided, resampling)
     measures = _measures(judged, verdicts, humans, labeled, decided, resampling)
     return lambda: JudgeOut(
         name=about["judge"],

@@ -149,6 +149,12 @@ def _table_stats(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return agree, kappa, total
 
 
+def table_agreement(table: np.ndarray) -> tuple[float, float, int]:
+    """Agreement, Cohen's kappa and count of one (q, q) table of counts (rows: one rater)."""
+    agree, kappa, n = _table_stats(table)
+    return float(agree), float(kappa), int(n)
+
+
 def _table_sums(resampling: Resampling, tables: np.ndarray, stats: Callable) -> Callable:
     """`stats` of the weighted sums of per-item (items, q, q) tables, added to `resampling`.
     Tables hold counts, so every sum is an exact integer, the same from any product."""
