@@ -30,39 +30,46 @@ STRATA = ["routine", "hard", "edge", "refusal"]
 
 
 def build(db: Path, items: int, annotators: int) -> None:
-    from reviewer.config import StudyConfig
-    from reviewer.ingest.pairs import load_pairs
     from reviewer.store import Store
     from reviewer.study.imported import import_labels, import_verdicts
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        store = Store(db)
+        write_study(store, work, items, annotators)
+        import_labels(store, "bench", work / "labels.csv", "bench")
+        import_verdicts(store, "bench", work / "verdicts.csv", "bench")
+
+
+def write_study(store, work: Path, items: int, annotators: int) -> None:
+    """Import the study "bench" of `items` pairs into `store`, and write its labels and judge
+    verdicts to work/labels.csv and work/verdicts.csv (not imported)."""
+    from reviewer.config import StudyConfig
+    from reviewer.ingest.pairs import load_pairs
     from reviewer.study.lifecycle import import_study
 
     rng = random.Random(5)
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        with open(work / "pairs.jsonl", "w") as f:
-            for i in range(items):
-                row = {"id": f"i{i:06d}", "prompt": f"q{i}", "candidate": f"c{i}"}
-                row.update({"baseline": f"b{i}", "stratum": STRATA[i % 4]})
-                f.write(json.dumps(row) + "\n")
-        store = Store(db)
-        pairs = load_pairs(work / "pairs.jsonl", 1000)
-        import_study(store, "bench", pairs, StudyConfig(), "bench")
-        labels = ["pair_id,annotator,preference,correctness"]
-        verdicts = ["pair_id,judge,preference,presented"]
-        choices = ["candidate", "baseline", "tie"]
+    with open(work / "pairs.jsonl", "w") as f:
         for i in range(items):
-            truth = rng.choices(choices, [0.6, 0.3, 0.1])[0]
-            for a in rng.sample(range(annotators), rng.choice([1, 1, 2, 3])):  # sparse overlap
-                pref = truth if rng.random() < 0.75 else rng.choice(choices)
-                crit = {"tie": "same"}.get(pref, pref)
-                labels.append(f"i{i:06d},annotator {a},{pref},{crit}")
-            for order in ("candidate_first", "baseline_first"):
-                pref = truth if rng.random() < 0.7 else rng.choice(choices)
-                verdicts.append(f"i{i:06d},bench-judge,{pref},{order}")
-        (work / "labels.csv").write_text("\n".join(labels) + "\n")
-        (work / "verdicts.csv").write_text("\n".join(verdicts) + "\n")
-        import_labels(store, "bench", work / "labels.csv", "bench")
-        import_verdicts(store, "bench", work / "verdicts.csv", "bench")
+            row = {"id": f"i{i:06d}", "prompt": f"q{i}", "candidate": f"c{i}"}
+            row.update({"baseline": f"b{i}", "stratum": STRATA[i % 4]})
+            f.write(json.dumps(row) + "\n")
+    pairs = load_pairs(work / "pairs.jsonl", 1000)
+    import_study(store, "bench", pairs, StudyConfig(), "bench")
+    labels = ["pair_id,annotator,preference,correctness"]
+    verdicts = ["pair_id,judge,preference,presented"]
+    choices = ["candidate", "baseline", "tie"]
+    for i in range(items):
+        truth = rng.choices(choices, [0.6, 0.3, 0.1])[0]
+        for a in rng.sample(range(annotators), rng.choice([1, 1, 2, 3])):  # sparse overlap
+            pref = truth if rng.random() < 0.75 else rng.choice(choices)
+            crit = {"tie": "same"}.get(pref, pref)
+            labels.append(f"i{i:06d},annotator {a},{pref},{crit}")
+        for order in ("candidate_first", "baseline_first"):
+            pref = truth if rng.random() < 0.7 else rng.choice(choices)
+            verdicts.append(f"i{i:06d},bench-judge,{pref},{order}")
+    (work / "labels.csv").write_text("\n".join(labels) + "\n")
+    (work / "verdicts.csv").write_text("\n".join(verdicts) + "\n")
 
 
 def run_child(args: list[str], src: Path) -> tuple[float, float, float, str]:

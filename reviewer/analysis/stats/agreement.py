@@ -114,10 +114,9 @@ class ItemTable:
         self.categories = list(categories or sorted({r.value for r in ratings}))
         index = {c: k for k, c in enumerate(self.categories)}
         q = len(self.categories)
-        self.counts = np.zeros((len(self.keys), q))
-        for i, key in enumerate(self.keys):
-            for value in items[key].values():
-                self.counts[i, index[value]] += 1
+        cells = [i * q + index[v] for i, key in enumerate(self.keys) for v in items[key].values()]
+        counts = np.bincount(np.array(cells, dtype=np.int64), minlength=len(self.keys) * q)
+        self.counts = counts.reshape(len(self.keys), q).astype(float)
         c = self.counts
         # Ordered pairs of different raters: n_c n_k off the diagonal, n_c (n_c - 1) on it.
         self.pairs = c[:, :, None] * c[:, None, :] - np.einsum("ij,jk->ijk", c, np.eye(q))
