@@ -27,7 +27,7 @@ from reviewer.analysis.stats import (
     win_rate,
 )
 from reviewer.analysis.stats.agreement import ItemTable
-from reviewer.analysis.stats.bootstrap import BOOTSTRAP_STREAM, bootstrap, weight_chunks
+from reviewer.analysis.stats.bootstrap import BOOTSTRAP_STREAM, Resampling, weight_chunks
 
 
 def two_raters(table: dict[tuple[str, str], int]) -> list[Rating]:
@@ -420,7 +420,8 @@ def test_weights_drawn_in_blocks_are_the_one_shot_draws():
     assert len(blocks) == 3 and [len(b) for b in blocks] == [69, 69, 62]
     assert (np.vstack(blocks) == reference).all()
     x = np.random.default_rng(1).random(items)
-    replicates = bootstrap(lambda w: (w @ x, w.sum(axis=1)), items, resamples, seed)
+    later = Resampling(resamples, seed).add(lambda w, _: (w @ x, w.sum(axis=1)), items)
+    replicates = later()
     # Same draws; a matrix product over fewer rows may sum in another order (last bits only).
     assert np.allclose(replicates[0], reference @ x, rtol=1e-12, atol=0)
     assert (replicates[1] == items).all()

@@ -74,21 +74,9 @@ def _draw(items: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
 
 def item_weights(items: int, resamples: int, seed: int) -> np.ndarray:
     """(resamples, items) matrix of draw counts; each row sums to `items`. Whole in memory:
-    statistics over many items use `bootstrap`, which sees the same rows a block at a time."""
+    statistics over many items use `Resampling`, which sees the same rows a block at a time."""
     chunks = list(weight_chunks(items, resamples, seed))
     return np.vstack(chunks) if chunks else np.zeros((0, items))
-
-
-def bootstrap(statistic: Callable[[np.ndarray], Any], items: int, resamples: int, seed: int):
-    """`statistic` of every resample: it maps a (rows, items) block of weights to an array, or
-    a tuple of arrays, with one leading entry per row; the blocks' results are concatenated.
-    Equal to `statistic(item_weights(items, resamples, seed))` for any row-wise statistic.
-
-    >>> means = bootstrap(lambda w: w @ np.arange(4.0) / 4, 4, 3, seed=1)
-    >>> means.shape, bool(np.allclose(means, item_weights(4, 3, 1) @ np.arange(4.0) / 4))
-    ((3,), True)
-    """
-    return Resampling(resamples, seed).add(lambda w, _: statistic(w), items)()
 
 
 class Resampling:
@@ -118,8 +106,16 @@ class Resampling:
         columns: np.ndarray | None = None,
     ) -> Callable[[], Any]:
         """Add `statistic(weights, sums)` over `items` items, `sums` being weights @ `columns`
-        ((items, k) or (items,); (rows, 0) without columns); the returned function gives its
-        replicates as `bootstrap` does, evaluating everything added so far on its first call."""
+        ((items, k) or (items,); (rows, 0) without columns): the returned function gives its
+        replicates, evaluating everything added so far on its first call. The statistic maps
+        a block of rows to an array, or a tuple of arrays, with one leading entry per row; the
+        blocks' results are concatenated, equal to `statistic(item_weights(...), sums)` for
+        any row-wise statistic.
+
+        >>> later = Resampling(3, seed=1).add(lambda w, sums: sums[:, 0] / 4, 4, np.arange(4.0))
+        >>> bool(np.allclose(later(), item_weights(4, 3, 1) @ np.arange(4.0) / 4))
+        True
+        """
         cols = np.zeros((items, 0)) if columns is None else columns
         cols = cols[:, None] if cols.ndim == 1 else cols
         if not np.array_equal(cols * 4, np.round(cols * 4)):
