@@ -87,10 +87,10 @@ class Resampling:
     every statistic first, then asks for the results.
 
     Columns must have exact weighted sums (multiples of 1/4, as counts, scores and their squares
-    are), so a
-    sum is the same number whatever product it comes from and in whatever order BLAS adds; the
-    product runs on one BLAS thread (two threads spent 8x the CPU on this shape). A statistic
-    whose sums are not exact takes them from the weights itself, as before.
+    are; any sum of them under 2^50 is a float exactly), so a sum is the same number whatever
+    product it comes from and in whatever order BLAS adds; the product runs on one BLAS thread
+    (two threads spent 8x the CPU on this shape). A statistic whose sums are not exact takes
+    them from the weights itself, on the same blocks as before, so their last bits stay.
     """
 
     def __init__(self, resamples: int, seed: int, keep: bool = True):
