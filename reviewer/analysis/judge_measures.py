@@ -125,8 +125,10 @@ def length_baseline_later(
     lengths: Mapping[str, tuple[int, int]],
     ratings: list[Rating],
     decided: Mapping[str, str],
+    scores: Mapping[str, float] | None = None,
 ) -> Callable[[], LengthBaseline]:
-    """`length_baseline`, its bootstraps added to `resampling`."""
+    """`length_baseline`, its bootstraps added to `resampling` (`scores`: as
+    `correlation_later` takes them)."""
     rule = {i: longer(lengths[i]) for i in items if i in lengths}
     decisive = [i for i, o in decided.items() if o in DECISIVE and i in rule]
     on = [r for r in ratings if r.item in rule]
@@ -136,7 +138,7 @@ def length_baseline_later(
     # Agreement with every label = matching labels / labels: the MT-Bench agreement of
     # `judge_vs_humans` (ties counted), with the bootstrap draws the correlation uses.
     with_ties = per_verdict_later(resampling, labels, rule)
-    found = correlation_later(resampling, rule, on)
+    found = correlation_later(resampling, rule, on, scores)
     sides = list(rule.values())
     return lambda: LengthBaseline(
         decisive_agreement=wilson(sum(rule[i] == decided[i] for i in decisive), len(decisive)),

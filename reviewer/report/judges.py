@@ -24,7 +24,7 @@ from reviewer.analysis.stats import (
 )
 from reviewer.analysis.stats.agreement import judge_vs_humans_later, table_agreement
 from reviewer.analysis.stats.bootstrap import Resampling
-from reviewer.analysis.stats.judge_agreement import correlation_later
+from reviewer.analysis.stats.judge_agreement import correlation_later, human_scores
 from reviewer.analysis.stats.ppi import SCORE, ppi_mean
 from reviewer.config import StudyConfig
 from reviewer.judging.gate import deciding_gates
@@ -158,7 +158,8 @@ def judges_later(
     for row in rows:
         by_judge[row["judge_id"]].append(row)  # two versions of a judge may share a name
     ordered = sorted(by_judge.items(), key=lambda kv: (kv[1][0]["judge"], kv[0]))
-    shared = (humans, human_items, strata, cfg, resampling)
+    scores = human_scores(humans)  # each item's, read by every judge's correlations
+    shared = (humans, human_items, scores, strata, cfg, resampling)
     out = [
         _judge_out(verdicts[0], judge_outcomes(verdicts), verdicts, *shared, gates)
         for _, verdicts in ordered
@@ -182,6 +183,7 @@ def _judge_out(
     verdicts: list[dict],
     humans: list[Rating],
     human_items: dict[str, list[str]],
+    scores: dict[str, float],
     strata: dict[str, str],
     cfg: StudyConfig,
     resampling: Resampling,
@@ -202,7 +204,7 @@ def _judge_out(
     labeled = sorted(i for i in human_items if i in outcomes)
     decided = majorities(human_items, labeled)
     versus = _versus_humans(outcomes, humans, labeled, decided, resampling)
-    measures = _measures(judged, verdicts, humans, labeled, decided, resampling)
+    measures = _measures(judged, verdicts, humans, scores, labeled, decided, resampling)
     return lambda: JudgeOut(
         name=about["judge"],
         judge_id=about["judge_id"],
@@ -225,18 +227,20 @@ def _measures(
     judged: JudgeOutcomes,
     verdicts: list[dict],
     humans: list[Rating],
+    scores: dict[str, float],
     labeled: list[str],
     decided: dict[str, str],
     resampling: Resampling,
 ) -> Callable[[], dict]:
     """Verdicts one by one, correlation with the humans and the length baseline, on the
-    human-labeled items the judge judged (consistency: on every item judged in both orders)."""
+    human-labeled items the judge judged (consistency: on every item judged in both orders);
+    `scores`: each item's mean human score (`human_scores` of `humans`)."""
     outcomes = judged.overall
     ratings = [r for r in humans if r.item in outcomes]
     lengths = {v["pair_id"]: (v["candidate_chars"], v["baseline_chars"]) for v in verdicts}
     orders = order_measures_later(resampling, judged, sorted(outcomes), decided)
-    found = correlation_later(resampling, outcomes, ratings)
-    baseline = length_baseline_later(resampling, labeled, lengths, ratings, decided)
+    found = correlation_later(resampling, outcomes, ratings, scores)
+    baseline = length_baseline_later(resampling, labeled, lengths, ratings, decided, scores)
 
     def result() -> dict:
         measured = orders()

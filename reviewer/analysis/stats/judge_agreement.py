@@ -103,19 +103,26 @@ def association(
     return Association(r, (1 + extreme) / (1 + permutations), permutations)
 
 
-def _scored(judge: Mapping[str, str], humans: Sequence[Rating]) -> tuple[np.ndarray, np.ndarray]:
+def _scored(
+    judge: Mapping[str, str], humans: Sequence[Rating], scores: Mapping[str, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The judge's score and the humans' mean score on the items both rated, in item order."""
-    scores = human_scores(humans)
+    scores = human_scores(humans) if scores is None else scores
     items = sorted(i for i in scores if i in judge)
     return np.array([SCORE[judge[i]] for i in items]), np.array([scores[i] for i in items])
 
 
 def correlation_later(
-    resampling: Resampling | None, judge: Mapping[str, str], humans: Sequence[Rating]
+    resampling: Resampling | None,
+    judge: Mapping[str, str],
+    humans: Sequence[Rating],
+    scores: Mapping[str, float] | None = None,
 ) -> Callable[[], Estimate]:
     """The r of `association`, its bootstrap added to `resampling` (None: no interval); the
-    function returned gives it."""
-    x, y = _scored(judge, humans)
+    function returned gives it. `scores`, when the caller has it, is `human_scores` of every
+    rating of each item `humans` rates (of more items too: only the judge's are read), so
+    several judges share one pass over the ratings."""
+    x, y = _scored(judge, humans, scores)
     n, cols, xy = len(x), _r_columns(x), x * y
     ones = np.ones((1, n))
     value = float(_weighted_r(ones, ones @ cols, y, xy)[0]) if n else math.nan
