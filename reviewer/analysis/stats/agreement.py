@@ -199,11 +199,13 @@ def _judge_tables(judge: dict[str, str], humans: Sequence[Rating]) -> np.ndarray
     index = {c: k for k, c in enumerate(["candidate", "baseline", "tie"])}
     items = by_item(humans)
     keys = sorted(k for k in items if k in judge)
-    tables = np.zeros((len(keys), 3, 3))
-    for i, key in enumerate(keys):
-        for value in items[key].values():
-            tables[i, index[judge[key]], index[value]] += 1
-    return tables
+    cells = [  # item, judge's and human's category: one cell of the flattened tables
+        9 * i + 3 * index[judge[key]] + index[value]
+        for i, key in enumerate(keys)
+        for value in items[key].values()
+    ]
+    counts = np.bincount(np.array(cells, dtype=np.int64), minlength=9 * len(keys))
+    return counts.reshape(len(keys), 3, 3).astype(float)
 
 
 Pair = tuple[Estimate, Estimate]  # (agreement, kappa)
