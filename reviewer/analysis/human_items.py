@@ -15,7 +15,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from reviewer.analysis.stats import item_outcome
+from reviewer.analysis.stats import Rating, item_outcome
+from reviewer.analysis.stats.agreement import by_item
+from reviewer.analysis.stats.judge_agreement import human_scores
 from reviewer.config import SignoffConfig
 
 METHOD = (
@@ -37,6 +39,29 @@ class HumanItems:
     flagged: list[dict[str, Any]]  # every latest label with a flag reason
     excluded: frozenset[str]  # flagged items left out (exclude_flagged)
     beyond_planned: frozenset[str]  # items labeled after the planned sample
+
+
+@dataclass(frozen=True)
+class HumanRatings:
+    """The latest labels' preferences, grouped by item once for every section that reads
+    them (agreement, annotators, each judge's comparison with the humans)."""
+
+    ratings: list[Rating]  # (pair, annotator id, preference), in label order
+    grouped: dict[str, dict[str, str]]  # item -> annotator -> preference (`by_item`)
+    values: dict[str, list[str]]  # item -> its preferences, in label order
+    scores: dict[str, float]  # item -> mean score (`human_scores`)
+
+
+def human_ratings(labels: list[dict[str, Any]]) -> HumanRatings:
+    """Label rows (pair_id, annotator_id, preference; one per pair and annotator) grouped."""
+    ratings = [Rating(r["pair_id"], r["annotator_id"], r["preference"]) for r in labels]
+    grouped = by_item(ratings)
+    return HumanRatings(
+        ratings=ratings,
+        grouped=grouped,
+        values={item: list(by_rater.values()) for item, by_rater in grouped.items()},
+        scores=human_scores(ratings),
+    )
 
 
 def human_items(

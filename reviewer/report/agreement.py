@@ -8,6 +8,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable
 
+from reviewer.analysis.human_items import HumanRatings
 from reviewer.analysis.intervals import Interval, agreement_kappa, finite
 from reviewer.analysis.outcomes import criteria_of
 from reviewer.analysis.stats import (
@@ -46,11 +47,12 @@ def _pairs_out(pairs: list[PairAgreement], names: dict[str, str]) -> list[PairOu
 
 
 def agreement_later(
-    ratings: list[Rating], names: dict[str, str], resampling: Resampling
+    humans: HumanRatings, names: dict[str, str], resampling: Resampling
 ) -> Callable[[], AgreementOut]:
     """How far the humans agree; the bootstraps are added to `resampling`, the function
     returned gives the section."""
-    table = ItemTable(ratings, ["candidate", "baseline", "tie"])
+    ratings = humans.ratings
+    table = ItemTable(ratings, ["candidate", "baseline", "tie"], humans.grouped)
     both = mtbench_later(resampling, table)
     ac1_later = gwet_ac1_later(resampling, table)
     grouped = table.grouped
@@ -130,21 +132,23 @@ def criteria_later(
     }
 
 
-def annotators(labels: list[dict], ratings: list[Rating], people: list[dict]) -> list[AnnotatorOut]:
-    by_item: dict[str, dict[str, str]] = defaultdict(dict)
-    for r in ratings:
-        by_item[r.item][r.rater] = r.value
+def annotators(
+    labels: list[dict], by_item: dict[str, dict[str, str]], people: list[dict]
+) -> list[AnnotatorOut]:
+    """Each annotator's labels, time on task, left picks and agreement with the others;
+    `by_item`: item -> annotator -> preference of `labels`."""
     rows_of: dict[str, list[dict]] = defaultdict(list)
     for row in labels:
         rows_of[row["annotator_id"]].append(row)
     # Each rating against every other rater's on its item: (equal, compared) per rater.
     equal: dict[str, int] = defaultdict(int)
     compared: dict[str, int] = defaultdict(int)
-    for r in ratings:
-        for other, others_value in by_item[r.item].items():
-            if other != r.rater:
-                equal[r.rater] += r.value == others_value
-                compared[r.rater] += 1
+    for by_rater in by_item.values():
+        for rater, value in by_rater.items():
+            for other, others_value in by_rater.items():
+                if other != rater:
+                    equal[rater] += value == others_value
+                    compared[rater] += 1
     out = []
     for person in people:
         aid = person["annotator_id"]

@@ -15,13 +15,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 
-from reviewer.analysis.human_items import METHOD, HumanItems, human_items
-from reviewer.analysis.outcomes import (
-    human_criteria_outcomes,
-)
-from reviewer.analysis.stats import (
-    Rating,
-)
+from reviewer.analysis.human_items import METHOD, HumanItems, human_items, human_ratings
+from reviewer.analysis.outcomes import human_criteria_outcomes
 from reviewer.analysis.stats.bootstrap import Resampling
 from reviewer.config import SignoffConfig, StudyConfig
 from reviewer.report.agreement import agreement_later, annotators, criteria_later
@@ -86,16 +81,13 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     names = {p["annotator_id"]: p["display_name"] for p in people}
     strata = {pid: p["stratum"] for pid, p in pairs.items()}
 
-    ratings = [Rating(r["pair_id"], r["annotator_id"], r["preference"]) for r in labels]
-    labels_by_item = _values_by_item(ratings)
+    rated = human_ratings(labels)  # grouped once, for every section
     items = _human_items(cur, study_id, labels, cfg.signoff)
     humans, verdict = _humans(items, labels, strata, cfg, resamples)
     resampling = Resampling(resamples, cfg.seed, keep=False)  # all added, then one pass
     gates, panels = judge_gates(cur, study_id), panel_sql.panels(cur)
-    judges_of = judges_later(
-        verdict_rows, ratings, labels_by_item, strata, cfg, resampling, gates, panels
-    )
-    agreement_of = agreement_later(ratings, names, resampling)
+    judges_of = judges_later(verdict_rows, rated, strata, cfg, resampling, gates, panels)
+    agreement_of = agreement_later(rated, names, resampling)
     criteria_of = criteria_later(labels, cfg, names, resampling)
     judges = with_rubrics(cur, study_id, judges_of())
     unblinded = data.unblinding(cur, study_id)
@@ -110,7 +102,7 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
         rules=cfg.signoff.model_dump(exclude={"blind_admin_until_unblinded"}),
         humans=humans,
         agreement=agreement_of().model_copy(update={"by_criterion": criteria_of()}),
-        annotators=annotators(labels, ratings, people),
+        annotators=annotators(labels, rated.grouped, people),
         judges=judges,
         examples=_examples(labels, items.all_outcomes, pairs, humans.worst_stratum, names),
         quality=_quality(items, cfg.signoff),
@@ -129,19 +121,12 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
             unblinded_by=unblinded["actor"] if unblinded else None,
             candidate_model=any_pair.get("candidate_model") if unblinded else None,
             baseline_model=any_pair.get("baseline_model") if unblinded else None,
-            annotators=[names[a] for a in sorted({r.rater for r in ratings})],
+            annotators=[names[a] for a in sorted({r.rater for r in rated.ratings})],
             judges={j.name: j.version_hash for j in judges},
             software_version=_version(),
             generated_at=datetime.now(UTC),
         ),
     )
-
-
-def _values_by_item(ratings: list[Rating]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = defaultdict(list)
-    for r in ratings:
-        out[r.item].append(r.value)
-    return out
 
 
 def _humans(

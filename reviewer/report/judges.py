@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from reviewer.analysis.human_items import HumanRatings
 from reviewer.analysis.intervals import Interval, agreement_kappa, finite
 from reviewer.analysis.judge_measures import length_baseline_later, order_measures_later
 from reviewer.analysis.outcomes import (
@@ -18,13 +19,10 @@ from reviewer.analysis.outcomes import (
     judge_outcomes,
     majorities,
 )
-from reviewer.analysis.stats import (
-    Rating,
-    item_outcome,
-)
+from reviewer.analysis.stats import item_outcome
 from reviewer.analysis.stats.agreement import judge_vs_humans_later, table_agreement
 from reviewer.analysis.stats.bootstrap import Resampling
-from reviewer.analysis.stats.judge_agreement import correlation_later, human_scores
+from reviewer.analysis.stats.judge_agreement import correlation_later
 from reviewer.analysis.stats.ppi import SCORE, ppi_mean
 from reviewer.config import StudyConfig
 from reviewer.judging.gate import deciding_gates
@@ -106,14 +104,14 @@ def _bias_corrected(
 
 def _versus_humans(
     outcomes: dict[str, str],
-    humans: list[Rating],
+    humans: HumanRatings,
     labeled: list[str],
     decided: dict[str, str],
     resampling: Resampling,
 ) -> Callable[[], dict]:
     """The judge against each human label and against the human majority (`decided`, on the
     `labeled` items it judged)."""
-    both = judge_vs_humans_later(resampling, outcomes, humans)
+    both = judge_vs_humans_later(resampling, outcomes, humans.ratings, humans.grouped)
     split = len(labeled) - len(decided)
     table = confusion(decided, outcomes)  # human majority -> judge -> items
     agree, kappa, n = table_agreement(
@@ -142,8 +140,7 @@ def _versus_humans(
 
 def judges_later(
     rows: list[dict],
-    humans: list[Rating],
-    human_items: dict[str, list[str]],
+    humans: HumanRatings,
     strata: dict[str, str],
     cfg: StudyConfig,
     resampling: Resampling,
@@ -158,8 +155,7 @@ def judges_later(
     for row in rows:
         by_judge[row["judge_id"]].append(row)  # two versions of a judge may share a name
     ordered = sorted(by_judge.items(), key=lambda kv: (kv[1][0]["judge"], kv[0]))
-    scores = human_scores(humans)  # each item's, read by every judge's correlations
-    shared = (humans, human_items, scores, strata, cfg, resampling)
+    shared = (humans, strata, cfg, resampling)
     out = [
         _judge_out(verdicts[0], judge_outcomes(verdicts), verdicts, *shared, gates)
         for _, verdicts in ordered
@@ -181,9 +177,7 @@ def _judge_out(
     about: dict,
     judged: JudgeOutcomes,
     verdicts: list[dict],
-    humans: list[Rating],
-    human_items: dict[str, list[str]],
-    scores: dict[str, float],
+    humans: HumanRatings,
     strata: dict[str, str],
     cfg: StudyConfig,
     resampling: Resampling,
@@ -201,10 +195,10 @@ def _judge_out(
         for name, items in judged.criteria.items()
         if name in study_criteria and name not in gate.human_only_criteria
     }
-    labeled = sorted(i for i in human_items if i in outcomes)
-    decided = majorities(human_items, labeled)
+    labeled = sorted(i for i in humans.values if i in outcomes)
+    decided = majorities(humans.values, labeled)
     versus = _versus_humans(outcomes, humans, labeled, decided, resampling)
-    measures = _measures(judged, verdicts, humans, scores, labeled, decided, resampling)
+    measures = _measures(judged, verdicts, humans, labeled, decided, resampling)
     return lambda: JudgeOut(
         name=about["judge"],
         judge_id=about["judge_id"],
@@ -217,7 +211,7 @@ def _judge_out(
         flip_rate=judged.flip_rate,
         first_position_rate=judged.first_position_rate,
         gate=gate,
-        bias_corrected=_bias_corrected(outcomes, human_items),
+        bias_corrected=_bias_corrected(outcomes, humans.values),
         **measures(),
         served_models={} if external else served_counts(verdicts),
     )
@@ -226,21 +220,19 @@ def _judge_out(
 def _measures(
     judged: JudgeOutcomes,
     verdicts: list[dict],
-    humans: list[Rating],
-    scores: dict[str, float],
+    humans: HumanRatings,
     labeled: list[str],
     decided: dict[str, str],
     resampling: Resampling,
 ) -> Callable[[], dict]:
     """Verdicts one by one, correlation with the humans and the length baseline, on the
-    human-labeled items the judge judged (consistency: on every item judged in both orders);
-    `scores`: each item's mean human score (`human_scores` of `humans`)."""
+    human-labeled items the judge judged (consistency: on every item judged in both orders)."""
     outcomes = judged.overall
-    ratings = [r for r in humans if r.item in outcomes]
+    ratings = [r for r in humans.ratings if r.item in outcomes]
     lengths = {v["pair_id"]: (v["candidate_chars"], v["baseline_chars"]) for v in verdicts}
     orders = order_measures_later(resampling, judged, sorted(outcomes), decided)
-    found = correlation_later(resampling, outcomes, ratings, scores)
-    baseline = length_baseline_later(resampling, labeled, lengths, ratings, decided, scores)
+    found = correlation_later(resampling, outcomes, ratings, humans.scores)
+    baseline = length_baseline_later(resampling, labeled, lengths, ratings, decided, humans.scores)
 
     def result() -> dict:
         measured = orders()

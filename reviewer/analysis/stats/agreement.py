@@ -111,8 +111,14 @@ class ItemTable:
     these, so a bootstrap resample is a weighted sum (see bootstrap.py).
     """
 
-    def __init__(self, ratings: Sequence[Rating], categories: Sequence[str] | None = None):
-        items = self.grouped = by_item(ratings)
+    def __init__(
+        self,
+        ratings: Sequence[Rating],
+        categories: Sequence[str] | None = None,
+        grouped: dict[str, dict[str, str]] | None = None,
+    ):
+        """`grouped`: the ratings' `by_item`, when the caller has it."""
+        items = self.grouped = by_item(ratings) if grouped is None else grouped
         self.keys = sorted(items)
         self.categories = list(categories or sorted({r.value for r in ratings}))
         index = {c: k for k, c in enumerate(self.categories)}
@@ -194,10 +200,14 @@ def judge_vs_humans(
     )
 
 
-def _judge_tables(judge: dict[str, str], humans: Sequence[Rating]) -> np.ndarray:
+def _judge_tables(
+    judge: dict[str, str],
+    humans: Sequence[Rating],
+    grouped: dict[str, dict[str, str]] | None = None,
+) -> np.ndarray:
     """(items, 3, 3) counts of (judge, human) label pairs, items in sorted order."""
     index = {c: k for k, c in enumerate(["candidate", "baseline", "tie"])}
-    items = by_item(humans)
+    items = by_item(humans) if grouped is None else grouped
     keys = sorted(k for k in items if k in judge)
     cells = [  # item, judge's and human's category: one cell of the flattened tables
         9 * i + 3 * index[judge[key]] + index[value]
@@ -219,11 +229,15 @@ def judge_vs_humans_both(
 
 
 def judge_vs_humans_later(
-    resampling: Resampling, judge: dict[str, str], humans: Sequence[Rating]
+    resampling: Resampling,
+    judge: dict[str, str],
+    humans: Sequence[Rating],
+    grouped: dict[str, dict[str, str]] | None = None,
 ) -> Callable[[], tuple[Pair, Pair]]:
     """`judge_vs_humans_both`, its bootstrap added to `resampling`: the function returned
-    gives the result."""
-    return _with_and_without_tie(_judge_tables(judge, humans), 2, _table_stats, resampling)
+    gives the result (`grouped`: the humans' `by_item`, when the caller has it)."""
+    tables = _judge_tables(judge, humans, grouped)
+    return _with_and_without_tie(tables, 2, _table_stats, resampling)
 
 
 def mtbench_both(
