@@ -346,14 +346,10 @@ def alpha(
     values = order or sorted({r.value for r in ratings})
     code = {v: float(i) for i, v in enumerate(values)}
     data = np.full((len(raters), len(items)), np.nan)
-    where = [
-        (raters[rater], j, code[value])
-        for j, ratings_of in enumerate(items.values())
-        for rater, value in ratings_of.items()
-    ]
-    if where:
-        rows, cols, coded = zip(*where, strict=True)
-        data[list(rows), list(cols)] = coded
+    per_item = list(items.values())  # each item's ratings fill its column
+    rows = [raters[rater] for ratings_of in per_item for rater in ratings_of]
+    cols = np.repeat(np.arange(len(per_item)), [len(ratings_of) for ratings_of in per_item])
+    data[rows, cols] = [code[value] for ratings_of in per_item for value in ratings_of.values()]
     # Alpha needs an item with two ratings and two values in use; otherwise it is undefined.
     if not (np.sum(~np.isnan(data), axis=0) >= 2).any() or len(code) < 2:
         return math.nan

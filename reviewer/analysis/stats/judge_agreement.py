@@ -159,7 +159,7 @@ def per_verdict_later(
 ) -> Callable[[], Estimate]:
     """`per_verdict_agreement`, its bootstrap added to `resampling`."""
     items = sorted(i for i in verdicts if i in reference and verdicts[i])
-    hits = np.array([sum(v == reference[i] for v in verdicts[i]) for i in items], dtype=float)
+    hits = np.array([verdicts[i].count(reference[i]) for i in items], dtype=float)
     counts = np.array([len(verdicts[i]) for i in items], dtype=float)
     total = counts.sum()
     value = float(hits.sum() / total) if total else math.nan
