@@ -9,9 +9,11 @@ both-bad share, the flagged pairs and the planned sample).
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 
@@ -56,7 +58,24 @@ def build_report(
             update={"comparisons": [_compare(cur, study_id, o, resamples) for o in with_studies]}
         )
 
-    return store.read(work)
+    with _no_cycle_collection():
+        return store.read(work)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused while the report is built: the build makes millions of
+    short-lived rows, tuples and dicts and no cycles worth collecting on the way, and each full
+    collection re-scanned every row read (3 of 24 s of CPU at 100,000 items). It resumes, if
+    it was on, as soon as the report is built (a build running beside leaves it to the one that
+    paused it)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _compare(cur: Cursor, study_id: str, other: str, resamples: int) -> Comparison:
