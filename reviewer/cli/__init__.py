@@ -1,8 +1,9 @@
 """The `signoff` command: one module per command group; this one assembles them and runs.
 
-A command group is imported only when it is run (or for the full help): `signoff judge run`
-has no use for the report's, the generator's or the app's modules, and importing every group
-cost its start-up ~0.1-0.2 s of CPU on each run (bench/RESULTS.md, issue 16).
+A command group, or a single command, is imported only when it is run (or for the full help):
+`signoff judge run` has no use for the report's, the generator's or the app's modules, and
+importing every group cost its start-up ~0.1-0.2 s of CPU on each run (bench/RESULTS.md, issue
+16); `signoff generate` imports its own module only (issue 13).
 
 Errors a user can act on are printed as one clear message with a non-zero exit code, never a
 traceback; anything unexpected says how to get the traceback (SIGNOFF_DEBUG=1).
@@ -11,6 +12,7 @@ traceback; anything unexpected says how to get the traceback (SIGNOFF_DEBUG=1).
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import sys
 import traceback
@@ -57,22 +59,32 @@ GROUPS: dict[str, Callable[[], typer.Typer]] = {
 }
 
 
-def _add_commands(app: typer.Typer) -> None:
-    from reviewer.cli import generate, plan, report, serve, study
+# The single commands, in the order the help lists them: name -> (module of reviewer.cli, function).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "import": ("study", "import_cmd"),
+    "status": ("study", "status"),
+    "report": ("report", "report"),
+    "check": ("report", "check"),
+    "plan": ("plan", "plan"),
+    "unblind": ("study", "unblind"),
+    "app": ("serve", "app_cmd"),
+    "demo": ("serve", "demo"),
+    "generate": ("generate", "generate"),
+}
 
-    app.command("import")(study.import_cmd)
-    app.command()(study.status)
-    app.command()(report.report)
-    app.command()(report.check)
-    app.command()(plan.plan)
-    app.command()(study.unblind)
-    app.command("app")(serve.app_cmd)
-    app.command()(serve.demo)
-    app.command()(generate.generate)
+
+def _add_command(app: typer.Typer, name: str) -> None:
+    module, function = COMMANDS[name]
+    app.command(name)(getattr(importlib.import_module(f"reviewer.cli.{module}"), function))
+
+
+def _no_options() -> None:
+    """A callback keeps an app of one command a group: `signoff NAME ...` as in the full app."""
 
 
 def build_app(command: str | None = None) -> typer.Typer:
-    """The `signoff` app: only the group `command` when it names one, else every command."""
+    """The `signoff` app: only the group or single command `command` when it names one, else
+    every command."""
     app = typer.Typer(
         help="signoff: decide with evidence whether a fine-tuned model may ship.",
         no_args_is_help=True,
@@ -82,7 +94,12 @@ def build_app(command: str | None = None) -> typer.Typer:
     if command in GROUPS:
         app.add_typer(GROUPS[command](), name=command)
         return app
-    _add_commands(app)
+    if command in COMMANDS:
+        app.callback()(_no_options)
+        _add_command(app, command)
+        return app
+    for name in COMMANDS:
+        _add_command(app, name)
     for name, group in GROUPS.items():
         app.add_typer(group(), name=name)
     return app
