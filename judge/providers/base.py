@@ -22,6 +22,7 @@ import functools
 import json
 import os
 import re
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol, TypeVar
@@ -191,9 +192,6 @@ class SdkProvider(ABC):
 
     def _sdk(self) -> Any:
         if self._client is None:
-            import httpx2  # the SDKs' HTTP library, imported with them
-
-            self._httpx = httpx2
             self._client, self._http, self._options = self._make_client()
         return self._client
 
@@ -223,6 +221,9 @@ class SdkProvider(ABC):
         prepared = client._build_request(await client._prepare_options(options))
         await client._prepare_request(prepared)
         prepared.headers.pop("content-length", None)  # each call's body sets its own
+        # The SDK's HTTP library (httpx, or httpx2 in the SDKs' later majors), for its request
+        # and error classes: whichever the installed SDK built this request with.
+        self._httpx = sys.modules[type(prepared).__module__.partition(".")[0]]
         self._prepared[timeout] = prepared
         return prepared
 
