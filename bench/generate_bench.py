@@ -7,8 +7,10 @@ Run: python bench/generate_bench.py [--prompts 1000] [--concurrency 32] [--laten
      [--src TREE]
 The server runs in its own process (as a real provider would); each `signoff generate` is a
 subprocess, timed end to end (start-up included), with its CPU time (user + system, from
-getrusage of the children); the runner's own time comes from its JSON summary. `--src` runs
-the command of another checkout (e.g. a `git archive` of an older commit) for a before/after.
+getrusage of the children); the runner's own time comes from its JSON summary (it includes the
+provider SDK's import, made just before the first call), and the rest is start-up and exit.
+`--src` runs the command of another checkout (e.g. a `git archive` of an older commit) for a
+before/after.
 """
 
 from __future__ import annotations
@@ -90,8 +92,9 @@ def main() -> None:
         try:
             wall, cpu, s = generate(src, golden, work / "out", port, args.concurrency)
             print(
-                f"cold run: {wall:.2f} s wall ({s['seconds']:.2f} s in the runner), "
-                f"{cpu:.2f} s CPU ({1000 * cpu / max(1, s['calls']):.2f} ms per call), "
+                f"cold run: {wall:.2f} s wall ({s['seconds']:.2f} s in the runner, "
+                f"{wall - s['seconds']:.2f} s start-up and exit), {cpu:.2f} s CPU "
+                f"({1000 * cpu / max(1, s['calls']):.2f} ms per call), "
                 f"{s['calls']} calls, {s['generated']} outputs, "
                 f"{wall / limit:.2f}x the limit ({s['seconds'] / limit:.2f}x for the runner)"
             )

@@ -270,7 +270,7 @@ def _leak_body(key: str, api: str) -> dict:
     in pieces, as a debugging proxy might."""
     pieces = [key[i : i + 12] for i in range(0, len(key), 12)]
     detail = {
-        "padding": "x" * (180 if api == "anthropic" else 190),
+        "padding": "x" * 190,
         "echo": f"authorization: Bearer {key}",
         "pieces": pieces,
         "tail": f"key ends with {key[-10:]}; starts with {key[:9]}",

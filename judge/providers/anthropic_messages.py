@@ -9,17 +9,9 @@ import json
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic_core import to_json
 
-from judge.providers.base import (
-    ProviderError,
-    Request,
-    Response,
-    SdkProvider,
-    classify_status,
-    read_reply,
-)
-from judge.providers.openai_chat import TOOL, _message
+from judge.providers.base import Request, Response, SdkProvider, read_reply
+from judge.providers.openai_chat import TOOL
 
 
 class _Block(BaseModel):
@@ -43,16 +35,17 @@ class _Reply(BaseModel):
 
 
 class AnthropicMessages(SdkProvider):
-    def _make_client(self) -> Any:
-        import anthropic
+    path = "/v1/messages"
 
-        self._anthropic = anthropic
-        return anthropic.AsyncAnthropic(
-            api_key=self._key,
-            base_url=self._base_url,
-            max_retries=0,
-            http_client=anthropic.DefaultAioHttpClient(),
+    def _make_client(self) -> tuple[Any, Any, Any]:
+        import anthropic
+        from anthropic._models import FinalRequestOptions
+
+        http = anthropic.DefaultAioHttpClient()
+        client = anthropic.AsyncAnthropic(
+            api_key=self._key, base_url=self._base_url, max_retries=0, http_client=http
         )
+        return client, http, FinalRequestOptions
 
     def _body(self, request: Request) -> dict:
         """The body `messages.create` would send, built as a plain dict."""
@@ -69,20 +62,7 @@ class AnthropicMessages(SdkProvider):
             body["tool_choice"] = {"type": "tool", "name": TOOL}
         return {**body, **request.options}
 
-    async def _complete(self, request: Request) -> Response:
-        try:
-            raw = await self._sdk().post(
-                "/v1/messages",
-                content=to_json(self._body(request)),
-                cast_to=bytes,
-                options={"timeout": request.timeout},
-            )
-        except self._anthropic.APIStatusError as exc:
-            raise classify_status(exc.status_code, _message(exc), exc.response.headers) from None
-        except (self._anthropic.APITimeoutError, self._anthropic.APIConnectionError) as exc:
-            raise ProviderError(type(exc).__name__ + ": " + str(exc), retry=True) from None
-        except self._anthropic.AnthropicError as exc:
-            raise ProviderError(type(exc).__name__ + ": " + str(exc), retry=False) from None
+    def _read(self, raw: bytes) -> Response:
         reply = read_reply(_Reply, raw, self.name)
         tool = next((b for b in reply.content if b.type == "tool_use"), None)
         if tool is not None:

@@ -5,24 +5,30 @@ a failure is worth retrying. Retries, backoff, rate limits and the cache belong 
 so the SDKs are built with `max_retries=0`.
 
 Per call, the SDKs' typed `create` cost ~4 ms of CPU (walking the typed parameters, building the
-response's models) and httpx's connection pool ~1 ms more at 32 calls in flight, which made a
-judge run CPU-bound past ~32 calls at once (bench/RESULTS.md, issue 16). So the providers post
-through the SDK's own lower-level `post` (its auth, headers, error classes and timeouts kept)
-over the SDK's aiohttp transport, send the body as JSON bytes serialised by pydantic-core (the
-SDK's own `json.dumps` took ~0.1 ms a call, 4x as long), take the reply back as bytes, and read
-the few fields they need in one pass of pydantic-core.
+response's models), and even their lower-level `post` ~1.7 ms (an options model, the URL joined
+to the base URL, the auth, version and platform headers merged, auth and retry wrappers: all
+made again for every call), which made a judge run CPU-bound past ~32 calls at once
+(bench/RESULTS.md, issue 16). So the SDK prepares the endpoint's request once, through the
+steps its `post` takes (`_prepare_options`, `_build_request`, `_prepare_request`: URL, auth,
+headers, timeout), and each call sends a copy of it carrying its own body through the SDK's own
+HTTP client (its aiohttp transport): ~0.9 ms a call. The body is JSON bytes serialised by
+pydantic-core (the SDK's own `json.dumps` took 4x as long); the reply's few fields are read in
+one pass of pydantic-core.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_json
 
 OutputMode = Literal["json_schema", "json_object", "tools", "plain"]
 
@@ -169,9 +175,11 @@ def read_reply(model: type[M], body: bytes, api: str) -> M:
 
 
 class SdkProvider(ABC):
-    """What both SDK-backed providers share: the key kept out of error messages, and an SDK
-    client made at the first call (importing an SDK takes 1-2.4 s, which a run served entirely
-    from the cache should not pay)."""
+    """What both SDK-backed providers share: the key kept out of error messages, an SDK client
+    made at the first call (importing an SDK takes 1-2.4 s, which a run served entirely from
+    the cache should not pay), and the request the SDK prepared, sent once per call."""
+
+    path: str  # the endpoint, relative to the SDK's base URL
 
     def __init__(
         self, name: str, model: str, mode: OutputMode, key: str | None, base_url: str | None
@@ -179,10 +187,12 @@ class SdkProvider(ABC):
         self.name, self.model, self.mode = name, model, mode
         self._key, self._base_url = key, base_url
         self._client: Any = None
+        self._http: Any = None  # the SDK's HTTP client, which the SDK client sends through
+        self._prepared: dict[float, Any] = {}  # timeout -> the SDK's request, without a body
 
     def _sdk(self) -> Any:
         if self._client is None:
-            self._client = self._make_client()
+            self._client, self._http, self._options = self._make_client()
         return self._client
 
     def warm(self) -> None:
@@ -190,21 +200,60 @@ class SdkProvider(ABC):
         self._sdk()
 
     @abstractmethod
-    def _make_client(self) -> Any:
-        """The SDK's async client (imports the SDK)."""
+    def _make_client(self) -> tuple[Any, Any, Any]:
+        """The SDK's async client, the SDK's HTTP client it was given, and the SDK's class of
+        a request's options (imports the SDK)."""
 
     @abstractmethod
-    async def _complete(self, request: Request) -> Response:
-        """One call: translate the request, call the SDK, translate the answer or error."""
+    def _body(self, request: Request) -> dict:
+        """The body the SDK's typed call would send, as a plain dict."""
+
+    @abstractmethod
+    def _read(self, raw: bytes) -> Response:
+        """The answer in a successful reply's body."""
+
+    async def _prepare(self, timeout: float) -> Any:
+        """The request the SDK's `post(self.path)` builds, without its body: the SDK's own
+        steps, once per run (per timeout). A per-call idempotency key is not set: the runner's
+        retries are new calls, and the SDK's own retries are off."""
+        client = self._sdk()
+        options = self._options.construct(method="post", url=self.path, timeout=timeout)
+        prepared = client._build_request(await client._prepare_options(options))
+        await client._prepare_request(prepared)
+        prepared.headers.pop("content-length", None)  # each call's body sets its own
+        # The SDK's HTTP library (httpx, or httpx2 in the SDKs' later majors), for its request
+        # and error classes: whichever the installed SDK built this request with.
+        self._httpx = sys.modules[type(prepared).__module__.partition(".")[0]]
+        self._prepared[timeout] = prepared
+        return prepared
+
+    async def _post(self, body: bytes, timeout: float) -> bytes:
+        """Send one body on the prepared request: the reply's body, or the failure classified."""
+        prepared = self._prepared.get(timeout) or await self._prepare(timeout)
+        httpx = self._httpx
+        sent = httpx.Request(
+            "POST", prepared.url, headers=prepared.headers, content=body,
+            extensions=prepared.extensions,
+        )  # fmt: skip
+        try:
+            response = await self._http.send(sent)
+        except httpx.TimeoutException as exc:
+            raise ProviderError(f"{type(exc).__name__}: {exc}", retry=True) from None
+        except httpx.HTTPError as exc:  # the connection failed or broke: try again later
+            raise ProviderError(f"{type(exc).__name__}: {exc}", retry=True) from None
+        if response.status_code >= 400:
+            message = status_message(response.status_code, response.content)
+            raise classify_status(response.status_code, message, response.headers)
+        return response.content
 
     async def complete(self, request: Request) -> Response:
         try:
-            response = await self._complete(request)
+            response = self._read(await self._post(to_json(self._body(request)), request.timeout))
         except ProviderError as exc:
             raise scrub(exc, self._key) from None
         except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
             # A 200 whose body is not the API's answer: an HTML page from a proxy, an empty
-            # body (the SDK hands back a str, or fails to decode JSON). A failed call, retried.
+            # body. A failed call, retried.
             failed = ProviderError(
                 f"the server's reply is not what the {self.name} API returns "
                 f"({type(exc).__name__}: {exc})",
@@ -217,3 +266,24 @@ class SdkProvider(ABC):
     async def close(self) -> None:
         if self._client is not None:
             await self._client.close()
+
+
+def status_message(status: int, body: bytes) -> str:
+    """An error reply in a line: the API's own message when its body carries one
+    (`{"error": {"message": ...}}`), else its error (or the body); cut to length by `scrub`
+    once the key is out of it.
+
+    >>> status_message(429, b'{"error": {"message": "Rate limit reached"}}')
+    'HTTP 429: Rate limit reached'
+    >>> status_message(502, b'<html>Bad gateway</html>')
+    'HTTP 502: <html>Bad gateway</html>'
+    """
+    text = body.decode("utf-8", "replace").strip()
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return f"HTTP {status}: {text}"
+    error = parsed.get("error", parsed) if isinstance(parsed, dict) else parsed
+    if isinstance(error, dict) and error.get("message"):
+        return f"HTTP {status}: {error['message']}"
+    return f"HTTP {status}: {json.dumps(error)}"

@@ -3,20 +3,11 @@ llama.cpp server, LM Studio, Together...)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic_core import to_json
 
-from judge.providers.base import (
-    ProviderError,
-    Request,
-    Response,
-    SdkProvider,
-    classify_status,
-    read_reply,
-)
+from judge.providers.base import ProviderError, Request, Response, SdkProvider, read_reply
 
 TOOL = "submit_verdict"
 
@@ -53,17 +44,19 @@ class _Reply(BaseModel):
 
 
 class OpenAIChat(SdkProvider):
-    def _make_client(self) -> Any:
-        import openai
+    path = "/chat/completions"
 
-        self._openai = openai
+    def _make_client(self) -> tuple[Any, Any, Any]:
+        import openai
+        from openai._models import FinalRequestOptions
+
+        http = openai.DefaultAioHttpClient()
         # Local servers ignore the key, but the SDK insists on one.
-        return openai.AsyncOpenAI(
-            api_key=self._key or "not-needed",
-            base_url=self._base_url,
-            max_retries=0,
-            http_client=openai.DefaultAioHttpClient(),
-        )
+        client = openai.AsyncOpenAI(
+            api_key=self._key or "not-needed", base_url=self._base_url, max_retries=0,
+            http_client=http,
+        )  # fmt: skip
+        return client, http, FinalRequestOptions
 
     def _body(self, request: Request) -> dict:
         """The body `chat.completions.create` would send, built as a plain dict."""
@@ -95,20 +88,7 @@ class OpenAIChat(SdkProvider):
             body["tool_choice"] = {"type": "function", "function": {"name": TOOL}}
         return {**body, **request.options}
 
-    async def _complete(self, request: Request) -> Response:
-        try:
-            raw = await self._sdk().post(
-                "/chat/completions",
-                content=to_json(self._body(request)),
-                cast_to=bytes,
-                options={"timeout": request.timeout},
-            )
-        except self._openai.APIStatusError as exc:
-            raise classify_status(exc.status_code, _message(exc), exc.response.headers) from None
-        except (self._openai.APITimeoutError, self._openai.APIConnectionError) as exc:
-            raise ProviderError(type(exc).__name__ + ": " + str(exc), retry=True) from None
-        except self._openai.OpenAIError as exc:
-            raise ProviderError(type(exc).__name__ + ": " + str(exc), retry=False) from None
+    def _read(self, raw: bytes) -> Response:
         reply = read_reply(_Reply, raw, self.name)
         if not reply.choices:
             raise ProviderError("the server returned no choices", retry=True)
@@ -123,13 +103,3 @@ class OpenAIChat(SdkProvider):
             truncated=choice.finish_reason == "length",
             served_model=reply.model or None,
         )
-
-
-def _message(exc: Exception) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        err = body.get("error", body)
-        if isinstance(err, dict) and err.get("message"):
-            return f"HTTP {getattr(exc, 'status_code', '?')}: {err['message']}"
-        return f"HTTP {getattr(exc, 'status_code', '?')}: {json.dumps(body)}"
-    return str(exc)  # cut to length by `scrub`, once the key is out of it

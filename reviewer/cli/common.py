@@ -1,16 +1,20 @@
-"""Options and helpers every `signoff` command shares."""
+"""Options and helpers every `signoff` command shares.
+
+The store (and DuckDB with it, ~0.5 s of CPU to import) is imported when a command opens it:
+`signoff generate` uses these options and never opens a database."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from reviewer.errors import SignoffError
-from reviewer.store import Store, default_db
-from reviewer.store import studies as study_sql
+
+if TYPE_CHECKING:
+    from reviewer.store import Store
 
 DbOption = Annotated[
     str | None,
@@ -40,6 +44,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 def open_store(db: str | Path | None, *, create: bool = True) -> Store:
     """The database of `--db` (default $SIGNOFF_DB or ./signoff.duckdb). Only the commands that
     make a study (import, demo, app) create the file; the others say it is missing."""
+    from reviewer.store import Store, default_db
+
     return Store(db or default_db(), create=create)
 
 
@@ -54,6 +60,8 @@ def resolve_study(store: Store, name: str | None) -> str:
     """The named study, or the only study in the database."""
     if name:
         return name
+    from reviewer.store import studies as study_sql
+
     names = store.read(study_sql.list_studies)
     if len(names) == 1:
         return names[0]

@@ -1,19 +1,21 @@
-"""`signoff generate`: a golden set through the candidate and baseline models, into pairs files."""
+"""`signoff generate`: a golden set through the candidate and baseline models, into pairs files.
+
+An online run imports nothing of the batch APIs, the study database or the judge's commands:
+its start-up is part of its wall time (bench/RESULTS.md, issue 13), so those are imported
+only by the dry run and --batch, which use them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from judge.batch import BatchSettings
-from judge.batch.generation import GenerationBatchSummary
-from judge.estimate import CostEstimate
 from judge.spec import Settings
 from reviewer.cli.common import JsonOption, print_json
-from reviewer.cli.judge import (
+from reviewer.cli.run_options import (
     BatchOpt,
     BatchSizeOpt,
     ConcurrencyOpt,
@@ -31,7 +33,9 @@ from reviewer.generating.models import Sampling
 from reviewer.generating.output import summary_json
 from reviewer.generating.service import GenerateOutcome, GenerateRequest, dry_run
 from reviewer.generating.service import generate as run_generate
-from reviewer.judging.batch import batch_costs, describe_batch_costs, describe_batches
+
+if TYPE_CHECKING:
+    from judge.estimate import CostEstimate
 
 # Square brackets would be read as markup by the help's renderer.
 HELP_FORM = (
@@ -104,6 +108,8 @@ def generate(
     )  # fmt: skip
     in_batches = None
     if batch:  # waits grow 1.5x per status check, up to 20 times the first
+        from judge.batch import BatchSettings
+
         in_batches = BatchSettings(poll_interval, 20 * poll_interval, max_requests=batch_size)
     req = GenerateRequest(
         golden, candidate, baseline, out, Sampling(temperature, max_tokens, seed, top_p),
@@ -114,21 +120,27 @@ def generate(
         return
     with progress_bar(quiet=as_json, label="generating") as on_progress:
         outcome = run_generate(req, on_progress)
-    print_outcome(outcome, as_json)
+    print_outcome(outcome, as_json, batch)
     exit_if_failed(outcome)
 
 
-def print_outcome(outcome: GenerateOutcome, as_json: bool) -> None:
+def print_outcome(outcome: GenerateOutcome, as_json: bool, batch: bool) -> None:
     if as_json:
         print_json(outcome_json(outcome))
         return
     typer.echo(describe(outcome))
-    if isinstance(outcome.summary, GenerationBatchSummary):
-        typer.echo(describe_batches(outcome.summary))
+    if batch:  # imported only here: an online run has no use for the batch modules
+        from judge.batch.generation import GenerationBatchSummary
+        from reviewer.judging.batch import describe_batches
+
+        if isinstance(outcome.summary, GenerationBatchSummary):
+            typer.echo(describe_batches(outcome.summary))
 
 
 def print_estimates(estimates: dict[str, CostEstimate], as_json: bool) -> None:
     """The dry run: calls and tokens by model, priced online and through the batch APIs."""
+    from reviewer.judging.batch import batch_costs, describe_batch_costs
+
     if as_json:
         models = {name: {**asdict(e), **batch_costs(e)} for name, e in estimates.items()}
         print_json({"calls": sum(e.calls for e in estimates.values()), "models": models})

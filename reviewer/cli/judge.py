@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import functools
 import inspect
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, get_type_hints
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
-from rich.progress import Progress as RichProgress
 
-from judge.runner import CostEstimate, RunProgress, Settings, Summary
+from judge.runner import CostEstimate, Settings, Summary
 from reviewer.cli.common import (
     DbOption,
     JsonOption,
@@ -25,6 +20,20 @@ from reviewer.cli.common import (
     StudyOption,
     open_study,
     print_json,
+)
+from reviewer.cli.run_options import (
+    BatchOpt,
+    BatchSizeOpt,
+    ConcurrencyOpt,
+    MaxCostOpt,
+    MaxTokensOpt,
+    PollOpt,
+    PricesOpt,
+    RetriesOpt,
+    RpmOpt,
+    TimeoutOpt,
+    TpmOpt,
+    progress_bar,
 )
 from reviewer.judging import align, service
 from reviewer.judging.batch import (
@@ -94,12 +103,6 @@ BaseUrlOpt = Annotated[
         "(vLLM); required for openai-compatible."
     ),
 ]
-ConcurrencyOpt = Annotated[int, typer.Option(min=1, help="Calls in flight at once.")]
-RpmOpt = Annotated[float | None, typer.Option(help="Requests per minute, at most.")]
-TpmOpt = Annotated[float | None, typer.Option(help="Tokens per minute, at most.")]
-TimeoutOpt = Annotated[float, typer.Option(help="Seconds per call before it is retried.")]
-RetriesOpt = Annotated[int, typer.Option(help="Retries per call on 429/5xx/timeout.")]
-MaxTokensOpt = Annotated[int, typer.Option(help="Answer length cap per call.")]
 TemperatureOpt = Annotated[float, typer.Option()]
 ModeOpt = Annotated[
     str, typer.Option(help="Structured output: auto | json_schema | json_object | tools | plain.")
@@ -111,12 +114,6 @@ KeyEnvOpt = Annotated[
     ),
 ]
 NameOpt = Annotated[str | None, typer.Option(help="Name in reports (default: the model).")]
-PricesOpt = Annotated[
-    Path | None, typer.Option(help="TOML/YAML of model = {input = USD/Mtok, output = USD/Mtok}.")
-]
-MaxCostOpt = Annotated[
-    float | None, typer.Option(help="Stop cleanly before spending more than this (USD).")
-]
 
 
 def judge_options(
@@ -188,30 +185,6 @@ def with_judge_options(command: Callable[..., None]) -> Callable[..., None]:
     # The three required options first, then the study and database, then the rest.
     wrapper.__signature__ = inspect.Signature(shared[:3] + own[:2] + shared[3:] + own[2:])  # type: ignore[attr-defined]
     return wrapper
-
-
-BatchOpt = Annotated[
-    bool,
-    typer.Option(
-        "--batch",
-        help="Send the calls through the provider's batch API (OpenAI Batch, Anthropic "
-        "Message Batches): half the price, answers within 24 h; waits for them.",
-    ),
-]
-PollOpt = Annotated[
-    float,
-    typer.Option(
-        min=0,
-        help="With --batch: seconds before the second status check; each "
-        "wait after is 1.5 times longer, up to 20 times this.",
-    ),
-]
-BatchSizeOpt = Annotated[
-    int | None,
-    typer.Option(
-        min=1, help="With --batch: requests per batch at most (default: the provider's limit)."
-    ),
-]
 
 
 @judge_app.command("run")
@@ -336,27 +309,6 @@ def _summary_json(judge_id: str, summary: Summary) -> dict:
         "missing": summary.missing,
         "flip_rate": summary.flip_rate,
     }
-
-
-@contextmanager
-def progress_bar(
-    *, quiet: bool, label: str = "judging"
-) -> Iterator[Callable[[RunProgress], None] | None]:
-    """A progress bar with ETA and spend on stderr, unless output is JSON or not a terminal."""
-    if quiet or not sys.stderr.isatty():
-        yield None
-        return
-    columns = (
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        TextColumn("{task.fields[cost]}"),
-    )  # fmt: skip
-    with RichProgress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("judge", total=None, cost="")
-
-        def update(p: RunProgress) -> None:
-            bar.update(task, total=p.total, completed=p.done, cost=f"${p.cost_usd:,.4f}")
-
-        yield update
 
 
 @judge_app.command("align")

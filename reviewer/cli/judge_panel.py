@@ -20,8 +20,8 @@ from reviewer.cli.judge import (
     _exit_if_too_few_judged,
     _summary_json,
     judge_options,
-    progress_bar,
 )
+from reviewer.cli.run_options import progress_bar
 from reviewer.judging.describe import describe_estimate, describe_summary
 from reviewer.judging.panel import (
     PanelOptions,

@@ -14,10 +14,13 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from judge.batch import BatchRecord, BatchState
 from judge.call_log import Call, OrderVerdict
 from reviewer.generating.call_file import CallFile
+
+if TYPE_CHECKING:
+    from judge.batch import BatchRecord, BatchState
 
 BATCHES_FILE = "batches.jsonl"
 
@@ -64,6 +67,9 @@ class FileBatchLedger:
         self.file, self.log, self.model, self.provider = file, log, model, provider
 
     def open_batches(self) -> list[BatchRecord]:
+        # Imported here: an online run reads the folder's `BatchFile` only, never a ledger.
+        from judge.batch import BatchRecord
+
         return [
             BatchRecord(
                 b["tag"], b["requests"], b.get("batch_id"), since=datetime.fromisoformat(b["since"])

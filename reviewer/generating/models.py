@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from judge.batch import BatchClient, make_batch_client
 from judge.generate import ModelRun, ModelSpec
 from judge.pricing import PriceTable
 from judge.providers import PROVIDERS, ProviderSetupError, make_provider
 from reviewer.errors import SignoffError
+
+if TYPE_CHECKING:
+    from judge.batch import BatchClient
 
 SPEC = re.compile(
     r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)=(?P<provider>[a-z-]+):(?P<model>[^@]+?)"
@@ -97,6 +100,8 @@ def connect(specs: list[ModelSpec], prices: PriceTable, keys: dict[str, str]) ->
 
 def batch_client(spec: ModelSpec, key_env: str | None) -> BatchClient:
     """The batch API that serves `spec` (its key checked before any call)."""
+    from judge.batch import make_batch_client  # only --batch needs the batch clients
+
     try:
         return make_batch_client(spec.provider, spec.model, spec.base_url, "plain", key_env)
     except ProviderSetupError as exc:

@@ -2,16 +2,18 @@
 golden set, the models, keys, prices), generate with the judge's machinery (online, or through
 the providers' batch APIs), and write the pairs files only once every output is settled; a run
 that stopped early (budget, a refused key) writes none and resumes from its call log, and from
-its open batches, when run again."""
+its open batches, when run again.
+
+The batch machinery is imported only by a run with --batch: an online run's start-up is part of
+its wall time, and `judge.batch` cost it ~0.35 s of CPU (bench/RESULTS.md, issue 13)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from judge.batch import BatchError, BatchSettings
-from judge.batch.generation import BatchModel, run_generation_batch
 from judge.budget import BudgetError
 from judge.estimate import CostEstimate
 from judge.generate import (
@@ -39,6 +41,9 @@ from reviewer.generating.models import (
 )
 from reviewer.generating.output import CALLS_FILE, write_manifest, write_outputs
 from reviewer.ingest.golden import GoldenItem, load_golden
+
+if TYPE_CHECKING:
+    from judge.batch import BatchSettings
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,9 @@ def _run(
                 "(their answers are paid for), then run online if you like"
             )
         return run_generation(ready.prompts, ready.models, log, req.settings, on_progress)
+    from judge.batch import BatchError
+    from judge.batch.generation import BatchModel, run_generation_batch
+
     names = {m.spec.name for m in ready.models}
     if set(left) - names:
         raise SignoffError(
