@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -35,6 +35,17 @@ class Cursor(Protocol):
     def fetchall(self) -> list[Any]: ...
     def register(self, name: str, table: Any) -> Any: ...
     def unregister(self, name: str) -> Any: ...
+
+
+@contextmanager
+def staged(cur: Cursor, name: str, table: Any) -> Iterator[None]:
+    """`table` (an Arrow table or record-batch reader) readable as `name` in the block's SQL,
+    and no longer after it, however the block ends: the bulk inserts' way in."""
+    cur.register(name, table)
+    try:
+        yield
+    finally:
+        cur.unregister(name)
 
 
 def is_server_url(target: str | Path) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 
 from reviewer.errors import NotFound, SignoffError
-from reviewer.store.backend import Cursor, Store
+from reviewer.store.backend import Cursor, Store, staged
 
 # table -> (surrogate id column or None, order of its rows)
 TABLES: dict[str, tuple[str | None, str]] = {
@@ -162,11 +162,8 @@ def _insert(
     cur: Cursor, table: str, names: list[str], rows: list[tuple], types: dict[str, pa.DataType]
 ) -> None:
     columns = list(zip(*rows, strict=True))
-    staged = pa.table({n: pa.array(list(c), types[n]) for n, c in zip(names, columns, strict=True)})
+    block = pa.table({n: pa.array(list(c), types[n]) for n, c in zip(names, columns, strict=True)})
     cols = ", ".join(names)
-    cur.register("copied_rows", staged)
-    try:
-        conflict = " ON CONFLICT DO NOTHING" if table == "judges" else ""
+    conflict = " ON CONFLICT DO NOTHING" if table == "judges" else ""
+    with staged(cur, "copied_rows", block):
         cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM copied_rows{conflict}")
-    finally:
-        cur.unregister("copied_rows")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from reviewer.store.backend import staged
 from reviewer.store.connection import Cursor
 
 
@@ -71,7 +72,7 @@ def _insert_all(
     types = {"both_bad": pa.bool_(), "candidate_left": pa.bool_(), "revision": pa.int32(),
              "shown_at": pa.timestamp("us", tz="UTC"),
              "submitted_at": pa.timestamp("us", tz="UTC")}  # fmt: skip
-    staged = pa.table(
+    rows_in = pa.table(
         {
             "position": pa.array(range(rows), pa.int64()),
             "study_id": pa.array([study_id] * rows, pa.string()),
@@ -83,14 +84,11 @@ def _insert_all(
     )
     stored = ["study_id", *columns, *(c for c in computed if c not in columns)]
     values = ", ".join(computed.get(name, name) for name in stored)
-    cur.register("incoming_rows", staged)
-    try:
+    with staged(cur, "incoming_rows", rows_in):
         cur.execute(
             f"INSERT INTO {table} ({', '.join(stored)}) SELECT {values} FROM incoming_rows "
             "ORDER BY position"
         )
-    finally:
-        cur.unregister("incoming_rows")
 
 
 _SOURCES = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reviewer.models import Assignment
+from reviewer.store.backend import staged
 from reviewer.store.connection import Cursor, fetch_dicts
 
 # Roles whose holders open the labeling page and so receive a queue.
@@ -91,15 +92,12 @@ def replace_assignments(cur: Cursor, study_id: str, plan: list[Assignment]) -> N
             "in_calibration": [a.in_calibration for a in plan],
         }
     )
-    cur.register("incoming_assignments", table)
-    try:
+    with staged(cur, "incoming_assignments", table):
         cur.execute(
             "INSERT INTO assignments (study_id, pair_id, annotator_id, candidate_left, position,"
             " in_calibration, assigned_at) SELECT study_id, pair_id, annotator_id, candidate_left,"
             " position, in_calibration, now() FROM incoming_assignments"
         )
-    finally:
-        cur.unregister("incoming_assignments")
 
 
 def set_token(cur: Cursor, study_id: str, annotator_id: str, token_hash: str) -> bool:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from reviewer.config import StudyConfig
+from reviewer.store.backend import staged
 from reviewer.store.connection import Cursor, fetch_dicts
 
 if TYPE_CHECKING:
@@ -113,12 +114,9 @@ def replace_pairs(cur: Cursor, study_id: str, pairset: PairSet, calibration: set
     inserted batch by batch in one transaction held 3.2 GB, streamed 0.7 GB (bench/RESULTS.md)."""
     cur.execute("DELETE FROM pairs WHERE study_id = ?", [study_id])
     incoming = _stored_batches(study_id, pairset, calibration)
-    cur.register("incoming_pairs", incoming)
-    try:
-        cols = ", ".join(incoming.schema.names)
+    cols = ", ".join(incoming.schema.names)
+    with staged(cur, "incoming_pairs", incoming):
         cur.execute(f"INSERT INTO pairs ({cols}) SELECT {cols} FROM incoming_pairs")
-    finally:
-        cur.unregister("incoming_pairs")
 
 
 def _stored_batches(study_id: str, pairset: PairSet, calibration: set[str]) -> pa.RecordBatchReader:
