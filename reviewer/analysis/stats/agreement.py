@@ -86,9 +86,8 @@ def pairwise(
     (`grouped`: the ratings' `by_item`, when the caller has it)."""
     raters = sorted({r.rater for r in ratings})
     together: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for v in (
-        grouped or by_item(ratings)
-    ).values():  # one pass: each item's pairs of its own raters
+    items = grouped or by_item(ratings)
+    for v in items.values():  # one pass: each item's pairs of its own raters
         for a, b in itertools.combinations(sorted(v), 2):
             together[a, b].append((v[a], v[b]))
     out = []
