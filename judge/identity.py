@@ -47,13 +47,15 @@ class JudgeIdentity:
         ).hexdigest()
 
     def cache_key(self, messages: list[dict]) -> str:
-        return hashlib.sha256(
-            canonical(
-                {
-                    "provider": self.provider,
-                    "model": self.model,
-                    "params": self.output_params(),
-                    "messages": messages,
-                }
-            ).encode()
-        ).hexdigest()
+        return hashlib.sha256(self.call_text(messages).encode()).hexdigest()
+
+    def call_text(self, messages: list[dict]) -> str:
+        """What the cache key hashes: the call in canonical JSON."""
+        return canonical(
+            {
+                "provider": self.provider,
+                "model": self.model,
+                "params": self.output_params(),
+                "messages": messages,
+            }
+        )

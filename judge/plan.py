@@ -3,11 +3,15 @@ and roughly how many tokens each sends."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from judge.consistency import ORDERS
+from judge.consistency import BASELINE_FIRST, CANDIDATE_FIRST, ORDERS
+from judge.identity import JudgeIdentity
 from judge.pricing import CHARS_PER_TOKEN
+from judge.prompts import Renderer
 from judge.spec import JudgeSpec, PairInput
 
 
@@ -27,16 +31,57 @@ class Item:
 
 def plan(pairs: Sequence[PairInput], spec: JudgeSpec) -> list[Item]:
     """Both orders of every pair, as calls keyed by their cache key."""
+    renderer = Renderer(spec.rubric, spec.template, spec.system)
+    keys = CallKeys(spec.identity, spec.system)
     items: dict[str, Item] = {}
     for pair in pairs:
+        shown = renderer.both_orders(pair.prompt, pair.candidate, pair.baseline, pair.reference)
+        by_order = dict(zip((CANDIDATE_FIRST, BASELINE_FIRST), shown, strict=True))
         for presented in ORDERS:
-            messages = spec.messages(pair, presented)
-            key = spec.identity.cache_key(messages)
+            messages = by_order[presented]
+            key = keys.key(messages)
             if key in items:
                 items[key].targets.append((pair, presented))
             else:
                 items[key] = Item(key, messages, [(pair, presented)])
     return list(items.values())
+
+
+class CallKeys:
+    """`identity.cache_key` for the messages of one judge, byte for byte, hashing the part that
+    changes from call to call only: the canonical JSON of a call is the same text around the
+    user message, so its hash state before that message is computed once and copied. The keys
+    are the cache: a changed key is a call paid again (tests pin a few)."""
+
+    # Stands for the user message while the text around it is found; a call whose text holds
+    # it elsewhere (it would have to contain this exact string) is keyed the slow way.
+    _SLOT = "\x00signoff: the user message\x00"
+    _encode = json.JSONEncoder(ensure_ascii=False).encode  # as `canonical` encodes a string
+
+    def __init__(self, identity: JudgeIdentity, system: str):
+        self.identity = identity
+        self._system = {"role": "system", "content": system}
+        text = identity.call_text([self._system, {"role": "user", "content": self._SLOT}])
+        before, *after = text.split(self._encode(self._SLOT))
+        self._fast = len(after) == 1
+        self._before = hashlib.sha256(before.encode())
+        self._after = after[0].encode() if self._fast else b""
+
+    def key(self, messages: list[dict]) -> str:
+        """The cache key of `messages`."""
+        if self._fast and len(messages) == 2 and messages[0] == self._system:
+            user = messages[1]
+            content = user.get("content")
+            if (
+                user.keys() == {"role", "content"}
+                and user["role"] == "user"
+                and isinstance(content, str)
+            ):
+                digest = self._before.copy()
+                digest.update(self._encode(content).encode())
+                digest.update(self._after)
+                return digest.hexdigest()
+        return self.identity.cache_key(messages)
 
 
 def input_tokens(messages: list[dict]) -> int:

@@ -35,7 +35,14 @@ overall preference: "first", "second" or "tie", with a short rationale.
 
 
 def fence(label: str, text: str) -> str:
-    nonce = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return _fenced(label, text, _nonce(text))
+
+
+def _nonce(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _fenced(label: str, text: str, nonce: str) -> str:
     return f"<<<BEGIN {label} {nonce}>>>\n{text}\n<<<END {label} {nonce}>>>"
 
 
@@ -57,30 +64,69 @@ def render(
     rubric: Rubric, pair: PairText, template: str = DEFAULT_TEMPLATE, system: str = SYSTEM
 ) -> list[dict]:
     """Chat messages (system + user) asking the judge about one ordered pair."""
-    criteria = "".join(
-        f"- {c.name}: {c.description}"
-        + "".join(f" ({k}: {v})" for k, v in c.anchors.items())
-        + "\n"
-        for c in rubric.criteria
-    )
-    examples = "".join(
-        f"Example:\n{fence('PROMPT', e.prompt)}\n{fence('FIRST RESPONSE', e.first)}\n"
-        f"{fence('SECOND RESPONSE', e.second)}\nExpected answer: {e.verdict}\n\n"
-        for e in rubric.examples
-    )
-    reference = ""
-    if rubric.use_reference and pair.reference:
-        reference = fence("REFERENCE ANSWER", pair.reference) + "\n"
-    user = template.format(
-        question=rubric.question,
-        criteria_block=f"Criteria:\n{criteria}\n" if criteria else "",
-        examples_block=examples,
-        prompt_block=fence("PROMPT", pair.prompt),
-        first_block=fence("FIRST RESPONSE", pair.first),
-        second_block=fence("SECOND RESPONSE", pair.second),
-        reference_block=reference,
-        criteria_hint=f"(one entry per criterion: {', '.join(c.name for c in rubric.criteria)})"
-        if rubric.criteria
-        else "(an empty list: this rubric has no criteria)",
-    )
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    return Renderer(rubric, template, system).messages(pair)
+
+
+class Renderer:
+    """`render` for the many pairs of one judge: the rubric's blocks are rendered once, not per
+    pair, and a pair's two orders share its texts' nonces (rendering each pair's prompt in both
+    orders was a third of a 10,000-pair cached re-run; bench/RESULTS.md, issue 16)."""
+
+    def __init__(self, rubric: Rubric, template: str = DEFAULT_TEMPLATE, system: str = SYSTEM):
+        self.template, self.system = template, system
+        self._use_reference = rubric.use_reference
+        criteria = "".join(
+            f"- {c.name}: {c.description}"
+            + "".join(f" ({k}: {v})" for k, v in c.anchors.items())
+            + "\n"
+            for c in rubric.criteria
+        )
+        examples = "".join(
+            f"Example:\n{fence('PROMPT', e.prompt)}\n{fence('FIRST RESPONSE', e.first)}\n"
+            f"{fence('SECOND RESPONSE', e.second)}\nExpected answer: {e.verdict}\n\n"
+            for e in rubric.examples
+        )
+        self._fixed = {
+            "question": rubric.question,
+            "criteria_block": f"Criteria:\n{criteria}\n" if criteria else "",
+            "examples_block": examples,
+            "criteria_hint": (
+                f"(one entry per criterion: {', '.join(c.name for c in rubric.criteria)})"
+                if rubric.criteria
+                else "(an empty list: this rubric has no criteria)"
+            ),
+        }
+
+    def messages(self, pair: PairText) -> list[dict]:
+        """What `render` returns for `pair`."""
+        return self._messages(pair.prompt, pair.first, pair.second, pair.reference, {})
+
+    def both_orders(
+        self, prompt: str, a: str, b: str, reference: str | None
+    ) -> tuple[list[dict], list[dict]]:
+        """The messages with `a` shown first, then with `b` shown first."""
+        nonces: dict[str, str] = {}
+        return (
+            self._messages(prompt, a, b, reference, nonces),
+            self._messages(prompt, b, a, reference, nonces),
+        )
+
+    def _messages(
+        self, prompt: str, first: str, second: str, reference: str | None, nonces: dict
+    ) -> list[dict]:
+        def fenced(label: str, text: str) -> str:
+            if text not in nonces:
+                nonces[text] = _nonce(text)
+            return _fenced(label, text, nonces[text])
+
+        shown_reference = ""
+        if self._use_reference and reference:
+            shown_reference = fenced("REFERENCE ANSWER", reference) + "\n"
+        user = self.template.format(
+            **self._fixed,
+            prompt_block=fenced("PROMPT", prompt),
+            first_block=fenced("FIRST RESPONSE", first),
+            second_block=fenced("SECOND RESPONSE", second),
+            reference_block=shown_reference,
+        )
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
