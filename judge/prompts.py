@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from string import Formatter
 
 from judge.rubric import Rubric
 
@@ -68,65 +69,124 @@ def render(
 
 
 class Renderer:
-    """`render` for the many pairs of one judge: the rubric's blocks are rendered once, not per
-    pair, and a pair's two orders share its texts' nonces (rendering each pair's prompt in both
-    orders was a third of a 10,000-pair cached re-run; bench/RESULTS.md, issue 16)."""
+    """`render` for the many pairs of one judge. The template is laid out once: its text with
+    the rubric's blocks filled in, around the slots of a pair's fenced texts; a pair's two
+    orders share its texts' nonces. Rendering each pair's prompt in both orders, and hashing
+    it, was a third of a 10,000-pair cached re-run (bench/RESULTS.md, issue 16)."""
 
     def __init__(self, rubric: Rubric, template: str = DEFAULT_TEMPLATE, system: str = SYSTEM):
         self.template, self.system = template, system
         self._use_reference = rubric.use_reference
-        criteria = "".join(
-            f"- {c.name}: {c.description}"
-            + "".join(f" ({k}: {v})" for k, v in c.anchors.items())
-            + "\n"
-            for c in rubric.criteria
-        )
-        examples = "".join(
-            f"Example:\n{fence('PROMPT', e.prompt)}\n{fence('FIRST RESPONSE', e.first)}\n"
-            f"{fence('SECOND RESPONSE', e.second)}\nExpected answer: {e.verdict}\n\n"
-            for e in rubric.examples
-        )
-        self._fixed = {
-            "question": rubric.question,
-            "criteria_block": f"Criteria:\n{criteria}\n" if criteria else "",
-            "examples_block": examples,
-            "criteria_hint": (
-                f"(one entry per criterion: {', '.join(c.name for c in rubric.criteria)})"
-                if rubric.criteria
-                else "(an empty list: this rubric has no criteria)"
-            ),
-        }
+        self._blocks = _rubric_blocks(rubric)
+        layout = _layout(template, self._blocks)
+        # A template `_layout` does not take (format specs, say) is formatted whole, as one slot.
+        self._slots = layout[1] if layout else None
+        self.fixed: tuple[str, ...] = layout[0] if layout else ("", "")
 
     def messages(self, pair: PairText) -> list[dict]:
         """What `render` returns for `pair`."""
-        return self._messages(pair.prompt, pair.first, pair.second, pair.reference, {})
+        return self.as_messages(self.pieces(pair.prompt, pair.first, pair.second, pair.reference))
 
     def both_orders(
         self, prompt: str, a: str, b: str, reference: str | None
-    ) -> tuple[list[dict], list[dict]]:
-        """The messages with `a` shown first, then with `b` shown first."""
+    ) -> tuple[list[str], list[str]]:
+        """The pieces of the user message with `a` shown first, then with `b` shown first."""
         nonces: dict[str, str] = {}
         return (
-            self._messages(prompt, a, b, reference, nonces),
-            self._messages(prompt, b, a, reference, nonces),
+            self.pieces(prompt, a, b, reference, nonces),
+            self.pieces(prompt, b, a, reference, nonces),
         )
 
-    def _messages(
-        self, prompt: str, first: str, second: str, reference: str | None, nonces: dict
-    ) -> list[dict]:
+    def pieces(
+        self,
+        prompt: str,
+        first: str,
+        second: str,
+        reference: str | None,
+        nonces: dict | None = None,
+    ) -> list[str]:
+        """The user message in pieces, the fixed ones (`self.fixed`) and the pair's taking
+        turns: fixed[0], a pair's piece, fixed[1], ..., fixed[-1]."""
+        nonces = {} if nonces is None else nonces
+
         def fenced(label: str, text: str) -> str:
             if text not in nonces:
                 nonces[text] = _nonce(text)
             return _fenced(label, text, nonces[text])
 
-        shown_reference = ""
-        if self._use_reference and reference:
-            shown_reference = fenced("REFERENCE ANSWER", reference) + "\n"
-        user = self.template.format(
-            **self._fixed,
-            prompt_block=fenced("PROMPT", prompt),
-            first_block=fenced("FIRST RESPONSE", first),
-            second_block=fenced("SECOND RESPONSE", second),
-            reference_block=shown_reference,
-        )
-        return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+        shown = {
+            "prompt_block": fenced("PROMPT", prompt),
+            "first_block": fenced("FIRST RESPONSE", first),
+            "second_block": fenced("SECOND RESPONSE", second),
+            "reference_block": fenced("REFERENCE ANSWER", reference) + "\n"
+            if self._use_reference and reference
+            else "",
+        }
+        if self._slots is None:
+            return ["", self.template.format(**self._blocks, **shown), ""]
+        pieces = [self.fixed[0]]
+        for slot, text in zip(self._slots, self.fixed[1:], strict=True):
+            pieces += (shown[slot], text)
+        return pieces
+
+    def as_messages(self, pieces: list[str]) -> list[dict]:
+        """The chat messages of a user message in pieces."""
+        return [
+            {"role": "system", "content": self.system},
+            {"role": "user", "content": "".join(pieces)},
+        ]
+
+
+def _rubric_blocks(rubric: Rubric) -> dict[str, str]:
+    """The template's fields that come from the rubric: the same for every pair."""
+    criteria = "".join(
+        f"- {c.name}: {c.description}"
+        + "".join(f" ({k}: {v})" for k, v in c.anchors.items())
+        + "\n"
+        for c in rubric.criteria
+    )
+    examples = "".join(
+        f"Example:\n{fence('PROMPT', e.prompt)}\n{fence('FIRST RESPONSE', e.first)}\n"
+        f"{fence('SECOND RESPONSE', e.second)}\nExpected answer: {e.verdict}\n\n"
+        for e in rubric.examples
+    )
+    return {
+        "question": rubric.question,
+        "criteria_block": f"Criteria:\n{criteria}\n" if criteria else "",
+        "examples_block": examples,
+        "criteria_hint": (
+            f"(one entry per criterion: {', '.join(c.name for c in rubric.criteria)})"
+            if rubric.criteria
+            else "(an empty list: this rubric has no criteria)"
+        ),
+    }
+
+
+_PAIR_FIELDS = frozenset({"prompt_block", "first_block", "second_block", "reference_block"})
+
+
+def _layout(
+    template: str, blocks: dict[str, str]
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The template as str.format reads it (the same parser), with `blocks` filled in: the
+    texts between the pair's fields, and those fields in order. None for a template with
+    anything but plain field names (a format spec, a conversion, an index), or malformed:
+    str.format renders (or rejects) those."""
+    texts, slots, current = [], [], []
+    try:
+        for literal, name, spec, conversion in Formatter().parse(template):
+            current.append(literal)
+            if name is None:
+                continue
+            if spec or conversion or name not in blocks.keys() | _PAIR_FIELDS:
+                return None
+            if name in blocks:
+                current.append(blocks[name])
+            else:
+                texts.append("".join(current))
+                slots.append(name)
+                current = []
+    except ValueError:
+        return None
+    texts.append("".join(current))
+    return tuple(texts), tuple(slots)
