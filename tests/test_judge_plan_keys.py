@@ -9,9 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from judge import DEFAULT_TEMPLATE, Rubric, RubricCriterion, load_rubric, parse_answer
+from judge import (
+    DEFAULT_TEMPLATE,
+    PairText,
+    Rubric,
+    RubricCriterion,
+    load_rubric,
+    parse_answer,
+    render,
+)
 from judge.consistency import ORDERS
 from judge.plan import CallKeys, plan
+from judge.prompts import fence
 from judge.rubric import FewShotExample
 from judge.spec import JudgeSpec, PairInput
 from judge.verdict import JudgeOutput, last_json_object
@@ -165,3 +174,15 @@ def answer(overall: str, rationale: str = "because") -> str:
 def test_an_answer_after_prose_reads_as_the_last_json_object(reply):
     expected = JudgeOutput.model_validate(last_json_object(reply))
     assert parse_answer(reply, Rubric()) == expected
+
+
+def test_templates_with_format_specs_render_as_str_format_does():
+    rubric = Rubric(question="Which?")
+    pair = PairText("p", "a", "b")
+    template = "Q={question!r} {prompt_block:.200} [{first_block}] {{x}} {second_block}"
+    expected = f"Q='Which?' {fence('PROMPT', 'p')} [{fence('FIRST RESPONSE', 'a')}] {{x}} "
+    expected += fence("SECOND RESPONSE", "b")
+    assert render(rubric, pair, template)[1]["content"] == expected
+    for bad, error in [("{oops", ValueError), ("{nope}", KeyError), ("{0}", IndexError)]:
+        with pytest.raises(error):
+            render(rubric, pair, bad)
