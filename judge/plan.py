@@ -61,33 +61,15 @@ class CallKeys:
     _SLOT = "\x00signoff: the user message\x00"
     _encode = json.JSONEncoder(ensure_ascii=False).encode  # as `canonical` encodes a string
 
-    def __init__(self, identity: JudgeIdentity, system: str, fixed: Sequence[str] = ("", "")):
+    def __init__(self, identity: JudgeIdentity, system: str, fixed: Sequence[str]):
         self.identity = identity
         self._system = {"role": "system", "content": system}
         text = identity.call_text([self._system, {"role": "user", "content": self._SLOT}])
         before, *after = text.split(self._encode(self._SLOT))
         self._fast = len(after) == 1
-        self._before = hashlib.sha256((before + '"').encode())
         self._after = ('"' + after[0]).encode() if self._fast else b""
         self._fixed = [self._inner(piece) for piece in fixed]
-        self._start = self._before.copy()
-        self._start.update(self._fixed[0])
-
-    def key(self, messages: list[dict]) -> str:
-        """The cache key of `messages`."""
-        if self._fast and len(messages) == 2 and messages[0] == self._system:
-            user = messages[1]
-            content = user.get("content")
-            if (
-                user.keys() == {"role", "content"}
-                and user["role"] == "user"
-                and isinstance(content, str)
-            ):
-                digest = self._before.copy()
-                digest.update(self._inner(content))
-                digest.update(self._after)
-                return digest.hexdigest()
-        return self.identity.cache_key(messages)
+        self._start = hashlib.sha256((before + '"').encode() + self._fixed[0])
 
     def of_pieces(self, pieces: list[str]) -> str:
         """The cache key of the messages of a user message in pieces, the fixed ones (even

@@ -20,7 +20,7 @@ from judge import (
 )
 from judge.consistency import ORDERS
 from judge.plan import CallKeys, plan
-from judge.prompts import fence
+from judge.prompts import Renderer, fence
 from judge.rubric import FewShotExample
 from judge.spec import JudgeSpec, PairInput
 from judge.verdict import JudgeOutput, last_json_object
@@ -138,23 +138,13 @@ def test_planned_keys_are_pinned_and_are_the_identitys_keys_of_the_rendered_mess
             assert item.key == spec.identity.cache_key(spec.messages(pair, presented))
 
 
-def test_keys_of_other_messages_fall_back_to_the_identitys_own():
-    spec = support_spec()
-    keys = CallKeys(spec.identity, spec.system)
-    system = {"role": "system", "content": spec.system}
-    odd = [
-        [system, {"role": "user", "content": "hi", "name": "x"}],
-        [system, {"role": "assistant", "content": "hi"}],
-        [{"role": "system", "content": "other"}, {"role": "user", "content": "hi"}],
-        [{"role": "user", "content": "hi"}],
-    ]
-    for messages in odd:
-        assert keys.key(messages) == spec.identity.cache_key(messages)
-    # A system prompt holding the placeholder the fast path splits on is keyed the slow way.
-    slot_spec = JudgeSpec(FANCY, "openai", "m", {}, system=CallKeys._SLOT)
-    slot_keys = CallKeys(slot_spec.identity, slot_spec.system)
-    messages = slot_spec.messages(PAIRS[0], ORDERS[0])
-    assert slot_keys.key(messages) == slot_spec.identity.cache_key(messages)
+def test_a_system_prompt_holding_the_placeholder_is_keyed_the_slow_way():
+    spec = JudgeSpec(FANCY, "openai", "m", {}, system="a " + CallKeys._SLOT + " b")
+    renderer = Renderer(spec.rubric, spec.template, spec.system)
+    keys = CallKeys(spec.identity, spec.system, renderer.fixed)
+    pieces = renderer.pieces(PAIRS[1].prompt, PAIRS[1].candidate, PAIRS[1].baseline, "ref")
+    assert keys.of_pieces(pieces) == spec.identity.cache_key(renderer.as_messages(pieces))
+    assert plan(PAIRS, spec)[0].key == spec.identity.cache_key(spec.messages(PAIRS[0], ORDERS[0]))
 
 
 def answer(overall: str, rationale: str = "because") -> str:
