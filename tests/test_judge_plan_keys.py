@@ -139,7 +139,7 @@ def test_planned_keys_are_pinned_and_are_the_identitys_keys_of_the_rendered_mess
 
 
 def test_a_system_prompt_holding_the_placeholder_is_keyed_the_slow_way():
-    spec = JudgeSpec(FANCY, "openai", "m", {}, system="a " + CallKeys._SLOT + " b")
+    spec = JudgeSpec(FANCY, "openai", "m", {}, system=CallKeys._SLOT)
     renderer = Renderer(spec.rubric, spec.template, spec.system)
     keys = CallKeys(spec.identity, spec.system, renderer.fixed)
     pieces = renderer.pieces(PAIRS[1].prompt, PAIRS[1].candidate, PAIRS[1].baseline, "ref")
