@@ -56,8 +56,8 @@ class CallKeys:
     fixed pieces are encoded once. The keys are the cache: a changed key is a call paid again
     (tests pin a few)."""
 
-    # Stands for the user message while the text around it is found; a call whose text holds
-    # it elsewhere (it would have to contain this exact string) is keyed the slow way.
+    # Stands for the user message while the text around it is found; a judge with another
+    # string exactly equal to it (its system prompt, a parameter) is keyed the slow way.
     _SLOT = "\x00signoff: the user message\x00"
     _encode = json.JSONEncoder(ensure_ascii=False).encode  # as `canonical` encodes a string
 
