@@ -235,3 +235,36 @@ def test_a_run_killed_with_its_answers_only_in_the_journal_resumes_paying_none_t
     assert llm.billed == 2 * N - half  # total paid: exactly 2N, none twice
     assert len(verdicts(db_path)) == 2 * 2 * N and journal_files(db_path) == []
     assert len(Store(db_path).read(ok_rows)) == 2 * 2 * N  # no answer stored twice
+
+
+def test_two_judges_run_at_once_on_one_study_each_with_its_journal(
+    cli, tmp_path, llm, rubric_file, db_path
+):
+    """Two `judge run`s on one DuckDB file: each journals its own answers and moves them in
+    while the other holds the file in turn; neither takes the other's journal for a dead one."""
+    path = write_jsonl(tmp_path / "pairs.jsonl", [marked_pair(i) for i in range(1, N + 1)])
+    assert cli("import", path, "--study", "s").code == 0
+    llm.reset(Script(latency=0.05))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runs = []
+    for model in ("m", "m2"):
+        args = judge_args(llm, rubric_file, "--concurrency", "4", "--json")
+        args[args.index("m")] = model
+        runs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "reviewer", *args],
+                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+        )
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+        assert json.loads(out)["calls"] == 2 * N
+    assert llm.billed == 2 * 2 * N and journal_files(db_path) == []
+    by_judge = Store(db_path).read(
+        lambda cur: cur.execute(
+            "SELECT judge_id, count(*) FROM judge_calls WHERE outcome = 'ok' GROUP BY judge_id"
+        ).fetchall()
+    )
+    assert sorted(n for _, n in by_judge) == [2 * N, 2 * N]
+    assert len(verdicts(db_path)) == 2 * 2 * N
