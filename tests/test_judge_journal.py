@@ -253,7 +253,10 @@ def test_two_judges_run_at_once_on_one_study_each_with_its_journal(
         runs.append(
             subprocess.Popen(
                 [sys.executable, "-m", "reviewer", *args],
-                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
             )  # fmt: skip
         )
     for run in runs:

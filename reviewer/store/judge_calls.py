@@ -6,6 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic_core import to_json
+
 from judge.runner import CachedAnswer, Call, OrderVerdict
 from reviewer.store.connection import Cursor, fetch_dicts
 
@@ -96,7 +98,7 @@ _REPLAY_CALLS = (
 
 
 def _row(c: Call) -> tuple:
-    request = json.dumps(c.request) if c.request else None
+    request = to_json(c.request).decode() if c.request else None  # a third of json.dumps's time
     return (
         c.pair_id, c.presented, c.cache_key, c.outcome, c.attempt, request, c.response_text,
         c.input_tokens, c.output_tokens, c.cost_usd, c.latency_ms, c.error, c.served_model,
