@@ -22,6 +22,7 @@ from test_judge_run import judge_args, marked_pair, verdicts
 
 from judge.call_log import Call, LogWriter
 from reviewer.errors import SignoffError
+from reviewer.judging.call_log import StoreCallLog
 from reviewer.judging.journal import Journal, replay
 from reviewer.store import Store
 from reviewer.store.connection import fetch_dicts
@@ -271,3 +272,23 @@ def test_two_judges_run_at_once_on_one_study_each_with_its_journal(
     )
     assert sorted(n for _, n in by_judge) == [2 * N, 2 * N]
     assert len(verdicts(db_path)) == 2 * 2 * N
+
+
+def test_an_interrupted_run_keeps_its_journal_and_the_next_run_adds_nothing_twice(store, db_path):
+    """Ctrl-C (`abort`): what arrived is written at once, but the journal stays (a batch being
+    written when the run was cut may or may not have committed); the next run's replay finds
+    every row already stored and deletes the journal."""
+
+    async def main() -> None:
+        log = StoreCallLog(store, "s", "j")
+        writer = LogWriter(log, 0.01, log.journal)
+        writer.start()
+        await writer.add_paid(paid(1))
+        await writer.add_paid(paid(2))
+        writer.abort()
+
+    asyncio.run(main())
+    assert [r["pair_id"] for r in stored(db_path)] == ["p001", "p002"]
+    assert len(journal_files(db_path)) == 1
+    assert replay(store, db_path) == 2 and journal_files(db_path) == []
+    assert len(stored(db_path)) == 2

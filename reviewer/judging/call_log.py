@@ -11,11 +11,11 @@ from reviewer.store import Store
 from reviewer.store import judge_calls as judge_sql
 from reviewer.store.connection import Cursor, DuckDBStore
 
-# A run writes every few milliseconds (a paid answer at once). A command's store releases the
-# file after each transaction, and reopening and checkpointing a DuckDB file for each write was
-# a third of a 2,000-call run's CPU (bench/RESULTS.md, issue 16); so, as the app does between
-# clicks, the file stays open while the run's writes keep coming. A process waiting for the
-# file still gets it within a turn (reviewer.store.connection).
+# A run writes often (every 2 s on DuckDB, its paid answers journaled in between). A command's
+# store releases the file after each transaction, and reopening and checkpointing a DuckDB file
+# for each write was a third of a 2,000-call run's CPU (bench/RESULTS.md, issue 16); so, as the
+# app does between clicks, the file stays open while the run's writes keep coming. A process
+# waiting for the file still gets it within a turn (reviewer.store.connection).
 RUN_LINGER_SECONDS = 1.0
 # While a run is under way (`held_open`), the file stays open through any pause of the run's own
 # (the SDK's import at the first call, a backoff): a reopen costs tens of ms and a checkpoint.

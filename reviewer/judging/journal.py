@@ -100,7 +100,8 @@ class Journal:
         self._count += 1
         name = f"{self._name}-{self._count:05d}"
         hidden = self._dir / f".{name}.tmp"  # not a segment to `replay` until it is locked
-        fd = os.open(hidden, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        # Readable as the database file usually is: whoever runs the judge next moves it in.
+        fd = os.open(hidden, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
         fcntl.flock(fd, fcntl.LOCK_EX)
         path = self._dir / f"{name}.jsonl"
         os.rename(hidden, path)
@@ -112,7 +113,7 @@ def replay(store: Store, db: Path) -> int:
     `db` (any study's, any judge's: each row names its own), then delete those segments; live
     runs' segments are locked, and skipped. Idempotent: a row already in the database (a run
     killed between a batch's commit and the deletion of its segments) is not added again.
-    Returns how many rows were read."""
+    Returns how many calls were found."""
     held: list[Segment] = []
     try:
         for path in sorted(db.parent.glob(_pattern(db))):
@@ -146,7 +147,7 @@ def _lock_if_dead(path: Path) -> int | None:
     gone (deleted or replayed meanwhile)."""
     try:
         fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
+    except (FileNotFoundError, PermissionError):  # gone, or another user's to move in
         return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
