@@ -48,8 +48,9 @@ class StoreCallLog:
         self.journal: Journal | None = None
         if isinstance(store, DuckDBStore):  # PostgreSQL keeps a pool, and needs no journal
             store.linger = max(store.linger, RUN_LINGER_SECONDS)
-            replay(store, store.path)
-            self.journal = Journal(store.path, study_id, judge_id)
+            db = store.path.resolve()  # one place, by whatever path or link it is named
+            replay(store, db)
+            self.journal = Journal(db, study_id, judge_id)
 
     def cached(self, keys: Sequence[str]) -> dict[str, CachedAnswer]:
         return self.store.read(lambda cur: judge_sql.cached_answers(cur, keys))
