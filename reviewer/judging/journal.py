@@ -17,12 +17,14 @@ starts (`replay`) moves in only the segments of runs that are gone: the kernel d
 process's locks. A segment is first created under a hidden name, locked, then renamed, so no
 replay can take a live run's segment before its lock is set.
 
-PostgreSQL needs none of this: its transactions are cheap for the client, and a journal on one
-machine would hide a team's paid answers from the others' runs until that machine ran again.
+On PostgreSQL a paid answer stays its own transaction: the server takes concurrent writers (no
+single file to queue for), and a journal on one machine would hide a killed run's answers from
+the team's runs on other machines until a run on that machine moved them in.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
 import glob
@@ -85,7 +87,8 @@ class Journal:
     def moved(self, mark: int) -> None:
         """The rows of the segments sealed up to `mark` are in the database: delete them."""
         for path, fd in self._sealed[:mark]:
-            os.unlink(path)
+            with contextlib.suppress(FileNotFoundError):  # deleted by hand
+                os.unlink(path)
             os.close(fd)
         self._sealed = self._sealed[mark:]
 
