@@ -292,3 +292,18 @@ def test_an_interrupted_run_keeps_its_journal_and_the_next_run_adds_nothing_twic
     assert len(journal_files(db_path)) == 1
     assert replay(store, db_path) == 2 and journal_files(db_path) == []
     assert len(stored(db_path)) == 2
+
+
+def test_on_postgresql_a_paid_answer_is_its_own_transaction_and_nothing_is_journaled(
+    cli, tmp_path, llm, rubric_file, any_db
+):
+    """The same run on both backends: a journal beside the DuckDB file only, none left after."""
+    path = write_jsonl(tmp_path / "pairs.jsonl", [marked_pair(i) for i in range(1, N + 1)])
+    assert cli("import", path, "--study", "s").code == 0
+    store = Store(any_db)
+    assert (StoreCallLog(store, "s", "j").journal is None) == any_db.startswith("postgresql")
+    r = cli(*judge_args(llm, rubric_file, "--json"))
+    assert r.code == 0, r.err
+    assert r.json()["calls"] == llm.billed == 2 * N
+    assert list(tmp_path.glob("*.journal-*")) == []
+    assert len(store.read(ok_rows)) == 2 * N
