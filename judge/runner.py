@@ -5,7 +5,9 @@ The runner knows nothing of where results go: it reads and writes through a `Cal
 implements it on DuckDB). Every call is logged, hit or miss, success or failure, and each answer
 is in the log before its verdict counts and before its worker makes another call, so a run killed
 at any point resumes by finding its answers in the cache: what it pays for twice is at most the
-answers that arrived while they were being written, one per worker (`--concurrency`).
+answers that arrived while they were being written, one per worker (`--concurrency`). A log may
+offer a `journal` (a cheap durable append) where paid answers go first, so that the log itself is
+written in a few large batches.
 
 This module is the judge's public entry point: the names a caller needs are importable from it.
 """
@@ -61,7 +63,9 @@ class Runner:
         self.spec, self.log, self.settings = spec, log, settings
         self.on_progress = on_progress
         self.summary = Summary()
-        self.writer = LogWriter(log, settings.flush_interval)
+        # A log with a journal (the DuckDB store's) takes paid answers there, and the rest in
+        # a few large writes (judge.call_log.LogWriter).
+        self.writer = LogWriter(log, settings.flush_interval, getattr(log, "journal", None))
         self.caller = Caller(
             VerdictAnswers(spec, settings.max_tokens), provider, settings, budget, self.summary,
             self.writer.add_call, self.writer.add_paid,

@@ -141,8 +141,9 @@ def test_a_run_killed_mid_way_pays_at_most_the_calls_in_flight_twice(
     cli, tmp_path, llm, rubric_file, db_path
 ):
     """SIGKILL the CLI while answers stream in (not waiting for anything to be written), resume,
-    and count the prompts the server answered in both runs: each worker awaits its answer's row
-    in the database before it takes the next call, so at most one answer per worker is lost."""
+    and count the prompts the server answered in both runs: each worker's answer is stored (in
+    the journal beside the database file) before it takes the next call, so at most one answer
+    per worker is lost."""
     path = write_jsonl(tmp_path / "pairs.jsonl", [marked_pair(i) for i in range(1, BIG + 1)])
     assert cli("import", path, "--study", "s").code == 0
     llm.reset(Script(latency=0.03))

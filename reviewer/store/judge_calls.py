@@ -6,6 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic_core import to_json
+
 from judge.runner import CachedAnswer, Call, OrderVerdict
 from reviewer.store.connection import Cursor, fetch_dicts
 
@@ -76,8 +78,27 @@ _INSERT_VERDICTS = (
 )
 
 
+# A journaled answer moved in by a run after the one that paid for it was killed (see
+# reviewer/judging/journal.py), at the time it was journaled, unless that call's row is already
+# here: the same key, pair, order and attempt with the same measured latency (a float to the
+# nanosecond; only paid calls, which all have one, are journaled).
+_REPLAY_CALLS = (
+    f"INSERT INTO judge_calls (study_id, judge_id, {_CALL_COLUMNS}, created_at) SELECT ?, ?,"
+    f" {_CALL_COLUMNS}, journaled_at::TIMESTAMPTZ FROM (SELECT "
+    + ", ".join(
+        f"unnest(?::{kind}[])" + ("::JSON" if name == "request_json" else "") + f" AS {name}"
+        for name, kind in zip(_CALL_COLUMNS.split(", "), _CALL_TYPES, strict=True)
+    )
+    + ", unnest(?::VARCHAR[]) AS journaled_at) AS journaled WHERE NOT EXISTS (SELECT 1"
+    " FROM judge_calls c WHERE c.study_id = ? AND c.judge_id = ?"
+    " AND c.cache_key = journaled.cache_key"
+    " AND c.pair_id = journaled.pair_id AND c.presented = journaled.presented"
+    " AND c.attempt = journaled.attempt AND c.latency_ms IS NOT DISTINCT FROM journaled.latency_ms)"
+)
+
+
 def _row(c: Call) -> tuple:
-    request = json.dumps(c.request) if c.request else None
+    request = to_json(c.request).decode() if c.request else None  # a third of json.dumps's time
     return (
         c.pair_id, c.presented, c.cache_key, c.outcome, c.attempt, request, c.response_text,
         c.input_tokens, c.output_tokens, c.cost_usd, c.latency_ms, c.error, c.served_model,
@@ -89,6 +110,17 @@ def append_calls(cur: Cursor, study_id: str, judge_id: str, calls: list[Call]) -
         return
     columns = [list(column) for column in zip(*map(_row, calls), strict=True)]
     cur.execute(_INSERT_CALLS, [study_id, judge_id, *columns])
+
+
+def replay_calls(
+    cur: Cursor, study_id: str, judge_id: str, calls: Sequence[tuple[Call, str]]
+) -> None:
+    """Add journaled calls (each with the ISO time it was journaled) not already stored."""
+    if not calls:
+        return
+    columns = [list(column) for column in zip(*(_row(c) for c, _ in calls), strict=True)]
+    at = [at for _, at in calls]
+    cur.execute(_REPLAY_CALLS, [study_id, judge_id, *columns, at, study_id, judge_id])
 
 
 def add_verdicts(cur: Cursor, study_id: str, judge_id: str, verdicts: list[OrderVerdict]) -> None:
