@@ -75,7 +75,8 @@ class Settings:
     temperature: float = 0.0
     max_cost: float | None = None  # USD; the run stops cleanly before it would pass this
     seed: int = 0  # for backoff jitter
-    # Seconds between writes to the call log: what a kill -9 can lose (answers received in
-    # that window are paid again on resume). Writing after every answer instead took 24.5 s of
-    # CPU for 2,000 calls rather than 14.5 s, for the same wall time (bench/RESULTS.md).
+    # Seconds between writes to the call log of what was not paid for (cached rows, errors):
+    # a paid answer is durable before its worker goes on (in the log, or in the journal of a
+    # log that keeps one; `judge.call_log.LogWriter`). Writing every row at once instead took
+    # 24.5 s of CPU for 2,000 calls rather than 14.5 s, for the same wall time (bench/RESULTS.md).
     flush_interval: float = 0.25
