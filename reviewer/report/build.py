@@ -103,14 +103,18 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     rated = human_ratings(labels)  # grouped once, for every section
     items = _human_items(cur, study_id, labels, cfg.signoff)
     humans, verdict = _humans(items, labels, strata, cfg, resamples)
-    resampling = Resampling(resamples, cfg.seed, keep=False)  # all added, then one pass
+    # Bootstraps added, then run in a thread; the checks' BLAS products first, not beside it.
+    resampling = Resampling(resamples, cfg.seed, keep=False, ahead=True)
     gates, panels = judge_gates(cur, study_id), panel_sql.panels(cur)
     judges_of = judges_later(verdict_rows, rated, strata, cfg, resampling, gates, panels)
     agreement_of = agreement_later(rated, names, resampling)
     criteria_of = criteria_later(labels, cfg, names, resampling)
-    judges = with_rubrics(cur, study_id, judges_of())
-    unblinded = data.unblinding(cur, study_id)
     measured = measure(cur, study_id, cfg, resamples)
+    resampling.start()
+    unblinded = data.unblinding(cur, study_id)
+    who = annotators(labels, rated.grouped, people)
+    examples = _examples(labels, items.all_outcomes, pairs, humans.worst_stratum, names)
+    judges = with_rubrics(cur, study_id, judges_of())
     any_pair = next(iter(pairs.values()), {})
     return Report(
         study=study_id,
@@ -121,9 +125,9 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
         rules=cfg.signoff.model_dump(exclude={"blind_admin_until_unblinded"}),
         humans=humans,
         agreement=agreement_of().model_copy(update={"by_criterion": criteria_of()}),
-        annotators=annotators(labels, rated.grouped, people),
+        annotators=who,
         judges=judges,
-        examples=_examples(labels, items.all_outcomes, pairs, humans.worst_stratum, names),
+        examples=examples,
         quality=_quality(items, cfg.signoff),
         checklist=checklist(cfg, verdict, humans, judges, measured),
         checks=measured.checks,

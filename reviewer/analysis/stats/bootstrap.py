@@ -8,12 +8,16 @@ on each block (the report's, one draw and one product per block for all of them)
 are drawn a block of rows at a time (`weight_chunks`), at most `CHUNK_WEIGHTS` of them, so
 memory stays flat whatever the number of items and resamples (the whole matrix was ~40 KB per
 item at 1,000 resamples). The blocks are consecutive draws of one stream: the resamples, for a
-given seed, are the ones the whole matrix held, row for row.
+given seed, are the ones the whole matrix held, row for row. The report draws them ahead, in a
+thread per set (`_Ahead`: numpy draws and counts without holding the GIL), while its Python
+still gathers the statistics, and evaluates them in another thread while it reads the checks.
 """
 
 from __future__ import annotations
 
 import itertools
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
@@ -72,6 +76,52 @@ def _draw(items: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
         yield weights
 
 
+class _Ahead:
+    """One set of weights drawn by a thread of its own (the blocks of `_draw`, the same
+    numbers), kept as bytes until evaluated: at most `_AHEAD_BYTES` of them ahead."""
+
+    def __init__(self, items: int, resamples: int, seed: int):
+        rows = max(1, CHUNK_WEIGHTS // items)
+        self._blocks: queue.Queue = queue.Queue(max(2, _AHEAD_BYTES // (rows * items)))
+        self._stop = threading.Event()
+        args = (items, resamples, seed)
+        threading.Thread(target=self._produce, args=args, daemon=True).start()
+
+    def _produce(self, items: int, resamples: int, seed: int) -> None:
+        try:
+            for weights in _draw(items, resamples, seed):
+                block = weights.astype(np.uint8) if weights.max() < 256 else weights
+                if not self._put(block):
+                    return
+        except BaseException as exc:  # raised again where the blocks are read
+            self._put(exc)
+            return
+        self._put(None)
+
+    def _put(self, block: Any) -> bool:
+        """Queue `block` unless the reader stopped reading; whether it was queued."""
+        while not self._stop.is_set():
+            try:
+                self._blocks.put(block, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """The blocks as floats, in the order drawn."""
+        try:
+            while (block := self._blocks.get()) is not None:
+                if isinstance(block, BaseException):
+                    raise block
+                yield block.astype(float)
+        finally:
+            self._stop.set()
+
+
+_AHEAD_BYTES = 1 << 27  # weights drawn ahead per set: 128 MB as bytes (a set of 1,000 x 128,000)
+
+
 def item_weights(items: int, resamples: int, seed: int) -> np.ndarray:
     """(resamples, items) matrix of draw counts; each row sums to `items`. Whole in memory:
     statistics over many items use `Resampling`, which sees the same rows a block at a time."""
@@ -93,11 +143,15 @@ class Resampling:
     them from the weights itself, on the same blocks as before, so their last bits stay.
     """
 
-    def __init__(self, resamples: int, seed: int, keep: bool = True):
+    def __init__(self, resamples: int, seed: int, keep: bool = True, ahead: bool = False):
         """`keep`: keep each set drawn for later statistics (False when every statistic over
-        the same items is added here: the report's)."""
-        self.resamples, self.seed, self.keep = resamples, seed, keep
+        the same items is added here: the report's). `ahead`: draw each set in a thread of its
+        own from when the first statistic over its items is added (the same weights)."""
+        self.resamples, self.seed, self.keep, self.ahead = resamples, seed, keep, ahead
         self._pending: dict[int, list[_Job]] = {}
+        self._drawing: dict[int, _Ahead] = {}
+        self._running: threading.Thread | None = None
+        self._failed: BaseException | None = None
 
     def add(
         self,
@@ -122,8 +176,12 @@ class Resampling:
             raise ValueError("bootstrap columns must be multiples of 1/4 (exact sums)")
         job = _Job(statistic, cols)
         self._pending.setdefault(items, []).append(job)
+        if self.ahead and items not in self._drawing and items and self.resamples > 0:
+            self._drawing[items] = _Ahead(items, self.resamples, self.seed)
 
         def replicates() -> Any:
+            if not job.done:
+                self._wait()
             if not job.done:
                 self.run()
             return job.result
@@ -134,7 +192,31 @@ class Resampling:
         """Evaluate every statistic added and not yet evaluated."""
         while self._pending:
             items, jobs = self._pending.popitem()
-            _evaluate(jobs, weight_chunks(items, self.resamples, self.seed, self.keep), items)
+            if (ahead := self._drawing.pop(items, None)) is not None:
+                blocks = ahead.blocks()
+            else:
+                blocks = weight_chunks(items, self.resamples, self.seed, self.keep)
+            _evaluate(jobs, blocks, items)
+
+    def start(self) -> None:
+        """Evaluate everything added so far in a thread (its numpy work holds no GIL), while
+        the caller does other work; the first replicates asked for wait for it. Add nothing
+        more until then."""
+        self._running = threading.Thread(target=self._run_caught, daemon=True)
+        self._running.start()
+
+    def _run_caught(self) -> None:
+        try:
+            self.run()
+        except BaseException as exc:  # raised again in the thread that asks for a result
+            self._failed = exc
+
+    def _wait(self) -> None:
+        if self._running is not None:
+            self._running.join()
+            self._running = None
+        if self._failed is not None:
+            raise self._failed
 
 
 class _Job:
