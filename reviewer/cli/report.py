@@ -44,6 +44,9 @@ def report(
 
     It opens with the go/no-go checklist; then the verdict, win rates, mechanical checks,
     latency and cost, agreement, annotators, judges and examples."""
+    from reviewer.analysis.stats.libraries import import_ahead
+
+    import_ahead()  # beside the rest of the imports and the reads
     from reviewer.report.build import build_report
     from reviewer.report.render import to_html, to_markdown
 
@@ -71,6 +74,9 @@ def check(
     The lines: the sign-off rule (SIGN-OFF passes), and the checks, judge, latency and cost
     lines the config declares; a line that could not be measured fails. With --with-study,
     every named study's checklist must pass too. Safe to run after every batch of labels."""
+    from reviewer.analysis.stats.libraries import import_ahead
+
+    import_ahead()
     from reviewer.cli.present import checklist_text
     from reviewer.report.build import build_report
 
