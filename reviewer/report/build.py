@@ -94,12 +94,11 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     study = require_study(cur, study_id)
     cfg = study.config
     labels = data.report_labels(cur, study_id)
-    verdict_rows = data.verdicts(cur, study_id)
-    pairs = data.pairs(cur, study_id)
+    verdict_rows = data.report_verdicts(cur, study_id)
+    pairs = data.report_pairs(cur, study_id)
     people = data.annotators(cur, study_id)
     names = {p["annotator_id"]: p["display_name"] for p in people}
     strata = {pid: p["stratum"] for pid, p in pairs.items()}
-
     rated = human_ratings(labels)  # grouped once, for every section
     items = _human_items(cur, study_id, labels, cfg.signoff)
     humans, verdict = _humans(items, labels, strata, cfg, resamples)
@@ -111,9 +110,10 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     criteria_of = criteria_later(labels, cfg, names, resampling)
     measured = measure(cur, study_id, cfg, resamples)
     resampling.start()
-    unblinded = data.unblinding(cur, study_id)
-    who = annotators(labels, rated.grouped, people)
-    examples = _examples(labels, items.all_outcomes, pairs, humans.worst_stratum, names)
+    unblinded, who = data.unblinding(cur, study_id), annotators(labels, rated.grouped, people)
+    examples = _examples(
+        cur, study_id, labels, items.all_outcomes, strata, humans.worst_stratum, names
+    )
     judges = with_rubrics(cur, study_id, judges_of())
     any_pair = next(iter(pairs.values()), {})
     return Report(
@@ -211,9 +211,11 @@ def _version() -> str:
 
 
 def _examples(
+    cur: Cursor,
+    study_id: str,
     labels: list[dict],
     outcomes: dict[str, str],
-    pairs: dict[str, dict],
+    strata: dict[str, str],
     worst: str | None,
     names: dict[str, str],
     limit: int = 3,
@@ -224,14 +226,19 @@ def _examples(
             "preference"
         ]
 
+    losses = sorted(i for i, o in outcomes.items() if o == "baseline" and strata[i] == worst)
+    split = sorted(i for i, v in by_item.items() if len(set(v.values())) > 1)
+    shown = {"worst_stratum": losses[:limit], "disagreements": split[:limit]}
+    texts = data.pair_texts(cur, study_id, sorted({i for ids in shown.values() for i in ids}))
+
     def example(item: str) -> Example:
-        p = pairs[item]
+        p = texts[item]
         prompt = json.loads(p["prompt_json"])
         if not isinstance(prompt, str):
             prompt = "\n\n".join(f"{m['role']}: {m['content']}" for m in prompt)
         return Example(
             pair_id=item,
-            stratum=p["stratum"],
+            stratum=strata[item],
             prompt=prompt,
             candidate=p["candidate"],
             baseline=p["baseline"],
@@ -239,11 +246,4 @@ def _examples(
             labels=by_item[item],
         )
 
-    losses = sorted(
-        i for i, o in outcomes.items() if o == "baseline" and pairs[i]["stratum"] == worst
-    )
-    split = sorted(i for i, v in by_item.items() if len(set(v.values())) > 1)
-    return {
-        "worst_stratum": [example(i) for i in losses[:limit]],
-        "disagreements": [example(i) for i in split[:limit]],
-    }
+    return {part: [example(i) for i in ids] for part, ids in shown.items()}

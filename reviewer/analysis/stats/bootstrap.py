@@ -19,6 +19,7 @@ import itertools
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
@@ -158,13 +159,15 @@ class Resampling:
         statistic: Callable[[np.ndarray, np.ndarray], Any],
         items: int,
         columns: np.ndarray | None = None,
+        beside: bool = False,
     ) -> Callable[[], Any]:
         """Add `statistic(weights, sums)` over `items` items, `sums` being weights @ `columns`
         ((items, k) or (items,); (rows, 0) without columns): the returned function gives its
         replicates, evaluating everything added so far on its first call. The statistic maps
         a block of rows to an array, or a tuple of arrays, with one leading entry per row; the
         blocks' results are concatenated, equal to `statistic(item_weights(...), sums)` for
-        any row-wise statistic.
+        any row-wise statistic. `beside`: it calls no BLAS, so it runs in a thread beside the
+        others (a BLAS product's last bits depend on the threads BLAS has when it runs).
 
         >>> later = Resampling(3, seed=1).add(lambda w, sums: sums[:, 0] / 4, 4, np.arange(4.0))
         >>> bool(np.allclose(later(), item_weights(4, 3, 1) @ np.arange(4.0) / 4))
@@ -174,7 +177,7 @@ class Resampling:
         cols = cols[:, None] if cols.ndim == 1 else cols
         if not np.array_equal(cols * 4, np.round(cols * 4)):
             raise ValueError("bootstrap columns must be multiples of 1/4 (exact sums)")
-        job = _Job(statistic, cols)
+        job = _Job(statistic, cols, beside)
         self._pending.setdefault(items, []).append(job)
         if self.ahead and items not in self._drawing and items and self.resamples > 0:
             self._drawing[items] = _Ahead(items, self.resamples, self.seed)
@@ -220,8 +223,10 @@ class Resampling:
 
 
 class _Job:
-    def __init__(self, statistic: Callable[[np.ndarray, np.ndarray], Any], columns: np.ndarray):
-        self.statistic, self.columns = statistic, columns
+    def __init__(
+        self, statistic: Callable[[np.ndarray, np.ndarray], Any], columns: np.ndarray, beside: bool
+    ):
+        self.statistic, self.columns, self.beside = statistic, columns, beside
         self.done, self.result = False, None
 
 
@@ -235,16 +240,27 @@ def _blas() -> Any:
 
 def _evaluate(jobs: list[_Job], blocks: Iterator[np.ndarray], items: int) -> None:
     """Every job over `items` items, on one draw of the weights (`blocks`; none: no
-    resamples)."""
+    resamples); the jobs `beside` in a second thread, each block's done before the next
+    block's product."""
     stacked = np.ascontiguousarray(np.hstack([j.columns for j in jobs]).T)  # (all columns, items)
     ends = np.cumsum([j.columns.shape[1] for j in jobs])
+    spans = [slice(end - j.columns.shape[1], end) for j, end in zip(jobs, ends, strict=True)]
     parts: list[list[Any]] = [[] for _ in jobs]
     first = next(blocks, None)
-    for w in [np.zeros((0, items))] if first is None else itertools.chain([first], blocks):
-        with _blas().limit(limits=1):
-            sums = (stacked @ w.T).T
-        for job, part, end in zip(jobs, parts, ends, strict=True):
-            part.append(job.statistic(w, sums[:, end - job.columns.shape[1] : end]))
+    with ThreadPoolExecutor(1) as beside:
+        for w in [np.zeros((0, items))] if first is None else itertools.chain([first], blocks):
+            with _blas().limit(limits=1):
+                sums = (stacked @ w.T).T
+            aside = [
+                (part, beside.submit(job.statistic, w, sums[:, span]))
+                for job, part, span in zip(jobs, parts, spans, strict=True)
+                if job.beside
+            ]
+            for job, part, span in zip(jobs, parts, spans, strict=True):
+                if not job.beside:
+                    part.append(job.statistic(w, sums[:, span]))
+            for part, future in aside:
+                part.append(future.result())
     for job, part in zip(jobs, parts, strict=True):
         job.result = _joined(part)
         job.done = True
