@@ -94,22 +94,22 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     study = require_study(cur, study_id)
     cfg = study.config
     labels = data.report_labels(cur, study_id)
-    verdict_rows = data.report_verdicts(cur, study_id)
+    verdict_rows, about = data.report_verdicts(cur, study_id), data.report_judges(cur, study_id)
     pairs = data.report_pairs(cur, study_id)
     people = data.annotators(cur, study_id)
     names = {p["annotator_id"]: p["display_name"] for p in people}
     strata = {pid: p["stratum"] for pid, p in pairs.items()}
     rated = human_ratings(labels)  # grouped once, for every section
-    items = _human_items(cur, study_id, labels, cfg.signoff)
-    humans, verdict = _humans(items, labels, strata, cfg, resamples)
-    # Bootstraps added, then run in a thread; the checks' BLAS products first, not beside it.
+    # Bootstraps added, then run in a thread beside the rest: the checks' BLAS products first.
     resampling = Resampling(resamples, cfg.seed, keep=False, ahead=True)
     gates, panels = judge_gates(cur, study_id), panel_sql.panels(cur)
-    judges_of = judges_later(verdict_rows, rated, strata, cfg, resampling, gates, panels)
+    judges_of = judges_later(verdict_rows, about, rated, strata, cfg, resampling, gates, panels)
     agreement_of = agreement_later(rated, names, resampling)
     criteria_of = criteria_later(labels, cfg, names, resampling)
     measured = measure(cur, study_id, cfg, resamples)
     resampling.start()
+    items = _human_items(cur, study_id, labels, cfg.signoff)
+    humans, verdict = _humans(items, labels, strata, cfg, resamples)
     unblinded, who = data.unblinding(cur, study_id), annotators(labels, rated.grouped, people)
     examples = _examples(
         cur, study_id, labels, items.all_outcomes, strata, humans.worst_stratum, names

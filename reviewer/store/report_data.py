@@ -46,8 +46,7 @@ def first_labeled(cur: Cursor, study_id: str) -> dict[str, Any]:
 _VERDICTS = (
     SERVED_CTE
     + """
-    SELECT v.pair_id, j.name AS judge, j.judge_id, j.provider, j.model, j.version_hash,
-           v.presented, v.preference, v.criteria_json, {rationale}
+    SELECT v.pair_id, {judge} j.judge_id, v.presented, v.preference, v.criteria_json, {rationale}
            length(p.candidate) AS candidate_chars, length(p.baseline) AS baseline_chars,
            s.served_model
     FROM verdicts v JOIN judges j USING (judge_id) JOIN pairs p USING (study_id, pair_id)
@@ -61,14 +60,30 @@ def verdicts(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
     """Every verdict with its judge, the lengths of the two outputs (characters, as Python
     counts them) and the model the provider said served it: that of the first successful call
     with its cache key (a cached answer carries it too); NULL when none was named."""
-    columns = "v.rationale, p.stratum,"
-    return fetch_dicts(cur, _VERDICTS.format(rationale=columns), {"study": study_id})
+    sql = _VERDICTS.format(judge=_JUDGE, rationale="v.rationale, p.stratum,")
+    return fetch_dicts(cur, sql, {"study": study_id})
+
+
+_JUDGE = "j.name AS judge, j.provider, j.model, j.version_hash,"
 
 
 def report_verdicts(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
-    """`verdicts`, same rows in the same order, without the rationale and stratum the report
-    does not use (a rationale is often the longest text a study holds)."""
-    return fetch_dicts(cur, _VERDICTS.format(rationale=""), {"study": study_id})
+    """`verdicts`, same rows, without the judge's name, provider, model and version (the
+    same on every verdict of a judge: `report_judges`) and the rationale and stratum the
+    report does not use (a rationale is often the longest text a study holds)."""
+    return fetch_dicts(cur, _VERDICTS.format(judge="", rationale=""), {"study": study_id})
+
+
+def report_judges(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
+    """Judge id -> judge_id, judge (its name), provider, model and version_hash, for every
+    judge with a verdict in the study."""
+    rows = fetch_dicts(
+        cur,
+        f"SELECT j.judge_id, {_JUDGE.rstrip(',')} FROM judges j "
+        "WHERE j.judge_id IN (SELECT judge_id FROM verdicts WHERE study_id = ?)",
+        [study_id],
+    )
+    return {r["judge_id"]: r for r in rows}
 
 
 def pairs(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
