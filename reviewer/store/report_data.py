@@ -111,7 +111,7 @@ def pair_texts(cur: Cursor, study_id: str, pair_ids: list[str]) -> dict[str, dic
     rows = fetch_dicts(
         cur,
         "SELECT pair_id, prompt_json, candidate, baseline FROM pairs "
-        "WHERE study_id = ? AND list_contains(?, pair_id)",
+        "WHERE study_id = ? AND pair_id = ANY(?::VARCHAR[])",
         [study_id, pair_ids],
     )
     return {r["pair_id"]: r for r in rows}
