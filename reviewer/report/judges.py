@@ -233,7 +233,9 @@ def _measures(
     lengths = {v["pair_id"]: (v["candidate_chars"], v["baseline_chars"]) for v in verdicts}
     orders = order_measures_later(resampling, judged, sorted(outcomes), decided)
     found = correlation_later(resampling, outcomes, ratings, humans.scores)
-    baseline = length_baseline_later(resampling, labeled, lengths, ratings, decided, humans.scores)
+    baseline = length_baseline_later(
+        resampling, labeled, lengths, ratings, decided, humans.scores, humans.values
+    )
 
     def result() -> dict:
         measured = orders()
