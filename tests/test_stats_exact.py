@@ -145,6 +145,29 @@ def test_a_statistic_failing_in_the_thread_fails_where_its_replicates_are_asked_
         later()
 
 
+def test_weights_drawn_ahead_and_never_read_stop_drawing(monkeypatch):
+    """A build that fails after adding its bootstraps leaves no thread drawing behind."""
+    import gc
+    import threading
+    import time
+
+    from reviewer.analysis.stats import bootstrap
+
+    monkeypatch.setattr(bootstrap, "CHUNK_WEIGHTS", 100)
+    monkeypatch.setattr(bootstrap, "_AHEAD_BYTES", 1)  # two blocks ahead, then it waits
+    before = threading.active_count()
+    resampling = bootstrap.Resampling(1000, 3, keep=False, ahead=True)
+    resampling.add(lambda w, sums: sums, 100)
+    assert threading.active_count() == before + 1
+    del resampling
+    gc.collect()
+    for _ in range(50):
+        if threading.active_count() == before:
+            break
+        time.sleep(0.05)
+    assert threading.active_count() == before
+
+
 def test_resampling_refuses_columns_whose_sums_are_not_exact():
     from reviewer.analysis.stats.bootstrap import Resampling
 

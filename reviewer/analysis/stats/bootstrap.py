@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
@@ -79,35 +80,16 @@ def _draw(items: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
 
 class _Ahead:
     """One set of weights drawn by a thread of its own (the blocks of `_draw`, the same
-    numbers), kept as bytes until evaluated: at most `_AHEAD_BYTES` of them ahead."""
+    numbers), kept as bytes until evaluated: at most `_AHEAD_BYTES` of them ahead. The thread
+    stops when the blocks are read, or when this object is dropped unread (a failed build)."""
 
     def __init__(self, items: int, resamples: int, seed: int):
         rows = max(1, CHUNK_WEIGHTS // items)
         self._blocks: queue.Queue = queue.Queue(max(2, _AHEAD_BYTES // (rows * items)))
         self._stop = threading.Event()
-        args = (items, resamples, seed)
-        threading.Thread(target=self._produce, args=args, daemon=True).start()
-
-    def _produce(self, items: int, resamples: int, seed: int) -> None:
-        try:
-            for weights in _draw(items, resamples, seed):
-                block = weights.astype(np.uint8) if weights.max() < 256 else weights
-                if not self._put(block):
-                    return
-        except BaseException as exc:  # raised again where the blocks are read
-            self._put(exc)
-            return
-        self._put(None)
-
-    def _put(self, block: Any) -> bool:
-        """Queue `block` unless the reader stopped reading; whether it was queued."""
-        while not self._stop.is_set():
-            try:
-                self._blocks.put(block, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+        weakref.finalize(self, self._stop.set)
+        args = (self._blocks, self._stop, items, resamples, seed)
+        threading.Thread(target=_produce, args=args, daemon=True).start()
 
     def blocks(self) -> Iterator[np.ndarray]:
         """The blocks as floats, in the order drawn."""
@@ -118,6 +100,30 @@ class _Ahead:
                 yield block.astype(float)
         finally:
             self._stop.set()
+
+
+def _produce(
+    blocks: queue.Queue, stop: threading.Event, items: int, resamples: int, seed: int
+) -> None:
+    """Queue the blocks of `_draw` as bytes, then None (or what went wrong), until `stop`."""
+
+    def put(block: Any) -> bool:
+        while not stop.is_set():
+            try:
+                blocks.put(block, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    try:
+        for weights in _draw(items, resamples, seed):
+            if not put(weights.astype(np.uint8) if weights.max() < 256 else weights):
+                return
+    except BaseException as exc:  # raised again where the blocks are read
+        put(exc)
+        return
+    put(None)
 
 
 _AHEAD_BYTES = 1 << 27  # weights drawn ahead per set: 128 MB as bytes (a set of 1,000 x 128,000)
