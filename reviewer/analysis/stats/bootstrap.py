@@ -65,17 +65,24 @@ _KEEP_AT_MOST = 1 << 28  # counts kept per set: 256 MB as bytes (1,000 resamples
 
 
 def _draw(items: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
+    for counts in _counts(items, resamples, seed):
+        yield counts.astype(float)
+
+
+def _counts(items: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """The blocks of draw counts (int64), a few numpy calls per block: in a thread beside the
+    report's Python each call hands the GIL back and forth (one bincount per row was 20)."""
     rng = np.random.default_rng([seed, BOOTSTRAP_STREAM])
     rows = max(1, CHUNK_WEIGHTS // items)
     for start in range(0, resamples, rows):
         # Item indices counted per resample: multinomial counts, ~10x faster than
         # rng.multinomial over thousands of categories. int32 draws are the same numbers as
-        # int64 ones from the same stream, and one bincount per row beats one over the block.
+        # int64 ones from the same stream. One bincount over the block, each row's draws
+        # shifted into a range of its own, counts what one bincount per row counts.
         draws = rng.integers(0, items, size=(min(rows, resamples - start), items), dtype=np.int32)
-        weights = np.empty(draws.shape)
-        for row, drawn in zip(weights, draws, strict=True):
-            row[:] = np.bincount(drawn, minlength=items)
-        yield weights
+        n = len(draws)
+        shifted = draws + np.arange(0, n * items, items, dtype=np.int64)[:, None]
+        yield np.bincount(shifted.ravel(), minlength=n * items).reshape(n, items)
 
 
 class _Ahead:
@@ -117,8 +124,8 @@ def _produce(
         return False
 
     try:
-        for weights in _draw(items, resamples, seed):
-            if not put(weights.astype(np.uint8) if weights.max() < 256 else weights):
+        for counts in _counts(items, resamples, seed):
+            if not put(counts.astype(np.uint8 if counts.max() < 256 else float)):
                 return
     except BaseException as exc:  # raised again where the blocks are read
         put(exc)
