@@ -94,7 +94,7 @@ def _quick_handovers() -> Iterator[None]:
 
 def _compare(cur: Cursor, study_id: str, other: str, resamples: int) -> Comparison:
     rep = _build(cur, other, resamples)
-    shared = data.pairs(cur, study_id).keys() & data.pairs(cur, other).keys()
+    shared = data.report_pairs(cur, study_id).keys() & data.report_pairs(cur, other).keys()
     return Comparison(
         study=other,
         title=rep.title,
