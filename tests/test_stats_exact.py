@@ -89,9 +89,13 @@ def test_cohen_equals_scikit_learn_on_the_labels_themselves():
     )
 
 
-def test_statistics_evaluated_together_equal_each_on_its_own():
+@pytest.mark.parametrize("ahead", [False, True])
+def test_statistics_evaluated_together_equal_each_on_its_own(ahead, monkeypatch):
     """The report adds every bootstrap to one Resampling (one draw per item count, one matrix
-    product per block): each result equals the statistic's own bootstrap, to the last bit."""
+    product per block): each result equals the statistic's own bootstrap, to the last bit;
+    also with the weights drawn ahead in threads (a queue of two blocks, ~40 blocks) and the
+    statistics evaluated in a thread of their own, as the report does."""
+    from reviewer.analysis.stats import bootstrap
     from reviewer.analysis.stats.agreement import mtbench_later
     from reviewer.analysis.stats.bootstrap import Resampling
     from reviewer.analysis.stats.gwet import gwet_ac1_later
@@ -107,13 +111,17 @@ def test_statistics_evaluated_together_equal_each_on_its_own():
     judge = {r.item: str(rng.choice(SIDES)) for r in data}
     verdicts = {i: [o, str(rng.choice(SIDES))] for i, o in judge.items() if rng.random() < 0.8}
     table = ItemTable(data)
-    together = Resampling(300, 7, keep=False)
+    monkeypatch.setattr(bootstrap, "CHUNK_WEIGHTS", 7 * 5000)
+    monkeypatch.setattr(bootstrap, "_AHEAD_BYTES", 1)
+    together = Resampling(300, 7, keep=False, ahead=ahead)
     later = [
         mtbench_later(together, table),
         gwet_ac1_later(together, table),
         correlation_later(together, judge, data),
         per_verdict_later(together, verdicts, judge),
     ]
+    if ahead:
+        together.start()
     alone = [
         mtbench_both(data, resamples=300, seed=7, table=table),
         gwet_ac1(data, 300, 7, table),
@@ -122,6 +130,42 @@ def test_statistics_evaluated_together_equal_each_on_its_own():
     ]
     assert [f() for f in later] == alone
     assert len({e.n for e in alone[2:]}) == 2  # two item counts: two draws, both exact
+
+
+def test_a_statistic_failing_in_the_thread_fails_where_its_replicates_are_asked_for():
+    from reviewer.analysis.stats.bootstrap import Resampling
+
+    def broken(w, sums):
+        raise ZeroDivisionError("in the thread")
+
+    resampling = Resampling(50, 3, keep=False, ahead=True)
+    later = resampling.add(broken, 40)
+    resampling.start()
+    with pytest.raises(ZeroDivisionError, match="in the thread"):
+        later()
+
+
+def test_weights_drawn_ahead_and_never_read_stop_drawing(monkeypatch):
+    """A build that fails after adding its bootstraps leaves no thread drawing behind."""
+    import gc
+    import threading
+    import time
+
+    from reviewer.analysis.stats import bootstrap
+
+    monkeypatch.setattr(bootstrap, "CHUNK_WEIGHTS", 100)
+    monkeypatch.setattr(bootstrap, "_AHEAD_BYTES", 1)  # two blocks ahead, then it waits
+    before = threading.active_count()
+    resampling = bootstrap.Resampling(1000, 3, keep=False, ahead=True)
+    resampling.add(lambda w, sums: sums, 100)
+    assert threading.active_count() == before + 1
+    del resampling
+    gc.collect()
+    for _ in range(50):
+        if threading.active_count() == before:
+            break
+        time.sleep(0.05)
+    assert threading.active_count() == before
 
 
 def test_resampling_refuses_columns_whose_sums_are_not_exact():

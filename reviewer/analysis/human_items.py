@@ -11,8 +11,9 @@ labels that arrive after the planned read cannot change it.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from reviewer.analysis.stats import Rating, item_outcome
@@ -56,12 +57,20 @@ def human_ratings(labels: list[dict[str, Any]]) -> HumanRatings:
     """Label rows (pair_id, annotator_id, preference; one per pair and annotator) grouped."""
     ratings = [Rating(r["pair_id"], r["annotator_id"], r["preference"]) for r in labels]
     grouped = by_item(ratings)
+    values = {item: list(by_rater.values()) for item, by_rater in grouped.items()}
     return HumanRatings(
         ratings=ratings,
         grouped=grouped,
-        values={item: list(by_rater.values()) for item, by_rater in grouped.items()},
-        scores=human_scores(ratings),
+        values=values,
+        # `human_scores(ratings)`: one annotator's label per item, so each item's values are
+        # its ratings in the same order, and a mean is taken once per distinct tuple of them.
+        scores={item: _mean_score(tuple(v)) for item, v in values.items()},
     )
+
+
+@lru_cache(maxsize=4096)
+def _mean_score(values: tuple[str, ...]) -> float:
+    return human_scores([Rating("", "", v) for v in values])[""]
 
 
 def human_items(
@@ -70,20 +79,19 @@ def human_items(
     """Reduce label rows (pair_id, annotator, preference, both_bad, flag_reason, stratum) to
     items; `first_labeled` (item -> time of its first label) orders the planned sample."""
     prefs: dict[str, list[str]] = defaultdict(list)
-    bad: dict[str, list[bool]] = defaultdict(list)
-    flagged = []
     for row in labels:
         prefs[row["pair_id"]].append(row["preference"])
-        bad[row["pair_id"]].append(bool(row.get("both_bad")))
-        if (row.get("flag_reason") or "").strip():
-            flagged.append(
-                {
-                    "pair_id": row["pair_id"],
-                    "stratum": row.get("stratum") or "unspecified",
-                    "annotator": row.get("annotator") or row.get("annotator_id", ""),
-                    "reason": row["flag_reason"].strip(),
-                }
-            )
+    bad = Counter(row["pair_id"] for row in labels if row.get("both_bad"))  # few, if any
+    flagged = [
+        {
+            "pair_id": row["pair_id"],
+            "stratum": row.get("stratum") or "unspecified",
+            "annotator": row.get("annotator") or row.get("annotator_id", ""),
+            "reason": row["flag_reason"].strip(),
+        }
+        for row in labels
+        if row.get("flag_reason") and row["flag_reason"].strip()
+    ]
     all_outcomes = {item: item_outcome(values) for item, values in prefs.items()}
     flagged_items = {f["pair_id"] for f in flagged}
     excluded = flagged_items if rules.exclude_flagged else set()
@@ -96,9 +104,9 @@ def human_items(
     return HumanItems(
         all_outcomes=all_outcomes,
         outcomes=counted,
-        both_bad={i: 2 * sum(bad[i]) > len(bad[i]) for i in counted},
-        labels=sum(len(bad[i]) for i in counted),
-        both_bad_labels=sum(sum(bad[i]) for i in counted),
+        both_bad={i: 2 * bad[i] > len(prefs[i]) for i in counted},
+        labels=sum(len(prefs[i]) for i in counted),
+        both_bad_labels=sum(bad[i] for i in counted),
         flagged=flagged,
         excluded=frozenset(excluded),
         beyond_planned=frozenset(beyond),

@@ -126,15 +126,20 @@ def length_baseline_later(
     ratings: list[Rating],
     decided: Mapping[str, str],
     scores: Mapping[str, float] | None = None,
+    values: Mapping[str, list[str]] | None = None,
 ) -> Callable[[], LengthBaseline]:
     """`length_baseline`, its bootstraps added to `resampling` (`scores`: as
-    `correlation_later` takes them)."""
+    `correlation_later` takes them; `values`: item -> its labels' values in `ratings`, of
+    every item of `items`, when the caller has them grouped)."""
     rule = {i: longer(lengths[i]) for i in items if i in lengths}
     decisive = [i for i, o in decided.items() if o in DECISIVE and i in rule]
-    on = [r for r in ratings if r.item in rule]
-    labels: dict[str, list[str]] = defaultdict(list)
-    for r in on:
-        labels[r.item].append(r.value)
+    on = [r for r in ratings if r.item in rule] if scores is None or values is None else ratings
+    if values is None:
+        labels: dict[str, list[str]] = defaultdict(list)
+        for r in on:
+            labels[r.item].append(r.value)
+    else:
+        labels = {i: values[i] for i in rule if i in values}
     # Agreement with every label = matching labels / labels: the MT-Bench agreement of
     # `judge_vs_humans` (ties counted), with the bootstrap draws the correlation uses.
     with_ties = per_verdict_later(resampling, labels, rule)

@@ -117,8 +117,9 @@ def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
     criteria: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
     for v in verdicts:
         overall[v["pair_id"]][v["presented"]] = v["preference"]
-        for name, c in _values_of(v["criteria_json"] or "{}"):
-            criteria[name][v["pair_id"]][v["presented"]] = c
+        if text := v["criteria_json"]:  # most imported verdicts carry none
+            for name, c in _values_of(text):
+                criteria[name][v["pair_id"]][v["presented"]] = c
     combined = {item: combine_orders(seen) for item, seen in overall.items()}
     counted = {item: c for item, c in combined.items() if c is not None}
     return JudgeOutcomes(
@@ -136,5 +137,5 @@ def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
             (v["presented"], v["preference"]) for v in verdicts if v["pair_id"] in counted
         ),
         one_order_only=frozenset(item for item, c in combined.items() if c is None),
-        orders={item: dict(overall[item]) for item in counted},
+        orders={item: overall[item] for item in counted},
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +31,17 @@ WithStudyOption = Annotated[
 ]
 
 
+def _before_numpy() -> None:
+    """OpenBLAS's idle threads told to sleep at once, not to spin for ~0.1 s after each product
+    (read when numpy loads; the numbers are the same): the report's bootstrap runs small
+    products block after block in a thread beside its Python, and the spinning took a core
+    from it. Then the statistics libraries are imported in a thread of their own."""
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+    from reviewer.analysis.stats.libraries import import_ahead
+
+    import_ahead()  # beside the rest of the imports and the reads
+
+
 def report(
     study: StudyOption = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", help="html, md or json.")] = (
@@ -44,6 +56,7 @@ def report(
 
     It opens with the go/no-go checklist; then the verdict, win rates, mechanical checks,
     latency and cost, agreement, annotators, judges and examples."""
+    _before_numpy()
     from reviewer.report.build import build_report
     from reviewer.report.render import to_html, to_markdown
 
@@ -71,6 +84,7 @@ def check(
     The lines: the sign-off rule (SIGN-OFF passes), and the checks, judge, latency and cost
     lines the config declares; a line that could not be measured fails. With --with-study,
     every named study's checklist must pass too. Safe to run after every batch of labels."""
+    _before_numpy()
     from reviewer.cli.present import checklist_text
     from reviewer.report.build import build_report
 

@@ -96,17 +96,9 @@ def criteria_later(
     response's score a unit of its own (item = pair and side). The bootstraps are added to
     `resampling`; the function returned gives the sections."""
     out = {}
+    rated = _criterion_ratings(labels, [c.name for c in cfg.criteria])
     for c in cfg.criteria:
-        ratings = []
-        for row in labels:
-            value = criteria_of(row["criteria_json"]).get(c.name)
-            if isinstance(value, dict):
-                ratings += [
-                    Rating(f"{row['pair_id']}/{side}", row["annotator_id"], score)
-                    for side, score in value.items()
-                ]
-            elif value is not None:
-                ratings.append(Rating(row["pair_id"], row["annotator_id"], value))
+        ratings = rated[c.name]
         if not ratings:
             continue
         likert = c.scale.kind == "likert"
@@ -130,6 +122,28 @@ def criteria_later(
         name: CriterionAgreement(mtbench_agreement=Interval.of(both()[0][0]), **fields)
         for name, (both, fields) in out.items()
     }
+
+
+def _criterion_ratings(labels: list[dict], names: list[str]) -> dict[str, list[Rating]]:
+    """Criterion -> its ratings in label order: a pairwise value is the pair's, a likert
+    criterion's scores each the response's (item "pair/side"). One pass over the labels, each
+    distinct stored text read once."""
+    found = {name: [] for name in names}
+    texts = {row["criteria_json"] for row in labels}
+    given = {
+        text: [(found[n], v) for n in names if (v := criteria_of(text).get(n)) is not None]
+        for text in texts
+    }
+    for row in labels:
+        for ratings, value in given[row["criteria_json"]]:
+            if isinstance(value, dict):
+                ratings += [
+                    Rating(f"{row['pair_id']}/{side}", row["annotator_id"], score)
+                    for side, score in value.items()
+                ]
+            else:
+                ratings.append(Rating(row["pair_id"], row["annotator_id"], value))
+    return found
 
 
 def annotators(

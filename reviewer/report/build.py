@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import json
+import sys
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -58,7 +59,7 @@ def build_report(
             update={"comparisons": [_compare(cur, study_id, o, resamples) for o in with_studies]}
         )
 
-    with _no_cycle_collection():
+    with _no_cycle_collection(), _quick_handovers():
         return store.read(work)
 
 
@@ -78,9 +79,22 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def _quick_handovers() -> Iterator[None]:
+    """The GIL handed to a waiting thread after 0.5 ms of Python instead of 5 while the report
+    is built: the bootstrap's threads (weights drawn ahead, statistics evaluated beside) need it
+    back after each numpy call, and each wait for it was up to the whole interval."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, 0.0005))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+
+
 def _compare(cur: Cursor, study_id: str, other: str, resamples: int) -> Comparison:
     rep = _build(cur, other, resamples)
-    shared = data.pairs(cur, study_id).keys() & data.pairs(cur, other).keys()
+    shared = data.report_pairs(cur, study_id).keys() & data.report_pairs(cur, other).keys()
     return Comparison(
         study=other,
         title=rep.title,
@@ -94,23 +108,27 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     study = require_study(cur, study_id)
     cfg = study.config
     labels = data.report_labels(cur, study_id)
-    verdict_rows = data.verdicts(cur, study_id)
-    pairs = data.pairs(cur, study_id)
+    verdict_rows, about = data.report_verdicts(cur, study_id), data.report_judges(cur, study_id)
+    pairs = data.report_pairs(cur, study_id)
     people = data.annotators(cur, study_id)
     names = {p["annotator_id"]: p["display_name"] for p in people}
     strata = {pid: p["stratum"] for pid, p in pairs.items()}
-
     rated = human_ratings(labels)  # grouped once, for every section
-    items = _human_items(cur, study_id, labels, cfg.signoff)
-    humans, verdict = _humans(items, labels, strata, cfg, resamples)
-    resampling = Resampling(resamples, cfg.seed, keep=False)  # all added, then one pass
+    # Bootstraps added, then run in a thread beside the rest: the checks' BLAS products first.
+    resampling = Resampling(resamples, cfg.seed, keep=False, ahead=True)
     gates, panels = judge_gates(cur, study_id), panel_sql.panels(cur)
-    judges_of = judges_later(verdict_rows, rated, strata, cfg, resampling, gates, panels)
+    judges_of = judges_later(verdict_rows, about, rated, strata, cfg, resampling, gates, panels)
     agreement_of = agreement_later(rated, names, resampling)
     criteria_of = criteria_later(labels, cfg, names, resampling)
-    judges = with_rubrics(cur, study_id, judges_of())
-    unblinded = data.unblinding(cur, study_id)
     measured = measure(cur, study_id, cfg, resamples)
+    resampling.start()
+    items = _human_items(cur, study_id, labels, cfg.signoff)
+    humans, verdict = _humans(items, labels, strata, cfg, resamples)
+    unblinded, who = data.unblinding(cur, study_id), annotators(labels, rated.grouped, people)
+    examples = _examples(
+        cur, study_id, labels, items.all_outcomes, strata, humans.worst_stratum, names
+    )
+    judges = with_rubrics(cur, study_id, judges_of())
     any_pair = next(iter(pairs.values()), {})
     return Report(
         study=study_id,
@@ -121,9 +139,9 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
         rules=cfg.signoff.model_dump(exclude={"blind_admin_until_unblinded"}),
         humans=humans,
         agreement=agreement_of().model_copy(update={"by_criterion": criteria_of()}),
-        annotators=annotators(labels, rated.grouped, people),
+        annotators=who,
         judges=judges,
-        examples=_examples(labels, items.all_outcomes, pairs, humans.worst_stratum, names),
+        examples=examples,
         quality=_quality(items, cfg.signoff),
         checklist=checklist(cfg, verdict, humans, judges, measured),
         checks=measured.checks,
@@ -207,9 +225,11 @@ def _version() -> str:
 
 
 def _examples(
+    cur: Cursor,
+    study_id: str,
     labels: list[dict],
     outcomes: dict[str, str],
-    pairs: dict[str, dict],
+    strata: dict[str, str],
     worst: str | None,
     names: dict[str, str],
     limit: int = 3,
@@ -220,14 +240,19 @@ def _examples(
             "preference"
         ]
 
+    losses = sorted(i for i, o in outcomes.items() if o == "baseline" and strata[i] == worst)
+    split = sorted(i for i, v in by_item.items() if len(set(v.values())) > 1)
+    shown = {"worst_stratum": losses[:limit], "disagreements": split[:limit]}
+    texts = data.pair_texts(cur, study_id, sorted({i for ids in shown.values() for i in ids}))
+
     def example(item: str) -> Example:
-        p = pairs[item]
+        p = texts[item]
         prompt = json.loads(p["prompt_json"])
         if not isinstance(prompt, str):
             prompt = "\n\n".join(f"{m['role']}: {m['content']}" for m in prompt)
         return Example(
             pair_id=item,
-            stratum=p["stratum"],
+            stratum=strata[item],
             prompt=prompt,
             candidate=p["candidate"],
             baseline=p["baseline"],
@@ -235,11 +260,4 @@ def _examples(
             labels=by_item[item],
         )
 
-    losses = sorted(
-        i for i, o in outcomes.items() if o == "baseline" and pairs[i]["stratum"] == worst
-    )
-    split = sorted(i for i, v in by_item.items() if len(set(v.values())) > 1)
-    return {
-        "worst_stratum": [example(i) for i in losses[:limit]],
-        "disagreements": [example(i) for i in split[:limit]],
-    }
+    return {part: [example(i) for i in ids] for part, ids in shown.items()}

@@ -140,6 +140,7 @@ def _versus_humans(
 
 def judges_later(
     rows: list[dict],
+    about: dict[str, dict],
     humans: HumanRatings,
     strata: dict[str, str],
     cfg: StudyConfig,
@@ -149,16 +150,16 @@ def judges_later(
 ) -> Callable[[], list[JudgeOut]]:
     """Each judge version's section, then each panel's whose members all judged here; an
     item counts for a judge only once judged in both orders (`judge_outcomes`), the others
-    are only counted. Their bootstraps are added to `resampling`; the function returned gives
-    the sections."""
+    are only counted; `about`: judge id -> its name (as "judge"), provider, model and version.
+    Their bootstraps are added to `resampling`; the function returned gives the sections."""
     by_judge: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_judge[row["judge_id"]].append(row)  # two versions of a judge may share a name
-    ordered = sorted(by_judge.items(), key=lambda kv: (kv[1][0]["judge"], kv[0]))
+    ordered = sorted(by_judge.items(), key=lambda kv: (about[kv[0]]["judge"], kv[0]))
     shared = (humans, strata, cfg, resampling)
     out = [
-        _judge_out(verdicts[0], judge_outcomes(verdicts), verdicts, *shared, gates)
-        for _, verdicts in ordered
+        _judge_out(about[judge_id], judge_outcomes(verdicts), verdicts, *shared, gates)
+        for judge_id, verdicts in ordered
     ]
     for panel in panels:
         ids = [m["judge_id"] for m in panel["members"]]
@@ -232,7 +233,9 @@ def _measures(
     lengths = {v["pair_id"]: (v["candidate_chars"], v["baseline_chars"]) for v in verdicts}
     orders = order_measures_later(resampling, judged, sorted(outcomes), decided)
     found = correlation_later(resampling, outcomes, ratings, humans.scores)
-    baseline = length_baseline_later(resampling, labeled, lengths, ratings, decided, humans.scores)
+    baseline = length_baseline_later(
+        resampling, labeled, lengths, ratings, decided, humans.scores, humans.values
+    )
 
     def result() -> dict:
         measured = orders()

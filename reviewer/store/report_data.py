@@ -43,24 +43,47 @@ def first_labeled(cur: Cursor, study_id: str) -> dict[str, Any]:
     return dict(cur.fetchall())
 
 
+_VERDICTS = (
+    SERVED_CTE
+    + """
+    SELECT v.pair_id, {judge} j.judge_id, v.presented, v.preference, v.criteria_json, {rationale}
+           length(p.candidate) AS candidate_chars, length(p.baseline) AS baseline_chars,
+           s.served_model
+    FROM verdicts v JOIN judges j USING (judge_id) JOIN pairs p USING (study_id, pair_id)
+         LEFT JOIN served s ON s.cache_key = v.call_key
+    WHERE v.study_id = $study
+    """
+)
+
+
 def verdicts(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
     """Every verdict with its judge, the lengths of the two outputs (characters, as Python
     counts them) and the model the provider said served it: that of the first successful call
     with its cache key (a cached answer carries it too); NULL when none was named."""
-    return fetch_dicts(
+    sql = _VERDICTS.format(judge=_JUDGE, rationale="v.rationale, p.stratum,")
+    return fetch_dicts(cur, sql, {"study": study_id})
+
+
+_JUDGE = "j.name AS judge, j.provider, j.model, j.version_hash,"
+
+
+def report_verdicts(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
+    """`verdicts`, same rows, without the judge's name, provider, model and version (the
+    same on every verdict of a judge: `report_judges`) and the rationale and stratum the
+    report does not use (a rationale is often the longest text a study holds)."""
+    return fetch_dicts(cur, _VERDICTS.format(judge="", rationale=""), {"study": study_id})
+
+
+def report_judges(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
+    """Judge id -> judge_id, judge (its name), provider, model and version_hash, for every
+    judge with a verdict in the study."""
+    rows = fetch_dicts(
         cur,
-        SERVED_CTE
-        + """
-        SELECT v.pair_id, j.name AS judge, j.judge_id, j.provider, j.model, j.version_hash,
-               v.presented, v.preference, v.criteria_json, v.rationale, p.stratum,
-               length(p.candidate) AS candidate_chars, length(p.baseline) AS baseline_chars,
-               s.served_model
-        FROM verdicts v JOIN judges j USING (judge_id) JOIN pairs p USING (study_id, pair_id)
-             LEFT JOIN served s ON s.cache_key = v.call_key
-        WHERE v.study_id = $study
-        """,
-        {"study": study_id},
+        f"SELECT j.judge_id, {_JUDGE.rstrip(',')} FROM judges j "
+        "WHERE j.judge_id IN (SELECT judge_id FROM verdicts WHERE study_id = ?)",
+        [study_id],
     )
+    return {r["judge_id"]: r for r in rows}
 
 
 def pairs(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
@@ -69,6 +92,27 @@ def pairs(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
         "SELECT pair_id, prompt_json, candidate, baseline, candidate_model, baseline_model, "
         "stratum FROM pairs WHERE study_id = ?",
         [study_id],
+    )
+    return {r["pair_id"]: r for r in rows}
+
+
+def report_pairs(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
+    """`pairs` without their texts (the report shows a few: `pair_texts`)."""
+    rows = fetch_dicts(
+        cur,
+        "SELECT pair_id, candidate_model, baseline_model, stratum FROM pairs WHERE study_id = ?",
+        [study_id],
+    )
+    return {r["pair_id"]: r for r in rows}
+
+
+def pair_texts(cur: Cursor, study_id: str, pair_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The prompt, candidate and baseline of each of `pair_ids`."""
+    rows = fetch_dicts(
+        cur,
+        "SELECT pair_id, prompt_json, candidate, baseline FROM pairs "
+        "WHERE study_id = ? AND pair_id = ANY(?::VARCHAR[])",
+        [study_id, pair_ids],
     )
     return {r["pair_id"]: r for r in rows}
 

@@ -8,13 +8,19 @@ on each block (the report's, one draw and one product per block for all of them)
 are drawn a block of rows at a time (`weight_chunks`), at most `CHUNK_WEIGHTS` of them, so
 memory stays flat whatever the number of items and resamples (the whole matrix was ~40 KB per
 item at 1,000 resamples). The blocks are consecutive draws of one stream: the resamples, for a
-given seed, are the ones the whole matrix held, row for row.
+given seed, are the ones the whole matrix held, row for row. The report draws them ahead, in a
+thread per set (`_Ahead`: numpy draws and counts without holding the GIL), while its Python
+still gathers the statistics, and evaluates them in another thread while it reads the checks.
 """
 
 from __future__ import annotations
 
 import itertools
+import queue
+import threading
+import weakref
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
@@ -59,17 +65,75 @@ _KEEP_AT_MOST = 1 << 28  # counts kept per set: 256 MB as bytes (1,000 resamples
 
 
 def _draw(items: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
+    for counts in _counts(items, resamples, seed):
+        yield counts.astype(float)
+
+
+def _counts(items: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """The blocks of draw counts (int64), a few numpy calls per block: in a thread beside the
+    report's Python each call hands the GIL back and forth (one bincount per row was 20)."""
     rng = np.random.default_rng([seed, BOOTSTRAP_STREAM])
     rows = max(1, CHUNK_WEIGHTS // items)
     for start in range(0, resamples, rows):
         # Item indices counted per resample: multinomial counts, ~10x faster than
         # rng.multinomial over thousands of categories. int32 draws are the same numbers as
-        # int64 ones from the same stream, and one bincount per row beats one over the block.
+        # int64 ones from the same stream. One bincount over the block, each row's draws
+        # shifted into a range of its own, counts what one bincount per row counts.
         draws = rng.integers(0, items, size=(min(rows, resamples - start), items), dtype=np.int32)
-        weights = np.empty(draws.shape)
-        for row, drawn in zip(weights, draws, strict=True):
-            row[:] = np.bincount(drawn, minlength=items)
-        yield weights
+        n = len(draws)
+        shifted = draws + np.arange(0, n * items, items, dtype=np.int64)[:, None]
+        yield np.bincount(shifted.ravel(), minlength=n * items).reshape(n, items)
+
+
+class _Ahead:
+    """One set of weights drawn by a thread of its own (the blocks of `_draw`, the same
+    numbers), kept as bytes until evaluated: at most `_AHEAD_BYTES` of them ahead. The thread
+    stops when the blocks are read, or when this object is dropped unread (a failed build)."""
+
+    def __init__(self, items: int, resamples: int, seed: int):
+        rows = max(1, CHUNK_WEIGHTS // items)
+        self._blocks: queue.Queue = queue.Queue(max(2, _AHEAD_BYTES // (rows * items)))
+        self._stop = threading.Event()
+        weakref.finalize(self, self._stop.set)
+        args = (self._blocks, self._stop, items, resamples, seed)
+        threading.Thread(target=_produce, args=args, daemon=True).start()
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """The blocks as floats, in the order drawn."""
+        try:
+            while (block := self._blocks.get()) is not None:
+                if isinstance(block, BaseException):
+                    raise block
+                yield block.astype(float)
+        finally:
+            self._stop.set()
+
+
+def _produce(
+    blocks: queue.Queue, stop: threading.Event, items: int, resamples: int, seed: int
+) -> None:
+    """Queue the blocks of `_draw` as bytes, then None (or what went wrong), until `stop`."""
+
+    def put(block: Any) -> bool:
+        while not stop.is_set():
+            try:
+                blocks.put(block, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    try:
+        for counts in _counts(items, resamples, seed):
+            if not put(counts.astype(np.uint8 if counts.max() < 256 else float)):
+                return
+    except BaseException as exc:  # raised again where the blocks are read
+        put(exc)
+        return
+    put(None)
+
+
+_AHEAD_BYTES = 1 << 27  # weights drawn ahead per set: 128 MB as bytes (a set of 1,000 x 128,000)
 
 
 def item_weights(items: int, resamples: int, seed: int) -> np.ndarray:
@@ -93,24 +157,30 @@ class Resampling:
     them from the weights itself, on the same blocks as before, so their last bits stay.
     """
 
-    def __init__(self, resamples: int, seed: int, keep: bool = True):
+    def __init__(self, resamples: int, seed: int, keep: bool = True, ahead: bool = False):
         """`keep`: keep each set drawn for later statistics (False when every statistic over
-        the same items is added here: the report's)."""
-        self.resamples, self.seed, self.keep = resamples, seed, keep
+        the same items is added here: the report's). `ahead`: draw each set in a thread of its
+        own from when the first statistic over its items is added (the same weights)."""
+        self.resamples, self.seed, self.keep, self.ahead = resamples, seed, keep, ahead
         self._pending: dict[int, list[_Job]] = {}
+        self._drawing: dict[int, _Ahead] = {}
+        self._running: threading.Thread | None = None
+        self._failed: BaseException | None = None
 
     def add(
         self,
         statistic: Callable[[np.ndarray, np.ndarray], Any],
         items: int,
         columns: np.ndarray | None = None,
+        beside: bool = False,
     ) -> Callable[[], Any]:
         """Add `statistic(weights, sums)` over `items` items, `sums` being weights @ `columns`
         ((items, k) or (items,); (rows, 0) without columns): the returned function gives its
         replicates, evaluating everything added so far on its first call. The statistic maps
         a block of rows to an array, or a tuple of arrays, with one leading entry per row; the
         blocks' results are concatenated, equal to `statistic(item_weights(...), sums)` for
-        any row-wise statistic.
+        any row-wise statistic. `beside`: it calls no BLAS, so it runs in a thread beside the
+        others (a BLAS product's last bits depend on the threads BLAS has when it runs).
 
         >>> later = Resampling(3, seed=1).add(lambda w, sums: sums[:, 0] / 4, 4, np.arange(4.0))
         >>> bool(np.allclose(later(), item_weights(4, 3, 1) @ np.arange(4.0) / 4))
@@ -120,10 +190,14 @@ class Resampling:
         cols = cols[:, None] if cols.ndim == 1 else cols
         if not np.array_equal(cols * 4, np.round(cols * 4)):
             raise ValueError("bootstrap columns must be multiples of 1/4 (exact sums)")
-        job = _Job(statistic, cols)
+        job = _Job(statistic, cols, beside)
         self._pending.setdefault(items, []).append(job)
+        if self.ahead and items not in self._drawing and items and self.resamples > 0:
+            self._drawing[items] = _Ahead(items, self.resamples, self.seed)
 
         def replicates() -> Any:
+            if not job.done:
+                self._wait()
             if not job.done:
                 self.run()
             return job.result
@@ -134,12 +208,38 @@ class Resampling:
         """Evaluate every statistic added and not yet evaluated."""
         while self._pending:
             items, jobs = self._pending.popitem()
-            _evaluate(jobs, weight_chunks(items, self.resamples, self.seed, self.keep), items)
+            if (ahead := self._drawing.pop(items, None)) is not None:
+                blocks = ahead.blocks()
+            else:
+                blocks = weight_chunks(items, self.resamples, self.seed, self.keep)
+            _evaluate(jobs, blocks, items)
+
+    def start(self) -> None:
+        """Evaluate everything added so far in a thread (its numpy work holds no GIL), while
+        the caller does other work; the first replicates asked for wait for it. Add nothing
+        more until then."""
+        self._running = threading.Thread(target=self._run_caught, daemon=True)
+        self._running.start()
+
+    def _run_caught(self) -> None:
+        try:
+            self.run()
+        except BaseException as exc:  # raised again in the thread that asks for a result
+            self._failed = exc
+
+    def _wait(self) -> None:
+        if self._running is not None:
+            self._running.join()
+            self._running = None
+        if self._failed is not None:
+            raise self._failed
 
 
 class _Job:
-    def __init__(self, statistic: Callable[[np.ndarray, np.ndarray], Any], columns: np.ndarray):
-        self.statistic, self.columns = statistic, columns
+    def __init__(
+        self, statistic: Callable[[np.ndarray, np.ndarray], Any], columns: np.ndarray, beside: bool
+    ):
+        self.statistic, self.columns, self.beside = statistic, columns, beside
         self.done, self.result = False, None
 
 
@@ -153,16 +253,27 @@ def _blas() -> Any:
 
 def _evaluate(jobs: list[_Job], blocks: Iterator[np.ndarray], items: int) -> None:
     """Every job over `items` items, on one draw of the weights (`blocks`; none: no
-    resamples)."""
+    resamples); the jobs `beside` in a second thread, each block's done before the next
+    block's product."""
     stacked = np.ascontiguousarray(np.hstack([j.columns for j in jobs]).T)  # (all columns, items)
     ends = np.cumsum([j.columns.shape[1] for j in jobs])
+    spans = [slice(end - j.columns.shape[1], end) for j, end in zip(jobs, ends, strict=True)]
     parts: list[list[Any]] = [[] for _ in jobs]
     first = next(blocks, None)
-    for w in [np.zeros((0, items))] if first is None else itertools.chain([first], blocks):
-        with _blas().limit(limits=1):
-            sums = (stacked @ w.T).T
-        for job, part, end in zip(jobs, parts, ends, strict=True):
-            part.append(job.statistic(w, sums[:, end - job.columns.shape[1] : end]))
+    with ThreadPoolExecutor(1) as beside:
+        for w in [np.zeros((0, items))] if first is None else itertools.chain([first], blocks):
+            with _blas().limit(limits=1):
+                sums = (stacked @ w.T).T
+            aside = [
+                (part, beside.submit(job.statistic, w, sums[:, span]))
+                for job, part, span in zip(jobs, parts, spans, strict=True)
+                if job.beside
+            ]
+            for job, part, span in zip(jobs, parts, spans, strict=True):
+                if not job.beside:
+                    part.append(job.statistic(w, sums[:, span]))
+            for part, future in aside:
+                part.append(future.result())
     for job, part in zip(jobs, parts, strict=True):
         job.result = _joined(part)
         job.done = True

@@ -60,7 +60,7 @@ def gwet_ac1_later(resampling: Resampling | None, table: ItemTable) -> Callable[
 
     ones = np.ones((1, len(r)))
     value = float(ac1(ones, ones @ exact)[0])
-    later = resampling.add(ac1, len(r), exact) if resampling else lambda: np.array([])
+    later = resampling.add(ac1, len(r), exact, beside=True) if resampling else lambda: np.array([])
     return lambda: Estimate(value, *percentile_interval(later()), int(multi.sum()))
 
 
