@@ -124,7 +124,9 @@ class GenerationLog(Protocol):
         ...
 
     def write(self, calls: list[Call], verdicts: list[OrderVerdict]) -> None:
-        """Append calls (verdicts are always empty here)."""
+        """Append calls (verdicts are always empty here): durable against a kill of the process
+        once this returns, and cheap enough for the event loop (a paid answer is written there),
+        while the writer's thread may be appending other calls."""
         ...
 
 
@@ -240,8 +242,11 @@ class GenerationRunner:
         return self.results
 
     async def _record_paid(self, call: Call) -> None:
+        """A paid answer goes into the log before its worker goes on, written here on the event
+        loop: one append, where waiting for the writer's next batch in its thread cost each
+        call a few ms at 32 calls in flight (bench/RESULTS.md, issue 13)."""
         self._paid[call.cache_key] = call
-        await self.writer.add_paid(call)
+        self.log.write([call], [])
 
     async def _call(self, item: Item) -> Settled | None:
         return await self.callers[item.model.spec.name].judge(item)

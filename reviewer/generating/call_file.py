@@ -17,6 +17,7 @@ import dataclasses
 import fcntl
 import json
 import os
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +42,7 @@ class CallFile:
                 f"{path} is in use by another `signoff generate`; wait for it to finish"
             ) from None
         self._ok = self._read()
+        self._appending = threading.Lock()  # the event loop's appends and the writer thread's
 
     def _read(self) -> dict[str, Call]:
         """Successful calls by key (the first of each), after dropping a row cut short."""
@@ -74,8 +76,9 @@ class CallFile:
             for c in calls
         ).encode()
         view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view) :]
+        with self._appending:  # a write cut short goes on before another one starts
+            while view:
+                view = view[os.write(self._fd, view) :]
 
     def close(self) -> None:
         os.close(self._fd)  # releases the lock
