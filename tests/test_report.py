@@ -224,3 +224,20 @@ def test_report_states_how_labels_are_aggregated(cli, tmp_path):
     for fmt in ("md", "html"):
         out = cli("report", "-s", "s", "--format", fmt, "--resamples", "10").out
         assert "reduced to one outcome by majority" in out
+
+
+def test_builds_at_once_leave_the_switch_interval_as_they_found_it():
+    """Reports built at once (the app's sessions) share the process's GIL switch interval: it
+    stays short until the last build ends, then is what the first build found."""
+    import sys
+
+    from reviewer.report.build import _quick_handovers
+
+    found = sys.getswitchinterval()
+    first, second = _quick_handovers(), _quick_handovers()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first to start ends first
+    assert sys.getswitchinterval() == min(found, 0.0005)
+    second.__exit__(None, None, None)
+    assert sys.getswitchinterval() == found

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import json
 import sys
+import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -79,17 +80,28 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+_handovers = threading.Lock()
+_builds: list[float] = []  # the interval before the first build that runs now set it
+
+
 @contextmanager
 def _quick_handovers() -> Iterator[None]:
     """The GIL handed to a waiting thread after 0.5 ms of Python instead of 5 while the report
     is built: the bootstrap's threads (weights drawn ahead, statistics evaluated beside) need it
-    back after each numpy call, and each wait for it was up to the whole interval."""
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, 0.0005))
+    back after each numpy call, and each wait for it was up to the whole interval. The setting
+    is the process's: builds running at once (the app's sessions) share it, and the last to
+    finish restores what the first found."""
+    with _handovers:
+        _builds.append(sys.getswitchinterval())
+        sys.setswitchinterval(min(_builds[0], 0.0005))
     try:
         yield
     finally:
-        sys.setswitchinterval(interval)
+        with _handovers:
+            first = _builds[0]
+            _builds.pop()
+            if not _builds:
+                sys.setswitchinterval(first)
 
 
 def _compare(cur: Cursor, study_id: str, other: str, resamples: int) -> Comparison:
