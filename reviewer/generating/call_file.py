@@ -13,19 +13,15 @@ opened, and the file is locked while a run writes to it, so two runs cannot inte
 
 from __future__ import annotations
 
-import dataclasses
 import fcntl
-import json
 import os
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from judge.call_log import Call, OrderVerdict
+from reviewer import call_lines
 from reviewer.errors import SignoffError
-
-FIELDS = tuple(f.name for f in dataclasses.fields(Call))
 
 
 class CallFile:
@@ -48,19 +44,17 @@ class CallFile:
         """Successful calls by key (the first of each), after dropping a row cut short."""
         with open(self.path, "rb") as f:
             data = f.read()
-        whole = data[: data.rfind(b"\n") + 1]
-        if len(whole) < len(data):
-            os.truncate(self.path, len(whole))  # the row a kill cut short; never an answer
+        if len(call_lines.whole(data)) < len(data):
+            os.truncate(self.path, len(call_lines.whole(data)))  # cut by a kill; never an answer
+        calls = call_lines.read_rows(
+            data,
+            self.path,
+            lambda row: Call(**{k: row[k] for k in call_lines.FIELDS if k in row}),
+            "not a call log row; the log was edited by hand? move it away to start afresh "
+            "(every call will be paid again)",
+        )
         ok: dict[str, Call] = {}
-        for number, line in enumerate(whole.splitlines(), 1):
-            try:
-                row = json.loads(line)
-                call = Call(**{k: row.get(k) for k in FIELDS if k in row})
-            except (ValueError, TypeError):
-                raise SignoffError(
-                    f"{self.path}:{number}: not a call log row; the log was edited by hand? "
-                    "move it away to start afresh (every call will be paid again)"
-                ) from None
+        for call in calls:
             if call.outcome == "ok":
                 ok.setdefault(call.cache_key, call)
         return ok
@@ -69,16 +63,8 @@ class CallFile:
         return {k: self._ok[k] for k in keys if k in self._ok}
 
     def write(self, calls: list[Call], verdicts: list[OrderVerdict]) -> None:
-        at = datetime.now(UTC).isoformat(timespec="milliseconds")
-        # The fields as they are (`dataclasses.asdict` deep-copies each call's messages first).
-        data = "".join(
-            json.dumps({**{k: getattr(c, k) for k in FIELDS}, "at": at}, ensure_ascii=False) + "\n"
-            for c in calls
-        ).encode()
-        view = memoryview(data)
         with self._appending:  # a write cut short goes on before another one starts
-            while view:
-                view = view[os.write(self._fd, view) :]
+            call_lines.append(self._fd, calls)
 
     def close(self) -> None:
         os.close(self._fd)  # releases the lock
