@@ -149,23 +149,21 @@ def test_weights_drawn_ahead_and_never_read_stop_drawing(monkeypatch):
     """A build that fails after adding its bootstraps leaves no thread drawing behind."""
     import gc
     import threading
-    import time
 
     from reviewer.analysis.stats import bootstrap
 
     monkeypatch.setattr(bootstrap, "CHUNK_WEIGHTS", 100)
     monkeypatch.setattr(bootstrap, "_AHEAD_BYTES", 1)  # two blocks ahead, then it waits
-    before = threading.active_count()
+    # The thread this test starts, not a count of the process's threads: other tests' threads
+    # may end meanwhile.
+    before = set(threading.enumerate())
     resampling = bootstrap.Resampling(1000, 3, keep=False, ahead=True)
     resampling.add(lambda w, sums: sums, 100)
-    assert threading.active_count() == before + 1
+    (drawing,) = set(threading.enumerate()) - before
     del resampling
     gc.collect()
-    for _ in range(50):
-        if threading.active_count() == before:
-            break
-        time.sleep(0.05)
-    assert threading.active_count() == before
+    drawing.join(timeout=2.5)
+    assert not drawing.is_alive()
 
 
 def test_resampling_refuses_columns_whose_sums_are_not_exact():
