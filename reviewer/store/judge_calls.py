@@ -59,13 +59,14 @@ _CALL_TYPES = (
     "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "INTEGER", "VARCHAR", "VARCHAR", "BIGINT",
     "BIGINT", "FLOAT8", "FLOAT8", "VARCHAR", "VARCHAR",
 )  # fmt: skip
+# The calls' columns, one array parameter each (`_columns`), as rows.
+_UNNESTED_CALLS = ", ".join(
+    f"unnest(?::{kind}[])" + ("::JSON" if name == "request_json" else "") + f" AS {name}"
+    for name, kind in zip(_CALL_COLUMNS.split(", "), _CALL_TYPES, strict=True)
+)
 _INSERT_CALLS = (
-    f"INSERT INTO judge_calls (study_id, judge_id, {_CALL_COLUMNS}, created_at) SELECT ?, ?, "
-    + ", ".join(
-        f"unnest(?::{kind}[])" + ("::JSON" if name == "request_json" else "")
-        for name, kind in zip(_CALL_COLUMNS.split(", "), _CALL_TYPES, strict=True)
-    )
-    + ", now()"
+    f"INSERT INTO judge_calls (study_id, judge_id, {_CALL_COLUMNS}, created_at)"
+    f" SELECT ?, ?, {_UNNESTED_CALLS}, now()"
 )
 _INSERT_VERDICTS = (
     "INSERT INTO verdicts (study_id, pair_id, judge_id, presented, preference, criteria_json,"
@@ -84,12 +85,8 @@ _INSERT_VERDICTS = (
 # nanosecond; only paid calls, which all have one, are journaled).
 _REPLAY_CALLS = (
     f"INSERT INTO judge_calls (study_id, judge_id, {_CALL_COLUMNS}, created_at) SELECT ?, ?,"
-    f" {_CALL_COLUMNS}, journaled_at::TIMESTAMPTZ FROM (SELECT "
-    + ", ".join(
-        f"unnest(?::{kind}[])" + ("::JSON" if name == "request_json" else "") + f" AS {name}"
-        for name, kind in zip(_CALL_COLUMNS.split(", "), _CALL_TYPES, strict=True)
-    )
-    + ", unnest(?::VARCHAR[]) AS journaled_at) AS journaled WHERE NOT EXISTS (SELECT 1"
+    f" {_CALL_COLUMNS}, journaled_at::TIMESTAMPTZ FROM (SELECT {_UNNESTED_CALLS},"
+    " unnest(?::VARCHAR[]) AS journaled_at) AS journaled WHERE NOT EXISTS (SELECT 1"
     " FROM judge_calls c WHERE c.study_id = ? AND c.judge_id = ?"
     " AND c.cache_key = journaled.cache_key"
     " AND c.pair_id = journaled.pair_id AND c.presented = journaled.presented"
@@ -105,11 +102,15 @@ def _row(c: Call) -> tuple:
     )  # fmt: skip
 
 
+def _columns(calls: Sequence[Call]) -> list[list]:
+    """The calls' rows as columns, one array parameter each."""
+    return [list(column) for column in zip(*map(_row, calls), strict=True)]
+
+
 def append_calls(cur: Cursor, study_id: str, judge_id: str, calls: list[Call]) -> None:
     if not calls:
         return
-    columns = [list(column) for column in zip(*map(_row, calls), strict=True)]
-    cur.execute(_INSERT_CALLS, [study_id, judge_id, *columns])
+    cur.execute(_INSERT_CALLS, [study_id, judge_id, *_columns(calls)])
 
 
 def replay_calls(
@@ -118,7 +119,7 @@ def replay_calls(
     """Add journaled calls (each with the ISO time it was journaled) not already stored."""
     if not calls:
         return
-    columns = [list(column) for column in zip(*(_row(c) for c, _ in calls), strict=True)]
+    columns = _columns([c for c, _ in calls])
     at = [at for _, at in calls]
     cur.execute(_REPLAY_CALLS, [study_id, judge_id, *columns, at, study_id, judge_id])
 
