@@ -51,14 +51,13 @@ def agreement_later(
 ) -> Callable[[], AgreementOut]:
     """How far the humans agree; the bootstraps are added to `resampling`, the function
     returned gives the section."""
-    ratings = humans.ratings
-    table = ItemTable(ratings, ["candidate", "baseline", "tie"], humans.grouped)
+    grouped, ratings = humans.grouped, ()  # the ratings as `grouped` holds them
+    table = ItemTable(ratings, ["candidate", "baseline", "tie"], grouped)
     both = mtbench_later(resampling, table)
     ac1_later = gwet_ac1_later(resampling, table)
-    grouped = table.grouped
     pairs = _pairs_out(pairwise(ratings, min_shared=10, grouped=grouped), names)
     fleiss_kappa = finite(fleiss(ratings, grouped))
-    nominal = finite(alpha(ratings, "nominal", grouped=grouped)) if ratings else None
+    nominal = finite(alpha(ratings, "nominal", grouped=grouped)) if grouped else None
     return lambda: _agreement_out(*both(), ac1_later(), pairs, fleiss_kappa, nominal)
 
 

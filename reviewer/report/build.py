@@ -21,6 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from reviewer.analysis.human_items import METHOD, HumanItems, human_items, human_ratings
 from reviewer.analysis.outcomes import human_criteria_outcomes
+from reviewer.analysis.stats.agreement import raters_of
 from reviewer.analysis.stats.bootstrap import Resampling
 from reviewer.config import SignoffConfig, StudyConfig
 from reviewer.report.agreement import agreement_later, annotators, criteria_later
@@ -170,7 +171,7 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
             unblinded_by=unblinded["actor"] if unblinded else None,
             candidate_model=any_pair.get("candidate_model") if unblinded else None,
             baseline_model=any_pair.get("baseline_model") if unblinded else None,
-            annotators=[names[a] for a in sorted({r.rater for r in rated.ratings})],
+            annotators=[names[a] for a in sorted(raters_of(rated.grouped))],
             judges={j.name: j.version_hash for j in judges},
             software_version=_version(),
             generated_at=datetime.now(UTC),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 
 import numpy as np
 
@@ -111,7 +112,7 @@ def _versus_humans(
 ) -> Callable[[], dict]:
     """The judge against each human label and against the human majority (`decided`, on the
     `labeled` items it judged)."""
-    both = judge_vs_humans_later(resampling, outcomes, humans.ratings, humans.grouped)
+    both = judge_vs_humans_later(resampling, outcomes, (), humans.grouped)
     split = len(labeled) - len(decided)
     table = confusion(decided, outcomes)  # human majority -> judge -> items
     agree, kappa, n = table_agreement(
@@ -229,8 +230,9 @@ def _measures(
     """Verdicts one by one, correlation with the humans and the length baseline, on the
     human-labeled items the judge judged (consistency: on every item judged in both orders)."""
     outcomes = judged.overall
-    ratings = [r for r in humans.ratings if r.item in outcomes]
-    lengths = {v["pair_id"]: (v["candidate_chars"], v["baseline_chars"]) for v in verdicts}
+    ratings = ()  # not read: the humans' scores and values are given
+    chars = map(itemgetter("candidate_chars", "baseline_chars"), verdicts)
+    lengths = dict(zip(map(itemgetter("pair_id"), verdicts), chars, strict=True))
     orders = order_measures_later(resampling, judged, sorted(outcomes), decided)
     found = correlation_later(resampling, outcomes, ratings, humans.scores)
     baseline = length_baseline_later(

@@ -1,6 +1,8 @@
 """Agreement between raters on the same items: humans with humans, a judge with humans.
 
-Input everywhere: a list of `Rating(item, rater, value)`, one (latest) rating per item and rater.
+Input everywhere: a list of `Rating(item, rater, value)`, one (latest) rating per item and rater,
+or, where a function takes `grouped`, their `by_item` (the ratings are then not read: the report
+groups its 175,000 labels once and makes no `Rating` of them).
 Libraries compute the statistics: scikit-learn (Cohen), statsmodels (Fleiss), krippendorff
 (alpha). Gwet's AC1 is the formula of Gwet (2008), written out in `gwet.py`.
 """
@@ -45,6 +47,11 @@ def by_item(ratings: Sequence[Rating]) -> dict[str, dict[str, str]]:
     return dict(items)
 
 
+def raters_of(grouped: dict[str, dict[str, str]]) -> set[str]:
+    """Every rater of a `by_item` grouping."""
+    return set(itertools.chain.from_iterable(grouped.values()))
+
+
 def cohen(
     a: Sequence[str],
     b: Sequence[str],
@@ -84,9 +91,9 @@ def pairwise(
 ) -> list[PairAgreement]:
     """Percent agreement and Cohen's kappa for every rater pair sharing >= min_shared items
     (`grouped`: the ratings' `by_item`, when the caller has it)."""
-    raters = sorted({r.rater for r in ratings})
     together: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     items = grouped or by_item(ratings)
+    raters = sorted(raters_of(items))
     for v in items.values():  # one pass: each item's pairs of its own raters
         for a, b in itertools.combinations(sorted(v), 2):
             together[a, b].append((v[a], v[b]))
@@ -341,8 +348,8 @@ def alpha(
     import krippendorff
 
     items = grouped or by_item(ratings)
-    raters = {rater: i for i, rater in enumerate(sorted({r.rater for r in ratings}))}
-    values = order or sorted({r.value for r in ratings})
+    raters = {rater: i for i, rater in enumerate(sorted(raters_of(items)))}
+    values = order or sorted(set(itertools.chain.from_iterable(map(dict.values, items.values()))))
     code = {v: float(i) for i, v in enumerate(values)}
     data = np.full((len(raters), len(items)), np.nan)
     per_item = list(items.values())  # each item's ratings fill its column
