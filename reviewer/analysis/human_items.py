@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import starmap
-from operator import itemgetter
+from itertools import compress, starmap
+from operator import itemgetter, methodcaller
 from typing import Any
 
 from reviewer.analysis.stats import Rating, item_outcome
@@ -61,6 +61,7 @@ class HumanRatings:
 
 
 _RATING = itemgetter("pair_id", "annotator_id", "preference")
+_PREFERENCE, _PAIR = itemgetter("pair_id", "preference"), itemgetter("pair_id")
 
 
 def human_ratings(labels: list[dict[str, Any]]) -> HumanRatings:
@@ -92,9 +93,10 @@ def human_items(
     """Reduce label rows (pair_id, annotator, preference, both_bad, flag_reason, stratum) to
     items; `first_labeled` (item -> time of its first label) orders the planned sample."""
     prefs: dict[str, list[str]] = defaultdict(list)
-    for row in labels:
-        prefs[row["pair_id"]].append(row["preference"])
-    bad = Counter(row["pair_id"] for row in labels if row.get("both_bad"))  # few, if any
+    for item, preference in map(_PREFERENCE, labels):
+        prefs[item].append(preference)
+    # Both bad and flagged: few labels, if any, found without a Python step per label.
+    bad = Counter(compress(map(_PAIR, labels), map(methodcaller("get", "both_bad"), labels)))
     flagged = [
         {
             "pair_id": row["pair_id"],
@@ -102,10 +104,10 @@ def human_items(
             "annotator": row.get("annotator") or row.get("annotator_id", ""),
             "reason": row["flag_reason"].strip(),
         }
-        for row in labels
-        if row.get("flag_reason") and row["flag_reason"].strip()
+        for row in compress(labels, map(methodcaller("get", "flag_reason"), labels))
+        if row["flag_reason"].strip()
     ]
-    all_outcomes = {item: item_outcome(values) for item, values in prefs.items()}
+    all_outcomes = dict(zip(prefs, map(item_outcome, prefs.values()), strict=True))
     flagged_items = {f["pair_id"] for f in flagged}
     excluded = flagged_items if rules.exclude_flagged else set()
     kept = [i for i in all_outcomes if i not in excluded]
@@ -114,12 +116,14 @@ def human_items(
         order = sorted(kept, key=lambda i: (first_labeled.get(i) is None, first_labeled.get(i), i))
         kept, beyond = order[: rules.planned_pairs], order[rules.planned_pairs :]
     counted = {i: all_outcomes[i] for i in sorted(kept)}
+    both_bad = dict.fromkeys(counted, False)  # an item without a both-bad label has no majority
+    both_bad.update((i, 2 * n > len(prefs[i])) for i, n in bad.items() if i in counted)
     return HumanItems(
         all_outcomes=all_outcomes,
         outcomes=counted,
-        both_bad={i: 2 * bad[i] > len(prefs[i]) for i in counted},
-        labels=sum(len(prefs[i]) for i in counted),
-        both_bad_labels=sum(bad[i] for i in counted),
+        both_bad=both_bad,
+        labels=sum(map(len, map(prefs.__getitem__, counted))),
+        both_bad_labels=sum(n for i, n in bad.items() if i in counted),
         flagged=flagged,
         excluded=frozenset(excluded),
         beyond_planned=frozenset(beyond),

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 
 from judge.consistency import combine_orders, first_position_rate
 from reviewer.analysis.stats import item_outcome
@@ -108,6 +109,9 @@ class JudgeOutcomes:
         return sum(self.flips.values()) / len(self.flips) if self.flips else None
 
 
+_VERDICT = itemgetter("pair_id", "presented", "preference", "criteria_json")
+
+
 def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
     """One judge's verdict rows (pair_id, presented, preference, criteria_json) by item.
 
@@ -115,12 +119,13 @@ def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
     out of everything else: its lone verdict may be the judge's position bias."""
     overall: dict[str, dict[str, str]] = defaultdict(dict)
     criteria: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
-    for v in verdicts:
-        overall[v["pair_id"]][v["presented"]] = v["preference"]
-        if text := v["criteria_json"]:  # most imported verdicts carry none
+    rows = list(map(_VERDICT, verdicts))
+    for item, presented, preference, text in rows:
+        overall[item][presented] = preference
+        if text:  # most imported verdicts carry none
             for name, c in _values_of(text):
-                criteria[name][v["pair_id"]][v["presented"]] = c
-    combined = {item: combine_orders(seen) for item, seen in overall.items()}
+                criteria[name][item][presented] = c
+    combined = dict(zip(overall, map(combine_orders, overall.values()), strict=True))
     counted = {item: c for item, c in combined.items() if c is not None}
     return JudgeOutcomes(
         overall={item: outcome for item, (outcome, _) in counted.items()},
@@ -134,7 +139,7 @@ def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
         },
         flips={item: flip for item, (_, flip) in counted.items() if flip is not None},
         first_position_rate=first_position_rate(
-            (v["presented"], v["preference"]) for v in verdicts if v["pair_id"] in counted
+            (presented, preference) for item, presented, preference, _ in rows if item in counted
         ),
         one_order_only=frozenset(item for item, c in combined.items() if c is None),
         orders={item: overall[item] for item in counted},
