@@ -70,8 +70,11 @@ _JUDGE = "j.name AS judge, j.provider, j.model, j.version_hash,"
 def report_verdicts(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
     """`verdicts`, same rows, without the judge's name, provider, model and version (the
     same on every verdict of a judge: `report_judges`) and the rationale and stratum the
-    report does not use (a rationale is often the longest text a study holds)."""
-    return fetch_dicts(cur, _VERDICTS.format(judge="", rationale=""), {"study": study_id})
+    report does not use (a rationale is often the longest text a study holds). In pair order
+    per judge: every item-keyed table the report builds from them is then in the order the
+    report sorts items in, and each of its sorts a single pass."""
+    sql = _VERDICTS.format(judge="", rationale="") + " ORDER BY v.judge_id, v.pair_id, v.presented"
+    return fetch_dicts(cur, sql, {"study": study_id})
 
 
 def report_judges(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
