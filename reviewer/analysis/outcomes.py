@@ -47,7 +47,13 @@ def criteria_of(criteria_json: str) -> dict:
 def majorities(human_items: dict[str, list[str]], among: Iterable[str]) -> dict[str, str]:
     """The items of `among` whose human labels have a strict majority -> that majority (items
     where the humans split evenly are left out)."""
-    return {i: item_outcome(human_items[i]) for i in among if has_majority(human_items[i])}
+    return {i: m for i in among if (m := _strict_majority(tuple(human_items[i]))) is not None}
+
+
+@lru_cache(maxsize=4096)
+def _strict_majority(values: tuple[str, ...]) -> str | None:
+    """The majority of one tuple of labels, None without a strict one (items share a few)."""
+    return item_outcome(values) if _has_majority(values) else None
 
 
 def confusion(majority: dict[str, str], judge: dict[str, str]) -> dict[str, dict[str, int]]:
