@@ -99,14 +99,20 @@ def pairs(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
     return {r["pair_id"]: r for r in rows}
 
 
-def report_pairs(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
-    """`pairs` without their texts (the report shows a few: `pair_texts`)."""
+def report_strata(cur: Cursor, study_id: str) -> dict[str, str]:
+    """Pair id -> its stratum, for every pair of the study (two strings a pair, no dict)."""
+    cur.execute("SELECT pair_id, stratum FROM pairs WHERE study_id = ?", [study_id])
+    return dict(cur.fetchall())
+
+
+def pair_models(cur: Cursor, study_id: str) -> dict[str, Any]:
+    """The candidate and baseline model of one of the study's pairs ({} without pairs)."""
     rows = fetch_dicts(
         cur,
-        "SELECT pair_id, candidate_model, baseline_model, stratum FROM pairs WHERE study_id = ?",
+        "SELECT candidate_model, baseline_model FROM pairs WHERE study_id = ? LIMIT 1",
         [study_id],
     )
-    return {r["pair_id"]: r for r in rows}
+    return rows[0] if rows else {}
 
 
 def pair_texts(cur: Cursor, study_id: str, pair_ids: list[str]) -> dict[str, dict[str, Any]]:
