@@ -71,14 +71,14 @@ def human_ratings(labels: list[dict[str, Any]]) -> HumanRatings:
     for item, rater, value in triples:  # `by_item` of the triples' ratings
         by_pair[item][rater] = value
     grouped = dict(by_pair)
-    values = {item: list(by_rater.values()) for item, by_rater in grouped.items()}
+    values = dict(zip(grouped, map(list, map(dict.values, grouped.values())), strict=True))
     return HumanRatings(
         triples=triples,
         grouped=grouped,
         values=values,
         # `human_scores(ratings)`: one annotator's label per item, so each item's values are
         # its ratings in the same order, and a mean is taken once per distinct tuple of them.
-        scores={item: _mean_score(tuple(v)) for item, v in values.items()},
+        scores=dict(zip(values, map(_mean_score, map(tuple, values.values())), strict=True)),
     )
 
 

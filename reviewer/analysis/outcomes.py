@@ -85,16 +85,16 @@ def _values_of(criteria_json: str) -> tuple[tuple[str, str], ...]:
 def human_criteria(labels: list[dict], cfg: StudyConfig) -> dict[str, dict[str, list[str]]]:
     """Criterion -> item -> every label's value on it."""
     per: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for row in labels:
-        for name, v in _values_of(row["criteria_json"]):
-            per[name][row["pair_id"]].append(v)
+    for item, text in map(itemgetter("pair_id", "criteria_json"), labels):
+        for name, v in _values_of(text):
+            per[name][item].append(v)
     return {c.name: dict(per[c.name]) for c in cfg.criteria if c.name in per}
 
 
 def human_criteria_outcomes(labels: list[dict], cfg: StudyConfig) -> dict[str, dict[str, str]]:
     """Criterion -> item -> majority outcome."""
     return {
-        name: {item: item_outcome(v) for item, v in items.items()}
+        name: dict(zip(items, map(item_outcome, items.values()), strict=True))
         for name, items in human_criteria(labels, cfg).items()
     }
 

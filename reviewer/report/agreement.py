@@ -129,7 +129,7 @@ def _criterion_ratings(
     is the pair's, a likert criterion's scores each the response's (item "pair/side"). One pass
     over the labels, each distinct stored text read once, no `Rating` made."""
     found: dict[str, dict[str, dict[str, object]]] = {n: defaultdict(dict) for n in names}
-    texts = {row["criteria_json"] for row in labels}
+    texts = set(map(itemgetter("criteria_json"), labels))
     given = {
         text: [(found[n], v) for n in names if (v := criteria_of(text).get(n)) is not None]
         for text in texts
