@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import operator
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -49,8 +48,9 @@ def by_item(ratings: Sequence[Rating]) -> dict[str, dict[str, str]]:
     return dict(items)
 
 
-def _item_of_each(per_item: list[dict[str, str]]) -> np.ndarray:
-    """Each rating's item (its index in `per_item`), item after item."""
+def item_of_each(per_item: list[dict[str, str]]) -> np.ndarray:
+    """Each rating's item (its index in `per_item`), item after item as `per_item` holds
+    them: the item column of the ratings, made without a Python step per rating."""
     sizes = np.fromiter(map(len, per_item), np.int64, len(per_item))
     return np.repeat(np.arange(len(per_item), dtype=np.int64), sizes)
 
@@ -64,65 +64,6 @@ def _cells(per_item: list[dict[str, str]], code: dict[str, Any], dtype: type = n
 def raters_of(grouped: dict[str, dict[str, str]]) -> set[str]:
     """Every rater of a `by_item` grouping."""
     return set(itertools.chain.from_iterable(grouped.values()))
-
-
-def cohen(
-    a: Sequence[str],
-    b: Sequence[str],
-    weights: str | None = None,
-    labels: Sequence[str] | None = None,
-) -> float:
-    """Cohen's kappa; NaN where it is undefined (both raters constant)."""
-    from sklearn.metrics import cohen_kappa_score
-
-    if len(a) == 0 or (len(set(a)) == 1 and len(set(b)) == 1):
-        return math.nan
-    # scikit-learn orders the categories as `labels` gives them, else sorted, and drops values
-    # outside `labels`: integer codes in that order give it the same confusion matrix, hence
-    # the same kappa, without its handling of strings (half its time on thousands of labels).
-    order = list(labels) if labels is not None else sorted(set(a) | set(b))
-    code = {c: k for k, c in enumerate(order)}
-    coded_a, coded_b = (
-        np.array(list(map(code.get, side, itertools.repeat(-1, len(side))))) for side in (a, b)
-    )
-    known = None if labels is None else list(range(len(order)))
-    return float(cohen_kappa_score(coded_a, coded_b, weights=weights, labels=known))
-
-
-@dataclass(frozen=True)
-class PairAgreement:
-    rater_a: str
-    rater_b: str
-    shared: int
-    agreement: float
-    kappa: float
-
-
-def pairwise(
-    ratings: Sequence[Rating],
-    min_shared: int = 10,
-    weights: str | None = None,
-    labels: Sequence[str] | None = None,
-    grouped: dict[str, dict[str, str]] | None = None,
-) -> list[PairAgreement]:
-    """Percent agreement and Cohen's kappa for every rater pair sharing >= min_shared items
-    (`grouped`: the ratings' `by_item`, when the caller has it)."""
-    together: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    items = grouped or by_item(ratings)
-    raters = sorted(raters_of(items))
-    for v in items.values():  # one pass: each item's pairs of its own raters
-        if len(v) > 1:
-            for a, b in itertools.combinations(sorted(v), 2):
-                together[a, b].append((v[a], v[b]))
-    out = []
-    for a, b in itertools.combinations(raters, 2):
-        shared = together.get((a, b), [])
-        if len(shared) < min_shared:
-            continue
-        xa, xb = [s[0] for s in shared], [s[1] for s in shared]
-        agreement = float(np.mean(list(map(operator.eq, xa, xb))))
-        out.append(PairAgreement(a, b, len(shared), agreement, cohen(xa, xb, weights, labels)))
-    return out
 
 
 class ItemTable:
@@ -147,7 +88,7 @@ class ItemTable:
         index = {c: k for k, c in enumerate(self.categories)}
         q = len(self.categories)
         per_key = list(map(items.__getitem__, self.keys))
-        cells = _cells(per_key, index) + q * _item_of_each(per_key)
+        cells = _cells(per_key, index) + q * item_of_each(per_key)
         counts = np.bincount(cells, minlength=len(self.keys) * q)
         self.counts = counts.reshape(len(self.keys), q).astype(float)
         c = self.counts
@@ -235,7 +176,7 @@ def _judge_tables(
     keys = sorted(k for k in items if k in judge)
     per_key = list(map(items.__getitem__, keys))
     judged = np.fromiter(map(index.__getitem__, map(judge.__getitem__, keys)), np.int64, len(keys))
-    item = _item_of_each(per_key)  # item, judge's and human's category: a flattened cell
+    item = item_of_each(per_key)  # item, judge's and human's category: a flattened cell
     cells = 9 * item + 3 * judged[item] + _cells(per_key, index)
     counts = np.bincount(cells, minlength=9 * len(keys))
     return counts.reshape(len(keys), 3, 3).astype(float)
@@ -371,7 +312,7 @@ def alpha(
     data = np.full((len(raters), len(items)), np.nan)
     per_item = list(items.values())  # each item's ratings fill its column
     rows = list(map(raters.__getitem__, itertools.chain.from_iterable(per_item)))
-    cols = _item_of_each(per_item)
+    cols = item_of_each(per_item)
     data[rows, cols] = _cells(per_item, code, float)
     # Alpha needs an item with two ratings and two values in use; otherwise it is undefined.
     if not (np.sum(~np.isnan(data), axis=0) >= 2).any() or len(code) < 2:
