@@ -128,7 +128,7 @@ def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
     rows = list(map(_VERDICT, verdicts))
     for item, presented, preference, text in rows:
         overall[item][presented] = preference
-        if text:  # most imported verdicts carry none
+        if text and text != "{}":  # most imported verdicts carry none
             for name, c in _values_of(text):
                 criteria[name][item][presented] = c
     combined = dict(zip(overall, map(combine_orders, overall.values()), strict=True))
