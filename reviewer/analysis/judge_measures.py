@@ -95,12 +95,13 @@ def order_measures_later(
     resampling: Resampling, judged: JudgeOutcomes, items: Iterable[str], decided: Mapping[str, str]
 ) -> Callable[[], OrderMeasures]:
     """`order_measures`, its bootstrap added to `resampling`."""
-    both = [i for i in items if i in judged.flips]
+    flips, orders = judged.flips, judged.orders
+    both = list(filter(flips.__contains__, items))
     judged_both = set(both)
     reference = {i: o for i, o in decided.items() if o in DECISIVE and i in judged_both}
-    verdicts = {i: list(judged.orders.get(i, {}).values()) for i in reference}
+    verdicts = {i: list(orders.get(i, {}).values()) for i in reference}
     agreement = per_verdict_later(resampling, verdicts, reference)
-    consistency = wilson(sum(not judged.flips[i] for i in both), len(both))
+    consistency = wilson(len(both) - sum(map(flips.__getitem__, both)), len(both))
     return lambda: OrderMeasures(
         per_verdict_agreement=Interval.of(agreement()), positional_consistency=consistency
     )
@@ -131,7 +132,8 @@ def length_baseline_later(
     """`length_baseline`, its bootstraps added to `resampling` (`scores`: as
     `correlation_later` takes them; `values`: item -> its labels' values in `ratings`, of
     every item of `items`, when the caller has them grouped)."""
-    rule = {i: longer(lengths[i]) for i in items if i in lengths}
+    kept = list(filter(lengths.__contains__, items))
+    rule = dict(zip(kept, map(longer, map(lengths.__getitem__, kept)), strict=True))
     decisive = [i for i, o in decided.items() if o in DECISIVE and i in rule]
     on = [r for r in ratings if r.item in rule] if scores is None or values is None else ratings
     if values is None:

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 
 from judge.consistency import combine_orders, first_position_rate
 from reviewer.analysis.stats import item_outcome
@@ -46,7 +47,13 @@ def criteria_of(criteria_json: str) -> dict:
 def majorities(human_items: dict[str, list[str]], among: Iterable[str]) -> dict[str, str]:
     """The items of `among` whose human labels have a strict majority -> that majority (items
     where the humans split evenly are left out)."""
-    return {i: item_outcome(human_items[i]) for i in among if has_majority(human_items[i])}
+    return {i: m for i in among if (m := _strict_majority(tuple(human_items[i]))) is not None}
+
+
+@lru_cache(maxsize=4096)
+def _strict_majority(values: tuple[str, ...]) -> str | None:
+    """The majority of one tuple of labels, None without a strict one (items share a few)."""
+    return item_outcome(values) if _has_majority(values) else None
 
 
 def confusion(majority: dict[str, str], judge: dict[str, str]) -> dict[str, dict[str, int]]:
@@ -78,16 +85,16 @@ def _values_of(criteria_json: str) -> tuple[tuple[str, str], ...]:
 def human_criteria(labels: list[dict], cfg: StudyConfig) -> dict[str, dict[str, list[str]]]:
     """Criterion -> item -> every label's value on it."""
     per: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for row in labels:
-        for name, v in _values_of(row["criteria_json"]):
-            per[name][row["pair_id"]].append(v)
+    for item, text in map(itemgetter("pair_id", "criteria_json"), labels):
+        for name, v in _values_of(text):
+            per[name][item].append(v)
     return {c.name: dict(per[c.name]) for c in cfg.criteria if c.name in per}
 
 
 def human_criteria_outcomes(labels: list[dict], cfg: StudyConfig) -> dict[str, dict[str, str]]:
     """Criterion -> item -> majority outcome."""
     return {
-        name: {item: item_outcome(v) for item, v in items.items()}
+        name: dict(zip(items, map(item_outcome, items.values()), strict=True))
         for name, items in human_criteria(labels, cfg).items()
     }
 
@@ -108,6 +115,9 @@ class JudgeOutcomes:
         return sum(self.flips.values()) / len(self.flips) if self.flips else None
 
 
+_VERDICT = itemgetter("pair_id", "presented", "preference", "criteria_json")
+
+
 def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
     """One judge's verdict rows (pair_id, presented, preference, criteria_json) by item.
 
@@ -115,12 +125,13 @@ def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
     out of everything else: its lone verdict may be the judge's position bias."""
     overall: dict[str, dict[str, str]] = defaultdict(dict)
     criteria: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
-    for v in verdicts:
-        overall[v["pair_id"]][v["presented"]] = v["preference"]
-        if text := v["criteria_json"]:  # most imported verdicts carry none
+    rows = list(map(_VERDICT, verdicts))
+    for item, presented, preference, text in rows:
+        overall[item][presented] = preference
+        if text and text != "{}":  # most imported verdicts carry none
             for name, c in _values_of(text):
-                criteria[name][v["pair_id"]][v["presented"]] = c
-    combined = {item: combine_orders(seen) for item, seen in overall.items()}
+                criteria[name][item][presented] = c
+    combined = dict(zip(overall, map(combine_orders, overall.values()), strict=True))
     counted = {item: c for item, c in combined.items() if c is not None}
     return JudgeOutcomes(
         overall={item: outcome for item, (outcome, _) in counted.items()},
@@ -134,7 +145,7 @@ def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
         },
         flips={item: flip for item, (_, flip) in counted.items() if flip is not None},
         first_position_rate=first_position_rate(
-            (v["presented"], v["preference"]) for v in verdicts if v["pair_id"] in counted
+            (presented, preference) for item, presented, preference, _ in rows if item in counted
         ),
         one_order_only=frozenset(item for item, c in combined.items() if c is None),
         orders={item: overall[item] for item in counted},

@@ -24,6 +24,8 @@ OPERATIONS_SEED_OFFSET = 1  # latency and cost draw their own resamples, apart f
 def _numbers(values: list[Any]) -> np.ndarray:
     """The values as floats: NaN where one is not a finite number >= 0 (true and false are
     not numbers here)."""
+    if values.count(None) == len(values):  # no pair gives it (most studies record none)
+        return np.full(len(values), math.nan)
     kept = [
         v if isinstance(v, int | float) and not isinstance(v, bool) else math.nan for v in values
     ]

@@ -100,9 +100,16 @@ class PairTable:
             self._sources[source] = _values(self.pairs, source)
         return self._sources[source]
 
+    @cached_property
+    def _with_metadata(self) -> bool:
+        """Whether any pair carries metadata (most studies' pairs carry none)."""
+        return any(p.metadata for p in self.pairs)
+
     def metadata_column(self, key: str) -> list[Any]:
         """Every pair's metadata value under `key` (None where absent)."""
         name = f"metadata:{key}"
+        if name not in self._sources and not self._with_metadata:
+            self._sources[name] = [None] * len(self.pairs)
         if name not in self._sources:
             self._sources[name] = [p.metadata.get(key) for p in self.pairs]
         return self._sources[name]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
+from operator import itemgetter
 
 from reviewer.analysis.human_items import HumanRatings
 from reviewer.analysis.intervals import Interval, agreement_kappa, finite
@@ -14,7 +15,6 @@ from reviewer.analysis.outcomes import criteria_of
 from reviewer.analysis.stats import (
     ItemTable,
     PairAgreement,
-    Rating,
     alpha,
     fleiss,
     gwet_ac1,
@@ -51,14 +51,13 @@ def agreement_later(
 ) -> Callable[[], AgreementOut]:
     """How far the humans agree; the bootstraps are added to `resampling`, the function
     returned gives the section."""
-    ratings = humans.ratings
-    table = ItemTable(ratings, ["candidate", "baseline", "tie"], humans.grouped)
+    grouped, ratings = humans.grouped, ()  # the ratings as `grouped` holds them
+    table = ItemTable(ratings, ["candidate", "baseline", "tie"], grouped)
     both = mtbench_later(resampling, table)
     ac1_later = gwet_ac1_later(resampling, table)
-    grouped = table.grouped
     pairs = _pairs_out(pairwise(ratings, min_shared=10, grouped=grouped), names)
     fleiss_kappa = finite(fleiss(ratings, grouped))
-    nominal = finite(alpha(ratings, "nominal", grouped=grouped)) if ratings else None
+    nominal = finite(alpha(ratings, "nominal", grouped=grouped)) if grouped else None
     return lambda: _agreement_out(*both(), ac1_later(), pairs, fleiss_kappa, nominal)
 
 
@@ -98,23 +97,22 @@ def criteria_later(
     out = {}
     rated = _criterion_ratings(labels, [c.name for c in cfg.criteria])
     for c in cfg.criteria:
-        ratings = rated[c.name]
-        if not ratings:
+        grouped, ratings = rated[c.name], ()  # the ratings as `grouped` holds them
+        if not grouped:
             continue
         likert = c.scale.kind == "likert"
         values = c.scale.values()
-        table = ItemTable(ratings, values)
+        table = ItemTable(ratings, values, grouped)
         out[c.name] = (
             mtbench_later(resampling, table),
             dict(
                 scale=c.scale.kind,
                 krippendorff_alpha=finite(
-                    alpha(ratings, "ordinal" if likert else "nominal", values, table.grouped)
+                    alpha(ratings, "ordinal" if likert else "nominal", values, grouped)
                 ),
                 gwet_ac1=finite(gwet_ac1(ratings, 0, cfg.seed, table).value),
                 pairwise=_pairs_out(
-                    pairwise(ratings, 10, "linear" if likert else None, values, table.grouped),
-                    names,
+                    pairwise(ratings, 10, "linear" if likert else None, values, grouped), names
                 ),
             ),
         )
@@ -124,26 +122,33 @@ def criteria_later(
     }
 
 
-def _criterion_ratings(labels: list[dict], names: list[str]) -> dict[str, list[Rating]]:
-    """Criterion -> its ratings in label order: a pairwise value is the pair's, a likert
-    criterion's scores each the response's (item "pair/side"). One pass over the labels, each
-    distinct stored text read once."""
-    found = {name: [] for name in names}
-    texts = {row["criteria_json"] for row in labels}
+def _criterion_ratings(
+    labels: list[dict], names: list[str]
+) -> dict[str, dict[str, dict[str, object]]]:
+    """Criterion -> its ratings grouped by item (`by_item`), in label order: a pairwise value
+    is the pair's, a likert criterion's scores each the response's (item "pair/side"). One pass
+    over the labels, each distinct stored text read once, no `Rating` made."""
+    found: dict[str, dict[str, dict[str, object]]] = {n: defaultdict(dict) for n in names}
+    texts = set(map(itemgetter("criteria_json"), labels))
     given = {
         text: [(found[n], v) for n in names if (v := criteria_of(text).get(n)) is not None]
         for text in texts
     }
-    for row in labels:
-        for ratings, value in given[row["criteria_json"]]:
+    for item, rater, text in map(_CRITERIA, labels):
+        for grouped, value in given[text]:
             if isinstance(value, dict):
-                ratings += [
-                    Rating(f"{row['pair_id']}/{side}", row["annotator_id"], score)
-                    for side, score in value.items()
-                ]
+                for side, score in value.items():
+                    grouped[f"{item}/{side}"][rater] = score
             else:
-                ratings.append(Rating(row["pair_id"], row["annotator_id"], value))
-    return found
+                grouped[item][rater] = value
+    return {name: dict(grouped) for name, grouped in found.items()}
+
+
+_CRITERIA = itemgetter("pair_id", "annotator_id", "criteria_json")
+
+
+_ANNOTATOR = itemgetter("annotator_id")
+_TIMED = itemgetter("seconds", "candidate_left", "preference")
 
 
 def annotators(
@@ -151,27 +156,25 @@ def annotators(
 ) -> list[AnnotatorOut]:
     """Each annotator's labels, time on task, left picks and agreement with the others;
     `by_item`: item -> annotator -> preference of `labels`."""
-    rows_of: dict[str, list[dict]] = defaultdict(list)
-    for row in labels:
-        rows_of[row["annotator_id"]].append(row)
+    rows_of: dict[str, list[tuple]] = defaultdict(list)
+    for aid, fields in zip(map(_ANNOTATOR, labels), map(_TIMED, labels), strict=True):
+        rows_of[aid].append(fields)
     # Each rating against every other rater's on its item: (equal, compared) per rater.
     equal: dict[str, int] = defaultdict(int)
     compared: dict[str, int] = defaultdict(int)
     for by_rater in by_item.values():
+        if len(by_rater) < 2:  # no other rater
+            continue
+        values = list(by_rater.values())
         for rater, value in by_rater.items():
-            for other, others_value in by_rater.items():
-                if other != rater:
-                    equal[rater] += value == others_value
-                    compared[rater] += 1
+            equal[rater] += values.count(value) - 1
+            compared[rater] += len(values) - 1
     out = []
     for person in people:
         aid = person["annotator_id"]
         mine = rows_of.get(aid, [])
-        seconds = [row["seconds"] for row in mine if row["seconds"] is not None]
-        sided = [
-            row for row in mine if row["candidate_left"] is not None and row["preference"] != "tie"
-        ]
-        left = [(row["preference"] == "candidate") == row["candidate_left"] for row in sided]
+        seconds = [s for s, _, _ in mine if s is not None]
+        left = [(p == "candidate") == cl for _, cl, p in mine if cl is not None and p != "tie"]
         out.append(
             AnnotatorOut(
                 annotator_id=aid,

@@ -13,14 +13,15 @@ import gc
 import json
 import sys
 import threading
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
+from itertools import islice
 
 from reviewer.analysis.human_items import METHOD, HumanItems, human_items, human_ratings
 from reviewer.analysis.outcomes import human_criteria_outcomes
+from reviewer.analysis.stats.agreement import raters_of
 from reviewer.analysis.stats.bootstrap import Resampling
 from reviewer.config import SignoffConfig, StudyConfig
 from reviewer.report.agreement import agreement_later, annotators, criteria_later
@@ -106,7 +107,7 @@ def _quick_handovers() -> Iterator[None]:
 
 def _compare(cur: Cursor, study_id: str, other: str, resamples: int) -> Comparison:
     rep = _build(cur, other, resamples)
-    shared = data.report_pairs(cur, study_id).keys() & data.report_pairs(cur, other).keys()
+    shared = data.report_strata(cur, study_id).keys() & data.report_strata(cur, other).keys()
     return Comparison(
         study=other,
         title=rep.title,
@@ -121,10 +122,9 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     cfg = study.config
     labels = data.report_labels(cur, study_id)
     verdict_rows, about = data.report_verdicts(cur, study_id), data.report_judges(cur, study_id)
-    pairs = data.report_pairs(cur, study_id)
     people = data.annotators(cur, study_id)
     names = {p["annotator_id"]: p["display_name"] for p in people}
-    strata = {pid: p["stratum"] for pid, p in pairs.items()}
+    strata = data.report_strata(cur, study_id)
     rated = human_ratings(labels)  # grouped once, for every section
     # Bootstraps added, then run in a thread beside the rest: the checks' BLAS products first.
     resampling = Resampling(resamples, cfg.seed, keep=False, ahead=True)
@@ -138,10 +138,10 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     humans, verdict = _humans(items, labels, strata, cfg, resamples)
     unblinded, who = data.unblinding(cur, study_id), annotators(labels, rated.grouped, people)
     examples = _examples(
-        cur, study_id, labels, items.all_outcomes, strata, humans.worst_stratum, names
+        cur, study_id, rated.grouped, items.all_outcomes, strata, humans.worst_stratum, names
     )
     judges = with_rubrics(cur, study_id, judges_of())
-    any_pair = next(iter(pairs.values()), {})
+    any_pair = data.pair_models(cur, study_id) if unblinded else {}
     return Report(
         study=study_id,
         title=cfg.title,
@@ -170,7 +170,7 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
             unblinded_by=unblinded["actor"] if unblinded else None,
             candidate_model=any_pair.get("candidate_model") if unblinded else None,
             baseline_model=any_pair.get("baseline_model") if unblinded else None,
-            annotators=[names[a] for a in sorted({r.rater for r in rated.ratings})],
+            annotators=[names[a] for a in sorted(raters_of(rated.grouped))],
             judges={j.name: j.version_hash for j in judges},
             software_version=_version(),
             generated_at=datetime.now(UTC),
@@ -239,22 +239,24 @@ def _version() -> str:
 def _examples(
     cur: Cursor,
     study_id: str,
-    labels: list[dict],
+    grouped: dict[str, dict[str, str]],
     outcomes: dict[str, str],
     strata: dict[str, str],
     worst: str | None,
     names: dict[str, str],
     limit: int = 3,
 ) -> dict[str, list[Example]]:
-    by_item: dict[str, dict[str, str]] = defaultdict(dict)
-    for row in labels:
-        by_item[row["pair_id"]][names.get(row["annotator_id"], row["annotator_id"])] = row[
-            "preference"
-        ]
+    """A few items the worst stratum lost and a few the annotators split on; `grouped`: item
+    -> annotator id -> preference."""
+
+    def named(item: str) -> dict[str, str]:  # annotators by name (one name may be two ids)
+        return {names.get(a, a): preference for a, preference in grouped[item].items()}
 
     losses = sorted(i for i, o in outcomes.items() if o == "baseline" and strata[i] == worst)
-    split = sorted(i for i, v in by_item.items() if len(set(v.values())) > 1)
-    shown = {"worst_stratum": losses[:limit], "disagreements": split[:limit]}
+    # Items whose annotators split, in item order, up to `limit`: named only when in question.
+    unequal = sorted(i for i, v in grouped.items() if len(v) > 1 and len(set(v.values())) > 1)
+    split = (i for i in unequal if len(set(named(i).values())) > 1)
+    shown = {"worst_stratum": losses[:limit], "disagreements": list(islice(split, limit))}
     texts = data.pair_texts(cur, study_id, sorted({i for ids in shown.values() for i in ids}))
 
     def example(item: str) -> Example:
@@ -269,7 +271,7 @@ def _examples(
             candidate=p["candidate"],
             baseline=p["baseline"],
             human_outcome=outcomes[item],
-            labels=by_item[item],
+            labels=named(item),
         )
 
     return {part: [example(i) for i in ids] for part, ids in shown.items()}

@@ -34,15 +34,8 @@ class Mechanical:
 def measure(cur: Cursor, study_id: str, cfg: StudyConfig, resamples: int) -> Mechanical:
     """Every declared check, and latency and cost, over the study's pairs."""
     pairs = PairTable(  # one table: the checks share what they derive from the texts
-        CheckPair(
-            pair_id=r["pair_id"],
-            stratum=r["stratum"],
-            candidate=r["candidate"],
-            baseline=r["baseline"],
-            reference=r["reference"],
-            metadata=_metadata(r["metadata_json"]),
-        )
-        for r in check_pairs(cur, study_id)
+        CheckPair(pair_id, stratum, candidate, baseline, reference, _metadata(metadata))
+        for pair_id, stratum, candidate, baseline, reference, metadata in check_pairs(cur, study_id)
     )
     opts = {"confidence": cfg.signoff.confidence, "seed": cfg.seed, "resamples": resamples}
     return Mechanical(

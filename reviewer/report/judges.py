@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from itertools import filterfalse, groupby
+from operator import itemgetter
 
 import numpy as np
 
@@ -78,14 +80,15 @@ def _served_by_judge(rows: list[dict]) -> dict[str, dict[str, int]]:
 def _bias_corrected(
     outcomes: dict[str, str], human_items: dict[str, list[str]]
 ) -> BiasCorrected | None:
-    labeled = sorted(i for i in outcomes if i in human_items)
-    unlabeled = sorted(i for i in outcomes if i not in human_items)
+    labeled = sorted(filter(human_items.__contains__, outcomes))
+    unlabeled = sorted(filterfalse(human_items.__contains__, outcomes))
     if len(labeled) < 2 or len(unlabeled) < 2:
         return None
+    humans = map(item_outcome, map(human_items.__getitem__, labeled))
     est = ppi_mean(
-        np.array([SCORE[item_outcome(human_items[i])] for i in labeled]),
-        np.array([SCORE[outcomes[i]] for i in labeled]),
-        np.array([SCORE[outcomes[i]] for i in unlabeled]),
+        np.array(list(map(SCORE.__getitem__, humans))),
+        np.array(list(map(SCORE.__getitem__, map(outcomes.__getitem__, labeled)))),
+        np.array(list(map(SCORE.__getitem__, map(outcomes.__getitem__, unlabeled)))),
     )
     return BiasCorrected(
         method="prediction-powered inference (PPI++, Angelopoulos, Duchi & Zrnic 2023): human "
@@ -111,7 +114,7 @@ def _versus_humans(
 ) -> Callable[[], dict]:
     """The judge against each human label and against the human majority (`decided`, on the
     `labeled` items it judged)."""
-    both = judge_vs_humans_later(resampling, outcomes, humans.ratings, humans.grouped)
+    both = judge_vs_humans_later(resampling, outcomes, (), humans.grouped)
     split = len(labeled) - len(decided)
     table = confusion(decided, outcomes)  # human majority -> judge -> items
     agree, kappa, n = table_agreement(
@@ -153,8 +156,8 @@ def judges_later(
     are only counted; `about`: judge id -> its name (as "judge"), provider, model and version.
     Their bootstraps are added to `resampling`; the function returned gives the sections."""
     by_judge: dict[str, list[dict]] = defaultdict(list)
-    for row in rows:
-        by_judge[row["judge_id"]].append(row)  # two versions of a judge may share a name
+    for judge_id, run in groupby(rows, itemgetter("judge_id")):  # rows come judge by judge
+        by_judge[judge_id].extend(run)  # two versions of a judge may share a name
     ordered = sorted(by_judge.items(), key=lambda kv: (about[kv[0]]["judge"], kv[0]))
     shared = (humans, strata, cfg, resampling)
     out = [
@@ -196,7 +199,7 @@ def _judge_out(
         for name, items in judged.criteria.items()
         if name in study_criteria and name not in gate.human_only_criteria
     }
-    labeled = sorted(i for i in humans.values if i in outcomes)
+    labeled = sorted(filter(outcomes.__contains__, humans.values))
     decided = majorities(humans.values, labeled)
     versus = _versus_humans(outcomes, humans, labeled, decided, resampling)
     measures = _measures(judged, verdicts, humans, labeled, decided, resampling)
@@ -229,8 +232,9 @@ def _measures(
     """Verdicts one by one, correlation with the humans and the length baseline, on the
     human-labeled items the judge judged (consistency: on every item judged in both orders)."""
     outcomes = judged.overall
-    ratings = [r for r in humans.ratings if r.item in outcomes]
-    lengths = {v["pair_id"]: (v["candidate_chars"], v["baseline_chars"]) for v in verdicts}
+    ratings = ()  # not read: the humans' scores and values are given
+    chars = map(itemgetter("candidate_chars", "baseline_chars"), verdicts)
+    lengths = dict(zip(map(itemgetter("pair_id"), verdicts), chars, strict=True))
     orders = order_measures_later(resampling, judged, sorted(outcomes), decided)
     found = correlation_later(resampling, outcomes, ratings, humans.scores)
     baseline = length_baseline_later(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
+from itertools import repeat
 
 import numpy as np
 
@@ -115,16 +117,17 @@ def side_result(
     stratum when given (humans); judges have no such flag."""
     rules = cfg.signoff
     grouped: dict[str, list[str]] = defaultdict(list)
-    for item in outcomes:
-        grouped[strata.get(item, "unspecified")].append(item)
+    of = map(strata.get, outcomes, repeat("unspecified"))
+    for item, stratum in zip(outcomes, of, strict=True):
+        grouped[stratum].append(item)
 
-    def bad(items: list[str]) -> int | None:
-        return None if both_bad is None else sum(both_bad[i] for i in items)
+    def bad(items: Iterable[str]) -> int | None:
+        return None if both_bad is None else sum(map(both_bad.__getitem__, items))
 
     # (part, name, outcomes, both-bad items): overall, strata, criteria; computed in one batch.
-    groups = [("overall", "", list(outcomes.values()), bad(list(outcomes)))]
+    groups = [("overall", "", list(outcomes.values()), bad(outcomes))]
     groups += [
-        ("stratum", s, [outcomes[i] for i in items], bad(items))
+        ("stratum", s, list(map(outcomes.__getitem__, items)), bad(items))
         for s, items in sorted(grouped.items())
     ]
     groups += [("criterion", c, list(v.values()), None) for c, v in criteria.items()]

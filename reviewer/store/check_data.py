@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from reviewer.store.connection import Cursor, fetch_dicts
+from reviewer.store.connection import Cursor
 
 
-def check_pairs(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
-    """Every pair of the study, in pair order, with the fields the checks score."""
-    return fetch_dicts(
-        cur,
+def check_pairs(cur: Cursor, study_id: str) -> list[tuple[Any, ...]]:
+    """Every pair of the study, in pair order, with the fields the checks score, as tuples
+    (pair_id, stratum, candidate, baseline, reference, metadata_json): no dict per pair."""
+    cur.execute(
         "SELECT pair_id, stratum, candidate, baseline, reference, metadata_json "
         "FROM pairs WHERE study_id = ? ORDER BY pair_id",
         [study_id],
     )
+    return cur.fetchall()

@@ -70,8 +70,11 @@ _JUDGE = "j.name AS judge, j.provider, j.model, j.version_hash,"
 def report_verdicts(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
     """`verdicts`, same rows, without the judge's name, provider, model and version (the
     same on every verdict of a judge: `report_judges`) and the rationale and stratum the
-    report does not use (a rationale is often the longest text a study holds)."""
-    return fetch_dicts(cur, _VERDICTS.format(judge="", rationale=""), {"study": study_id})
+    report does not use (a rationale is often the longest text a study holds). In pair order
+    per judge: every item-keyed table the report builds from them is then in the order the
+    report sorts items in, and each of its sorts a single pass."""
+    sql = _VERDICTS.format(judge="", rationale="") + " ORDER BY v.judge_id, v.pair_id, v.presented"
+    return fetch_dicts(cur, sql, {"study": study_id})
 
 
 def report_judges(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
@@ -96,14 +99,20 @@ def pairs(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
     return {r["pair_id"]: r for r in rows}
 
 
-def report_pairs(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
-    """`pairs` without their texts (the report shows a few: `pair_texts`)."""
+def report_strata(cur: Cursor, study_id: str) -> dict[str, str]:
+    """Pair id -> its stratum, for every pair of the study (two strings a pair, no dict)."""
+    cur.execute("SELECT pair_id, stratum FROM pairs WHERE study_id = ?", [study_id])
+    return dict(cur.fetchall())
+
+
+def pair_models(cur: Cursor, study_id: str) -> dict[str, Any]:
+    """The candidate and baseline model of one of the study's pairs ({} without pairs)."""
     rows = fetch_dicts(
         cur,
-        "SELECT pair_id, candidate_model, baseline_model, stratum FROM pairs WHERE study_id = ?",
+        "SELECT candidate_model, baseline_model FROM pairs WHERE study_id = ? LIMIT 1",
         [study_id],
     )
-    return {r["pair_id"]: r for r in rows}
+    return rows[0] if rows else {}
 
 
 def pair_texts(cur: Cursor, study_id: str, pair_ids: list[str]) -> dict[str, dict[str, Any]]:

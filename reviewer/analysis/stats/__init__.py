@@ -3,19 +3,17 @@
 from reviewer.analysis.stats.agreement import (
     Estimate,
     ItemTable,
-    PairAgreement,
     Rating,
     alpha,
-    cohen,
     fleiss,
     judge_vs_humans,
     judge_vs_humans_both,
     mtbench,
     mtbench_both,
-    pairwise,
 )
 from reviewer.analysis.stats.bootstrap import item_weights, percentile_interval
 from reviewer.analysis.stats.gwet import gwet_ac1
+from reviewer.analysis.stats.rater_pairs import PairAgreement, cohen, pairwise
 from reviewer.analysis.stats.winrate import WinRate, item_outcome, more_pairs_needed, win_rate
 
 __all__ = [

@@ -1,6 +1,8 @@
 """Agreement between raters on the same items: humans with humans, a judge with humans.
 
-Input everywhere: a list of `Rating(item, rater, value)`, one (latest) rating per item and rater.
+Input everywhere: a list of `Rating(item, rater, value)`, one (latest) rating per item and rater,
+or, where a function takes `grouped`, their `by_item` (the ratings are then not read: the report
+groups its 175,000 labels once and makes no `Rating` of them).
 Libraries compute the statistics: scikit-learn (Cohen), statsmodels (Fleiss), krippendorff
 (alpha). Gwet's AC1 is the formula of Gwet (2008), written out in `gwet.py`.
 """
@@ -12,6 +14,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -45,60 +48,22 @@ def by_item(ratings: Sequence[Rating]) -> dict[str, dict[str, str]]:
     return dict(items)
 
 
-def cohen(
-    a: Sequence[str],
-    b: Sequence[str],
-    weights: str | None = None,
-    labels: Sequence[str] | None = None,
-) -> float:
-    """Cohen's kappa; NaN where it is undefined (both raters constant)."""
-    from sklearn.metrics import cohen_kappa_score
-
-    if len(a) == 0 or (len(set(a)) == 1 and len(set(b)) == 1):
-        return math.nan
-    # scikit-learn orders the categories as `labels` gives them, else sorted, and drops values
-    # outside `labels`: integer codes in that order give it the same confusion matrix, hence
-    # the same kappa, without its handling of strings (half its time on thousands of labels).
-    order = list(labels) if labels is not None else sorted(set(a) | set(b))
-    code = {c: k for k, c in enumerate(order)}
-    coded_a, coded_b = (np.array([code.get(x, -1) for x in side]) for side in (a, b))
-    known = None if labels is None else list(range(len(order)))
-    return float(cohen_kappa_score(coded_a, coded_b, weights=weights, labels=known))
+def item_of_each(per_item: list[dict[str, str]]) -> np.ndarray:
+    """Each rating's item (its index in `per_item`), item after item as `per_item` holds
+    them: the item column of the ratings, made without a Python step per rating."""
+    sizes = np.fromiter(map(len, per_item), np.int64, len(per_item))
+    return np.repeat(np.arange(len(per_item), dtype=np.int64), sizes)
 
 
-@dataclass(frozen=True)
-class PairAgreement:
-    rater_a: str
-    rater_b: str
-    shared: int
-    agreement: float
-    kappa: float
+def _cells(per_item: list[dict[str, str]], code: dict[str, Any], dtype: type = np.int64) -> Any:
+    """Each rating's value's code, item after item (no Python step per rating)."""
+    values = itertools.chain.from_iterable(map(dict.values, per_item))
+    return np.fromiter(map(code.__getitem__, values), dtype)
 
 
-def pairwise(
-    ratings: Sequence[Rating],
-    min_shared: int = 10,
-    weights: str | None = None,
-    labels: Sequence[str] | None = None,
-    grouped: dict[str, dict[str, str]] | None = None,
-) -> list[PairAgreement]:
-    """Percent agreement and Cohen's kappa for every rater pair sharing >= min_shared items
-    (`grouped`: the ratings' `by_item`, when the caller has it)."""
-    raters = sorted({r.rater for r in ratings})
-    together: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    items = grouped or by_item(ratings)
-    for v in items.values():  # one pass: each item's pairs of its own raters
-        for a, b in itertools.combinations(sorted(v), 2):
-            together[a, b].append((v[a], v[b]))
-    out = []
-    for a, b in itertools.combinations(raters, 2):
-        shared = together.get((a, b), [])
-        if len(shared) < min_shared:
-            continue
-        xa, xb = [s[0] for s in shared], [s[1] for s in shared]
-        agreement = float(np.mean([x == y for x, y in shared]))
-        out.append(PairAgreement(a, b, len(shared), agreement, cohen(xa, xb, weights, labels)))
-    return out
+def raters_of(grouped: dict[str, dict[str, str]]) -> set[str]:
+    """Every rater of a `by_item` grouping."""
+    return set(itertools.chain.from_iterable(grouped.values()))
 
 
 class ItemTable:
@@ -122,8 +87,9 @@ class ItemTable:
         self.categories = list(categories or sorted({r.value for r in ratings}))
         index = {c: k for k, c in enumerate(self.categories)}
         q = len(self.categories)
-        cells = [i * q + index[v] for i, key in enumerate(self.keys) for v in items[key].values()]
-        counts = np.bincount(np.array(cells, dtype=np.int64), minlength=len(self.keys) * q)
+        per_key = list(map(items.__getitem__, self.keys))
+        cells = _cells(per_key, index) + q * item_of_each(per_key)
+        counts = np.bincount(cells, minlength=len(self.keys) * q)
         self.counts = counts.reshape(len(self.keys), q).astype(float)
         c = self.counts
         # Ordered pairs of different raters: n_c n_k off the diagonal, n_c (n_c - 1) on it.
@@ -208,12 +174,11 @@ def _judge_tables(
     index = {c: k for k, c in enumerate(["candidate", "baseline", "tie"])}
     items = by_item(humans) if grouped is None else grouped
     keys = sorted(k for k in items if k in judge)
-    cells = [  # item, judge's and human's category: one cell of the flattened tables
-        9 * i + 3 * index[judge[key]] + index[value]
-        for i, key in enumerate(keys)
-        for value in items[key].values()
-    ]
-    counts = np.bincount(np.array(cells, dtype=np.int64), minlength=9 * len(keys))
+    per_key = list(map(items.__getitem__, keys))
+    judged = np.fromiter(map(index.__getitem__, map(judge.__getitem__, keys)), np.int64, len(keys))
+    item = item_of_each(per_key)  # item, judge's and human's category: a flattened cell
+    cells = 9 * item + 3 * judged[item] + _cells(per_key, index)
+    counts = np.bincount(cells, minlength=9 * len(keys))
     return counts.reshape(len(keys), 3, 3).astype(float)
 
 
@@ -341,14 +306,14 @@ def alpha(
     import krippendorff
 
     items = grouped or by_item(ratings)
-    raters = {rater: i for i, rater in enumerate(sorted({r.rater for r in ratings}))}
-    values = order or sorted({r.value for r in ratings})
+    raters = {rater: i for i, rater in enumerate(sorted(raters_of(items)))}
+    values = order or sorted(set(itertools.chain.from_iterable(map(dict.values, items.values()))))
     code = {v: float(i) for i, v in enumerate(values)}
     data = np.full((len(raters), len(items)), np.nan)
     per_item = list(items.values())  # each item's ratings fill its column
-    rows = [raters[rater] for ratings_of in per_item for rater in ratings_of]
-    cols = np.repeat(np.arange(len(per_item)), [len(ratings_of) for ratings_of in per_item])
-    data[rows, cols] = [code[value] for ratings_of in per_item for value in ratings_of.values()]
+    rows = list(map(raters.__getitem__, itertools.chain.from_iterable(per_item)))
+    cols = item_of_each(per_item)
+    data[rows, cols] = _cells(per_item, code, float)
     # Alpha needs an item with two ratings and two values in use; otherwise it is undefined.
     if not (np.sum(~np.isnan(data), axis=0) >= 2).any() or len(code) < 2:
         return math.nan

@@ -108,8 +108,9 @@ def _scored(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The judge's score and the humans' mean score on the items both rated, in item order."""
     scores = human_scores(humans) if scores is None else scores
-    items = sorted(i for i in scores if i in judge)
-    return np.array([SCORE[judge[i]] for i in items]), np.array([scores[i] for i in items])
+    items = sorted(filter(judge.__contains__, scores))
+    x = list(map(SCORE.__getitem__, map(judge.__getitem__, items)))
+    return np.array(x), np.array(list(map(scores.__getitem__, items)))
 
 
 def correlation_later(
@@ -158,9 +159,11 @@ def per_verdict_later(
     resampling: Resampling, verdicts: Mapping[str, Sequence[str]], reference: Mapping[str, str]
 ) -> Callable[[], Estimate]:
     """`per_verdict_agreement`, its bootstrap added to `resampling`."""
-    items = sorted(i for i in verdicts if i in reference and verdicts[i])
-    hits = np.array([verdicts[i].count(reference[i]) for i in items], dtype=float)
-    counts = np.array([len(verdicts[i]) for i in items], dtype=float)
+    items = [i for i in sorted(filter(reference.__contains__, verdicts)) if verdicts[i]]
+    given = list(map(verdicts.__getitem__, items))
+    pairs = zip(given, map(reference.__getitem__, items), strict=True)
+    hits = np.array([v.count(r) for v, r in pairs], dtype=float)
+    counts = np.array(list(map(len, given)), dtype=float)
     total = counts.sum()
     value = float(hits.sum() / total) if total else math.nan
 
