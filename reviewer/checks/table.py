@@ -108,10 +108,12 @@ class PairTable:
     def metadata_column(self, key: str) -> list[Any]:
         """Every pair's metadata value under `key` (None where absent)."""
         name = f"metadata:{key}"
-        if name not in self._sources and not self._with_metadata:
-            self._sources[name] = [None] * len(self.pairs)
         if name not in self._sources:
-            self._sources[name] = [p.metadata.get(key) for p in self.pairs]
+            self._sources[name] = (
+                [p.metadata.get(key) for p in self.pairs]
+                if self._with_metadata
+                else [None] * len(self.pairs)
+            )
         return self._sources[name]
 
 
