@@ -58,13 +58,14 @@ def report(
     latency and cost, agreement, annotators, judges and examples."""
     _before_numpy()
     from reviewer.report.build import build_report
-    from reviewer.report.render import to_html, to_markdown
 
     store, study_id = open_study(db, study)
     rep = build_report(store, study_id, resamples, with_study or ())
     if fmt == ReportFormat.json:
         text = rep.model_dump_json(indent=2)
-    else:
+    else:  # the renderers (and the Markdown parser) only for the formats that use them
+        from reviewer.report.render import to_html, to_markdown
+
         text = to_html(rep) if fmt == ReportFormat.html else to_markdown(rep)
     if out is None:
         typer.echo(text)

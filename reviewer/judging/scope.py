@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from judge.runner import PairInput
+from judge.spec import PairInput
 from reviewer.config import StudyConfig
 from reviewer.errors import SignoffError
 from reviewer.store import Store, studies
