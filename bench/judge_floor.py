@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import judge_throughput as bench  # noqa: E402
@@ -81,8 +82,8 @@ async def post_all(port: int, bodies: list[bytes], concurrency: int) -> float:
 
 
 def process_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of a live process (psutil, as the other benches read it)."""
+    return sum(psutil.Process(pid).cpu_times()[:2])
 
 
 def floor_calls(bodies: list[bytes], concurrency: int) -> tuple[float, float, float]:
