@@ -1,7 +1,6 @@
 """The human preferences grouped once for the report (`human_ratings`)."""
 
 from reviewer.analysis.human_items import human_ratings
-from reviewer.analysis.stats import Rating
 
 
 def test_grouped_once_in_label_order():
@@ -12,7 +11,6 @@ def test_grouped_once_in_label_order():
         {"pair_id": "b", "annotator_id": "z", "preference": "candidate"},
     ]
     rated = human_ratings(labels)
-    assert rated.ratings[1] == Rating("a", "y", "tie")
     assert rated.grouped == {
         "b": {"x": "candidate", "y": "baseline", "z": "candidate"},
         "a": {"y": "tie"},
@@ -25,4 +23,4 @@ def test_grouped_once_in_label_order():
 
 def test_no_labels():
     rated = human_ratings([])
-    assert (rated.ratings, rated.grouped, rated.values, rated.scores) == ([], {}, {}, {})
+    assert (rated.grouped, rated.values, rated.scores) == ({}, {}, {})

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from itertools import compress, starmap
+from functools import lru_cache
+from itertools import compress
 from operator import itemgetter, methodcaller
 from typing import Any
 
@@ -48,16 +48,9 @@ class HumanRatings:
     """The latest labels' preferences, grouped by item once for every section that reads
     them (agreement, annotators, each judge's comparison with the humans)."""
 
-    triples: list[tuple[str, str, str]]  # (pair, annotator id, preference), in label order
     grouped: dict[str, dict[str, str]]  # item -> annotator -> preference (`by_item`)
     values: dict[str, list[str]]  # item -> its preferences, in label order
     scores: dict[str, float]  # item -> mean score (`human_scores`)
-
-    @cached_property
-    def ratings(self) -> list[Rating]:
-        """The triples as `Rating`s, made on first use: the report's sections read `grouped`
-        (175,000 of them took 0.3 s at 100,000 items)."""
-        return list(starmap(Rating, self.triples))
 
 
 _RATING = itemgetter("pair_id", "annotator_id", "preference")
@@ -66,14 +59,12 @@ _PREFERENCE, _PAIR = itemgetter("pair_id", "preference"), itemgetter("pair_id")
 
 def human_ratings(labels: list[dict[str, Any]]) -> HumanRatings:
     """Label rows (pair_id, annotator_id, preference; one per pair and annotator) grouped."""
-    triples = list(map(_RATING, labels))
     by_pair: dict[str, dict[str, str]] = defaultdict(dict)
-    for item, rater, value in triples:  # `by_item` of the triples' ratings
+    for item, rater, value in map(_RATING, labels):  # `by_item`, without a `Rating` per label
         by_pair[item][rater] = value
     grouped = dict(by_pair)
     values = dict(zip(grouped, map(list, map(dict.values, grouped.values())), strict=True))
     return HumanRatings(
-        triples=triples,
         grouped=grouped,
         values=values,
         # `human_scores(ratings)`: one annotator's label per item, so each item's values are
