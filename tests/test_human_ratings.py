@@ -1,6 +1,9 @@
 """The human preferences grouped once for the report (`human_ratings`)."""
 
 from reviewer.analysis.human_items import human_ratings
+from reviewer.columns import columns_of
+
+FIELDS = ("pair_id", "annotator_id", "preference")
 
 
 def test_grouped_once_in_label_order():
@@ -10,7 +13,7 @@ def test_grouped_once_in_label_order():
         {"pair_id": "b", "annotator_id": "y", "preference": "baseline"},
         {"pair_id": "b", "annotator_id": "z", "preference": "candidate"},
     ]
-    rated = human_ratings(labels)
+    rated = human_ratings(columns_of(labels, FIELDS))
     assert rated.grouped == {
         "b": {"x": "candidate", "y": "baseline", "z": "candidate"},
         "a": {"y": "tie"},
@@ -22,5 +25,5 @@ def test_grouped_once_in_label_order():
 
 
 def test_no_labels():
-    rated = human_ratings([])
+    rated = human_ratings(columns_of([], FIELDS))
     assert (rated.grouped, rated.values, rated.scores) == ({}, {}, {})

@@ -29,6 +29,7 @@ from reviewer.analysis.outcomes import (
 )
 from reviewer.analysis.stats import Rating, item_outcome, judge_vs_humans, mtbench
 from reviewer.analysis.stats.judge_agreement import PERMUTATIONS, association
+from reviewer.columns import columns_of
 from reviewer.config import StudyConfig
 
 DECISIVE = ("candidate", "baseline")
@@ -224,7 +225,8 @@ def _criteria(
     """Per criterion: on pairs where the humans' majority on it picked a side, how often the
     judge's verdict on that criterion (over both orders) picked the same side."""
     out = {}
-    for name, items in human_criteria(labels, cfg).items():
+    criteria = human_criteria(columns_of(labels, ("pair_id", "criteria_json")), cfg)
+    for name, items in criteria.items():
         judge = judged.criteria.get(name, {})
         hits = total = 0
         for item, values in items.items():

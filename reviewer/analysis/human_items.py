@@ -15,11 +15,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import compress
-from operator import itemgetter, methodcaller
 from typing import Any
 
 from reviewer.analysis.stats import Rating, item_outcome
 from reviewer.analysis.stats.judge_agreement import human_scores
+from reviewer.columns import Columns
 from reviewer.config import SignoffConfig
 
 METHOD = (
@@ -53,14 +53,11 @@ class HumanRatings:
     scores: dict[str, float]  # item -> mean score (`human_scores`)
 
 
-_RATING = itemgetter("pair_id", "annotator_id", "preference")
-_PREFERENCE, _PAIR = itemgetter("pair_id", "preference"), itemgetter("pair_id")
-
-
-def human_ratings(labels: list[dict[str, Any]]) -> HumanRatings:
-    """Label rows (pair_id, annotator_id, preference; one per pair and annotator) grouped."""
+def human_ratings(labels: Columns) -> HumanRatings:
+    """Labels (pair_id, annotator_id, preference; one per pair and annotator) grouped."""
     by_pair: dict[str, dict[str, str]] = defaultdict(dict)
-    for item, rater, value in map(_RATING, labels):  # `by_item`, without a `Rating` per label
+    rated = zip(labels["pair_id"], labels["annotator_id"], labels["preference"], strict=True)
+    for item, rater, value in rated:  # `by_item`, without a `Rating` per label
         by_pair[item][rater] = value
     grouped = dict(by_pair)
     values = dict(zip(grouped, map(list, map(dict.values, grouped.values())), strict=True))
@@ -78,25 +75,26 @@ def _mean_score(values: tuple[str, ...]) -> float:
     return human_scores([Rating("", "", v) for v in values])[""]
 
 
-def human_items(
-    labels: list[dict[str, Any]], rules: SignoffConfig, first_labeled: dict[str, Any]
-) -> HumanItems:
-    """Reduce label rows (pair_id, annotator, preference, both_bad, flag_reason, stratum) to
-    items; `first_labeled` (item -> time of its first label) orders the planned sample."""
+def human_items(labels: Columns, rules: SignoffConfig, first_labeled: dict[str, Any]) -> HumanItems:
+    """Reduce labels (pair_id, annotator, annotator_id, preference, both_bad, flag_reason,
+    stratum) to items; `first_labeled` (item -> time of its first label) orders the planned
+    sample."""
+    items = labels["pair_id"]
     prefs: dict[str, list[str]] = defaultdict(list)
-    for item, preference in map(_PREFERENCE, labels):
+    for item, preference in zip(items, labels["preference"], strict=True):
         prefs[item].append(preference)
     # Both bad and flagged: few labels, if any, found without a Python step per label.
-    bad = Counter(compress(map(_PAIR, labels), map(methodcaller("get", "both_bad"), labels)))
+    bad = Counter(compress(items, labels["both_bad"]))
+    reasons = labels["flag_reason"]
     flagged = [
         {
-            "pair_id": row["pair_id"],
-            "stratum": row.get("stratum") or "unspecified",
-            "annotator": row.get("annotator") or row.get("annotator_id", ""),
-            "reason": row["flag_reason"].strip(),
+            "pair_id": items[row],
+            "stratum": labels["stratum"][row] or "unspecified",
+            "annotator": labels["annotator"][row] or labels["annotator_id"][row],
+            "reason": reasons[row].strip(),
         }
-        for row in compress(labels, map(methodcaller("get", "flag_reason"), labels))
-        if row["flag_reason"].strip()
+        for row in compress(range(len(items)), reasons)
+        if reasons[row].strip()
     ]
     all_outcomes = dict(zip(prefs, map(item_outcome, prefs.values()), strict=True))
     flagged_items = {f["pair_id"] for f in flagged}

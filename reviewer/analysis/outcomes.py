@@ -16,6 +16,7 @@ from operator import itemgetter
 
 from judge.consistency import combine_orders, first_position_rate
 from reviewer.analysis.stats import item_outcome
+from reviewer.columns import Columns
 from reviewer.config import StudyConfig
 
 
@@ -82,16 +83,16 @@ def _values_of(criteria_json: str) -> tuple[tuple[str, str], ...]:
     return tuple((name, v) for name, v in pairs if v is not None)
 
 
-def human_criteria(labels: list[dict], cfg: StudyConfig) -> dict[str, dict[str, list[str]]]:
-    """Criterion -> item -> every label's value on it."""
+def human_criteria(labels: Columns, cfg: StudyConfig) -> dict[str, dict[str, list[str]]]:
+    """Criterion -> item -> every label's value on it (`labels`: pair_id and criteria_json)."""
     per: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for item, text in map(itemgetter("pair_id", "criteria_json"), labels):
+    for item, text in zip(labels["pair_id"], labels["criteria_json"], strict=True):
         for name, v in _values_of(text):
             per[name][item].append(v)
     return {c.name: dict(per[c.name]) for c in cfg.criteria if c.name in per}
 
 
-def human_criteria_outcomes(labels: list[dict], cfg: StudyConfig) -> dict[str, dict[str, str]]:
+def human_criteria_outcomes(labels: Columns, cfg: StudyConfig) -> dict[str, dict[str, str]]:
     """Criterion -> item -> majority outcome."""
     return {
         name: dict(zip(items, map(item_outcome, items.values()), strict=True))
@@ -115,7 +116,8 @@ class JudgeOutcomes:
         return sum(self.flips.values()) / len(self.flips) if self.flips else None
 
 
-_VERDICT = itemgetter("pair_id", "presented", "preference", "criteria_json")
+_FIELDS = ("pair_id", "presented", "preference", "criteria_json")
+_VERDICT = itemgetter(*_FIELDS)
 
 
 def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
@@ -123,9 +125,17 @@ def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
 
     An item judged in one order only (a run cut short) is counted in `one_order_only` and left
     out of everything else: its lone verdict may be the judge's position bias."""
+    return _outcomes(list(map(_VERDICT, verdicts)))
+
+
+def column_outcomes(verdicts: Columns) -> JudgeOutcomes:
+    """`judge_outcomes` of one judge's verdicts held as columns (the report's)."""
+    return _outcomes(list(zip(*map(verdicts.__getitem__, _FIELDS), strict=True)))
+
+
+def _outcomes(rows: list[tuple[str, str, str, str]]) -> JudgeOutcomes:
     overall: dict[str, dict[str, str]] = defaultdict(dict)
     criteria: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
-    rows = list(map(_VERDICT, verdicts))
     for item, presented, preference, text in rows:
         overall[item][presented] = preference
         if text and text != "{}":  # most imported verdicts carry none

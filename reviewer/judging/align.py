@@ -29,6 +29,7 @@ from judge.runner import RunProgress, Summary
 from reviewer.analysis.calibration import CalibrationOut
 from reviewer.analysis.intervals import Interval
 from reviewer.analysis.outcomes import human_criteria, judge_outcomes
+from reviewer.columns import columns_of
 from reviewer.errors import SignoffError
 from reviewer.judging import service
 from reviewer.judging.describe import interval_text as _fmt
@@ -67,7 +68,7 @@ def expert_cases(
     by_pair: dict[str, list[dict]] = defaultdict(list)
     for row in labels:
         by_pair[row["pair_id"]].append(row)
-    criteria = human_criteria(labels, cfg)
+    criteria = human_criteria(columns_of(labels, ("pair_id", "criteria_json")), cfg)
     verdicts = [
         v
         for v in report_data.verdicts(cur, study_id)

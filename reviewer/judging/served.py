@@ -27,9 +27,10 @@ from reviewer.study.lifecycle import require_study
 UNKNOWN = "unknown"  # the provider named no model, or the call predates served models
 
 
-def served_counts(rows: Iterable[dict]) -> dict[str, int]:
-    """Verdict rows (with `served_model`) counted by served model, most verdicts first."""
-    counts = Counter(row.get("served_model") or UNKNOWN for row in rows)
+def served_counts(models: Iterable[str | None]) -> dict[str, int]:
+    """Verdicts counted by the model that served each (None: not named), most verdicts
+    first."""
+    counts = Counter(model or UNKNOWN for model in models)
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -46,7 +47,8 @@ def calibrated_models(
     development, held_out = calibration_parts(cur, study_id, study.config)
     deciding = held_out if gate_part(held_out) == "held-out" else development
     rows = judge_sql.served_by_verdict(cur, study_id) if rows is None else rows
-    return served_counts(r for r in rows if r["judge_id"] == judge_id and r["pair_id"] in deciding)
+    mine = (r for r in rows if r["judge_id"] == judge_id and r["pair_id"] in deciding)
+    return served_counts(r.get("served_model") for r in mine)
 
 
 class ServedModelGuard:
@@ -136,7 +138,8 @@ def check_after(
     served, when = guard.changed, "during this run"
     if served is None:
         rows = store.read(lambda cur: judge_sql.served_by_verdict(cur, study_id))
-        counts = served_counts(r for r in rows if r["judge_id"] == judge.judge_id)
+        mine = (r for r in rows if r["judge_id"] == judge.judge_id)
+        counts = served_counts(r.get("served_model") for r in mine)
         others = [m for m in counts if m not in guard.calibrated and m != UNKNOWN]
         if not others:
             return

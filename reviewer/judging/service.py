@@ -235,7 +235,8 @@ def measure_calibration(
 
         def metrics(part: str, ids: set[str]) -> CalibrationOut:
             out = calibrate_metrics(part, ids, labels, judged, lengths, strata, cfg, resamples)
-            out.served_models = served_counts(r for r in rows if r["pair_id"] in ids)
+            on = (r for r in rows if r["pair_id"] in ids)
+            out.served_models = served_counts(r.get("served_model") for r in on)
             return out
 
         result = CalibrationResult(judge_id=judge_id, name=name, development=None)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
-from operator import itemgetter
 
 from reviewer.analysis.human_items import HumanRatings
 from reviewer.analysis.intervals import Interval, agreement_kappa, finite
@@ -23,6 +22,7 @@ from reviewer.analysis.stats import (
 from reviewer.analysis.stats.agreement import Estimate, mtbench_later
 from reviewer.analysis.stats.bootstrap import Resampling
 from reviewer.analysis.stats.gwet import gwet_ac1_later
+from reviewer.columns import Columns
 from reviewer.config import StudyConfig
 from reviewer.report.model import (
     AgreementOut,
@@ -89,7 +89,7 @@ def _agreement_out(
 
 
 def criteria_later(
-    labels: list[dict], cfg: StudyConfig, names: dict[str, str], resampling: Resampling
+    labels: Columns, cfg: StudyConfig, names: dict[str, str], resampling: Resampling
 ) -> Callable[[], dict[str, CriterionAgreement]]:
     """Agreement per criterion. Pairwise ratings are nominal; likert scores are ordinal, each
     response's score a unit of its own (item = pair and side). The bootstraps are added to
@@ -123,18 +123,18 @@ def criteria_later(
 
 
 def _criterion_ratings(
-    labels: list[dict], names: list[str]
+    labels: Columns, names: list[str]
 ) -> dict[str, dict[str, dict[str, object]]]:
     """Criterion -> its ratings grouped by item (`by_item`), in label order: a pairwise value
     is the pair's, a likert criterion's scores each the response's (item "pair/side"). One pass
     over the labels, each distinct stored text read once, no `Rating` made."""
     found: dict[str, dict[str, dict[str, object]]] = {n: defaultdict(dict) for n in names}
-    texts = set(map(itemgetter("criteria_json"), labels))
+    texts = set(labels["criteria_json"])
     given = {
         text: [(found[n], v) for n in names if (v := criteria_of(text).get(n)) is not None]
         for text in texts
     }
-    for item, rater, text in map(_CRITERIA, labels):
+    for item, rater, text in zip(*map(labels.__getitem__, _CRITERIA), strict=True):
         for grouped, value in given[text]:
             if isinstance(value, dict):
                 for side, score in value.items():
@@ -144,20 +144,18 @@ def _criterion_ratings(
     return {name: dict(grouped) for name, grouped in found.items()}
 
 
-_CRITERIA = itemgetter("pair_id", "annotator_id", "criteria_json")
-
-
-_ANNOTATOR = itemgetter("annotator_id")
-_TIMED = itemgetter("seconds", "candidate_left", "preference")
+_CRITERIA = ("pair_id", "annotator_id", "criteria_json")
+_TIMED = ("seconds", "candidate_left", "preference")
 
 
 def annotators(
-    labels: list[dict], by_item: dict[str, dict[str, str]], people: list[dict]
+    labels: Columns, by_item: dict[str, dict[str, str]], people: list[dict]
 ) -> list[AnnotatorOut]:
     """Each annotator's labels, time on task, left picks and agreement with the others;
     `by_item`: item -> annotator -> preference of `labels`."""
     rows_of: dict[str, list[tuple]] = defaultdict(list)
-    for aid, fields in zip(map(_ANNOTATOR, labels), map(_TIMED, labels), strict=True):
+    timed = zip(*map(labels.__getitem__, _TIMED), strict=True)
+    for aid, fields in zip(labels["annotator_id"], timed, strict=True):
         rows_of[aid].append(fields)
     # Each rating against every other rater's on its item: (equal, compared) per rater.
     equal: dict[str, int] = defaultdict(int)

@@ -23,6 +23,7 @@ from reviewer.analysis.human_items import METHOD, HumanItems, human_items, human
 from reviewer.analysis.outcomes import human_criteria_outcomes
 from reviewer.analysis.stats.agreement import raters_of
 from reviewer.analysis.stats.bootstrap import Resampling
+from reviewer.columns import Columns
 from reviewer.config import SignoffConfig, StudyConfig
 from reviewer.report.agreement import agreement_later, annotators, criteria_later
 from reviewer.report.checklist import checklist, measure
@@ -180,7 +181,7 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
 
 def _humans(
     items: HumanItems,
-    labels: list[dict],
+    labels: Columns,
     strata: dict[str, str],
     cfg: StudyConfig,
     resamples: int,
@@ -200,9 +201,7 @@ def _humans(
     return humans, verdict
 
 
-def _human_items(
-    cur: Cursor, study_id: str, labels: list[dict], rules: SignoffConfig
-) -> HumanItems:
+def _human_items(cur: Cursor, study_id: str, labels: Columns, rules: SignoffConfig) -> HumanItems:
     """The labeled items; when each was first labeled orders the planned sample, and only it."""
     planned = rules.planned_pairs is not None
     return human_items(labels, rules, data.first_labeled(cur, study_id) if planned else {})

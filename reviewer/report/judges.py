@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from itertools import filterfalse, groupby
-from operator import itemgetter
 
 import numpy as np
 
@@ -17,8 +16,8 @@ from reviewer.analysis.judge_measures import length_baseline_later, order_measur
 from reviewer.analysis.outcomes import (
     SIDES,
     JudgeOutcomes,
+    column_outcomes,
     confusion,
-    judge_outcomes,
     majorities,
 )
 from reviewer.analysis.stats import item_outcome
@@ -26,6 +25,7 @@ from reviewer.analysis.stats.agreement import judge_vs_humans_later, table_agree
 from reviewer.analysis.stats.bootstrap import Resampling
 from reviewer.analysis.stats.judge_agreement import correlation_later
 from reviewer.analysis.stats.ppi import SCORE, ppi_mean
+from reviewer.columns import Columns, columns_of, part, rows_of
 from reviewer.config import StudyConfig
 from reviewer.judging.gate import deciding_gates
 from reviewer.judging.panel import panel_outcomes
@@ -71,10 +71,10 @@ def judge_gates(cur: Cursor, study_id: str) -> dict[str, JudgeGate]:
 
 
 def _served_by_judge(rows: list[dict]) -> dict[str, dict[str, int]]:
-    by_judge: dict[str, list[dict]] = defaultdict(list)
+    by_judge: dict[str, list[str | None]] = defaultdict(list)
     for row in rows:
-        by_judge[row["judge_id"]].append(row)
-    return {judge_id: served_counts(r) for judge_id, r in by_judge.items()}
+        by_judge[row["judge_id"]].append(row.get("served_model"))
+    return {judge_id: served_counts(models) for judge_id, models in by_judge.items()}
 
 
 def _bias_corrected(
@@ -142,7 +142,7 @@ def _versus_humans(
 
 
 def judges_later(
-    rows: list[dict],
+    rows: Columns,
     about: dict[str, dict],
     humans: HumanRatings,
     strata: dict[str, str],
@@ -153,25 +153,29 @@ def judges_later(
 ) -> Callable[[], list[JudgeOut]]:
     """Each judge version's section, then each panel's whose members all judged here; an
     item counts for a judge only once judged in both orders (`judge_outcomes`), the others
-    are only counted; `about`: judge id -> its name (as "judge"), provider, model and version.
-    Their bootstraps are added to `resampling`; the function returned gives the sections."""
-    by_judge: dict[str, list[dict]] = defaultdict(list)
-    for judge_id, run in groupby(rows, itemgetter("judge_id")):  # rows come judge by judge
-        by_judge[judge_id].extend(run)  # two versions of a judge may share a name
+    are only counted; `rows`: the study's verdicts (`report_verdicts`), judge by judge;
+    `about`: judge id -> its name (as "judge"), provider, model and version. Their bootstraps
+    are added to `resampling`; the function returned gives the sections."""
+    by_judge: dict[str, Columns] = {}
+    start = 0
+    for judge_id, run in groupby(rows["judge_id"]):  # two versions may share a name, not an id
+        stop = start + sum(1 for _ in run)
+        by_judge[judge_id] = part(rows, start, stop)
+        start = stop
     ordered = sorted(by_judge.items(), key=lambda kv: (about[kv[0]]["judge"], kv[0]))
     shared = (humans, strata, cfg, resampling)
     out = [
-        _judge_out(about[judge_id], judge_outcomes(verdicts), verdicts, *shared, gates)
+        _judge_out(about[judge_id], column_outcomes(verdicts), verdicts, *shared, gates)
         for judge_id, verdicts in ordered
     ]
     for panel in panels:
         ids = [m["judge_id"] for m in panel["members"]]
         if not all(i in by_judge for i in ids):
             continue
-        judged, verdicts = panel_outcomes(rows, ids)
+        judged, used = panel_outcomes(rows_of(rows), ids)
         about = {"judge": panel["name"], "judge_id": panel["judge_id"], "provider": "panel",
                  "model": panel["model"], "version_hash": panel["version_hash"]}  # fmt: skip
-        section = _judge_out(about, judged, verdicts, *shared, gates)
+        section = _judge_out(about, judged, columns_of(used, rows), *shared, gates)
         members = [PanelMember(name=m["name"], judge_id=m["judge_id"]) for m in panel["members"]]
         out.append(lambda s=section, m=members: s().model_copy(update={"members": m}))
     return lambda: [section() for section in out]
@@ -180,7 +184,7 @@ def judges_later(
 def _judge_out(
     about: dict,
     judged: JudgeOutcomes,
-    verdicts: list[dict],
+    verdicts: Columns,
     humans: HumanRatings,
     strata: dict[str, str],
     cfg: StudyConfig,
@@ -217,13 +221,13 @@ def _judge_out(
         gate=gate,
         bias_corrected=_bias_corrected(outcomes, humans.values),
         **measures(),
-        served_models={} if external else served_counts(verdicts),
+        served_models={} if external else served_counts(verdicts["served_model"]),
     )
 
 
 def _measures(
     judged: JudgeOutcomes,
-    verdicts: list[dict],
+    verdicts: Columns,
     humans: HumanRatings,
     labeled: list[str],
     decided: dict[str, str],
@@ -233,8 +237,8 @@ def _measures(
     human-labeled items the judge judged (consistency: on every item judged in both orders)."""
     outcomes = judged.overall
     ratings = ()  # not read: the humans' scores and values are given
-    chars = map(itemgetter("candidate_chars", "baseline_chars"), verdicts)
-    lengths = dict(zip(map(itemgetter("pair_id"), verdicts), chars, strict=True))
+    chars = zip(verdicts["candidate_chars"], verdicts["baseline_chars"], strict=True)
+    lengths = dict(zip(verdicts["pair_id"], chars, strict=True))
     orders = order_measures_later(resampling, judged, sorted(outcomes), decided)
     found = correlation_later(resampling, outcomes, ratings, humans.scores)
     baseline = length_baseline_later(

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from reviewer.columns import Columns
 from reviewer.errors import NotFound, SignoffError, StoreBusy
 from reviewer.store.backend import DEFAULT_DB, Cursor, Store
 from reviewer.store.handoff import Handoff
@@ -316,3 +317,18 @@ def fetch_dicts(cur: Cursor, sql: str, params: Any = None) -> list[dict[str, Any
     cur.execute(sql, params or [])
     names = [d[0] for d in cur.description]
     return list(map(dict, map(zip, repeat(names), cur.fetchall())))
+
+
+def fetch_columns(cur: Cursor, sql: str, params: Any = None) -> Columns:
+    """Rows of a query as columns (`reviewer.columns`): from DuckDB its arrays, each turned
+    into a list at once (NULL as None, numbers as Python ints and floats: DECIMAL too); from
+    another backend its rows transposed."""
+    cur.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    if isinstance(cur, duckdb.DuckDBPyConnection):
+        arrays = cur.fetchnumpy()
+        return {name: arrays[name].tolist() for name in names}
+    rows = cur.fetchall()
+    if not rows:
+        return {name: [] for name in names}
+    return dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reviewer.store.connection import Cursor, fetch_dicts
+from reviewer.columns import Columns
+from reviewer.store.connection import Cursor, fetch_columns, fetch_dicts
 from reviewer.store.judge_calls import SERVED_CTE
 
 _LATEST_LABELS = """
@@ -27,10 +28,11 @@ def latest_labels(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
     return fetch_dicts(cur, _LATEST_LABELS.format(**columns), [study_id])
 
 
-def report_labels(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
-    """`latest_labels`, same rows in the same order, without the rationale and submission time
-    the report does not use (converting the times was half the read of 35,000 labels)."""
-    return fetch_dicts(cur, _LATEST_LABELS.format(rationale="", submitted=""), [study_id])
+def report_labels(cur: Cursor, study_id: str) -> Columns:
+    """`latest_labels`, same rows in the same order, as columns, without the rationale and
+    submission time the report does not use (converting the times was half the read of 35,000
+    labels)."""
+    return fetch_columns(cur, _LATEST_LABELS.format(rationale="", submitted=""), [study_id])
 
 
 def first_labeled(cur: Cursor, study_id: str) -> dict[str, Any]:
@@ -67,14 +69,14 @@ def verdicts(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
 _JUDGE = "j.name AS judge, j.provider, j.model, j.version_hash,"
 
 
-def report_verdicts(cur: Cursor, study_id: str) -> list[dict[str, Any]]:
-    """`verdicts`, same rows, without the judge's name, provider, model and version (the
+def report_verdicts(cur: Cursor, study_id: str) -> Columns:
+    """`verdicts`, same rows, as columns, without the judge's name, provider, model and version (the
     same on every verdict of a judge: `report_judges`) and the rationale and stratum the
     report does not use (a rationale is often the longest text a study holds). In pair order
     per judge: every item-keyed table the report builds from them is then in the order the
     report sorts items in, and each of its sorts a single pass."""
     sql = _VERDICTS.format(judge="", rationale="") + " ORDER BY v.judge_id, v.pair_id, v.presented"
-    return fetch_dicts(cur, sql, {"study": study_id})
+    return fetch_columns(cur, sql, {"study": study_id})
 
 
 def report_judges(cur: Cursor, study_id: str) -> dict[str, dict[str, Any]]:
