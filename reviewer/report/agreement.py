@@ -7,6 +7,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
+from functools import partial
 
 from reviewer.analysis.human_items import HumanRatings
 from reviewer.analysis.intervals import Interval, agreement_kappa, finite
@@ -49,16 +50,21 @@ def _pairs_out(pairs: list[PairAgreement], names: dict[str, str]) -> list[PairOu
 def agreement_later(
     humans: HumanRatings, names: dict[str, str], resampling: Resampling
 ) -> Callable[[], AgreementOut]:
-    """How far the humans agree; the bootstraps are added to `resampling`, the function
-    returned gives the section."""
+    """How far the humans agree; the bootstraps are added to `resampling` (the rest computed
+    while they run), the function returned gives the section."""
     grouped, ratings = humans.grouped, ()  # the ratings as `grouped` holds them
     table = ItemTable(ratings, ["candidate", "baseline", "tie"], grouped)
     both = mtbench_later(resampling, table)
     ac1_later = gwet_ac1_later(resampling, table)
-    pairs = _pairs_out(pairwise(ratings, min_shared=10, grouped=grouped), names)
-    fleiss_kappa = finite(fleiss(ratings, grouped))
-    nominal = finite(alpha(ratings, "nominal", grouped=grouped)) if grouped else None
-    return lambda: _agreement_out(*both(), ac1_later(), pairs, fleiss_kappa, nominal)
+
+    def fixed() -> tuple[list[PairOut], float | None, float | None]:
+        pairs = _pairs_out(pairwise(ratings, min_shared=10, grouped=grouped), names)
+        fleiss_kappa = finite(fleiss(ratings, grouped))
+        nominal = finite(alpha(ratings, "nominal", grouped=grouped)) if grouped else None
+        return pairs, fleiss_kappa, nominal
+
+    rest = resampling.meanwhile(fixed)
+    return lambda: _agreement_out(*both(), ac1_later(), *rest())
 
 
 def _agreement_out(
@@ -97,29 +103,39 @@ def criteria_later(
     out = {}
     rated = _criterion_ratings(labels, [c.name for c in cfg.criteria])
     for c in cfg.criteria:
-        grouped, ratings = rated[c.name], ()  # the ratings as `grouped` holds them
+        grouped = rated[c.name]
         if not grouped:
             continue
-        likert = c.scale.kind == "likert"
         values = c.scale.values()
-        table = ItemTable(ratings, values, grouped)
-        out[c.name] = (
-            mtbench_later(resampling, table),
-            dict(
-                scale=c.scale.kind,
-                krippendorff_alpha=finite(
-                    alpha(ratings, "ordinal" if likert else "nominal", values, grouped)
-                ),
-                gwet_ac1=finite(gwet_ac1(ratings, 0, cfg.seed, table).value),
-                pairwise=_pairs_out(
-                    pairwise(ratings, 10, "linear" if likert else None, values, grouped), names
-                ),
-            ),
-        )
+        table = ItemTable((), values, grouped)  # the ratings as `grouped` holds them
+        fixed = partial(_criterion_fixed, c.scale.kind, values, grouped, table, cfg.seed, names)
+        out[c.name] = (mtbench_later(resampling, table), resampling.meanwhile(fixed))
     return lambda: {
-        name: CriterionAgreement(mtbench_agreement=Interval.of(both()[0][0]), **fields)
+        name: CriterionAgreement(mtbench_agreement=Interval.of(both()[0][0]), **fields())
         for name, (both, fields) in out.items()
     }
+
+
+def _criterion_fixed(
+    kind: str,
+    values: list[str],
+    grouped: dict[str, dict[str, object]],
+    table: ItemTable,
+    seed: int,
+    names: dict[str, str],
+) -> dict:
+    """A criterion's measures without replicates (computed while the bootstraps run)."""
+    likert, ratings = kind == "likert", ()  # the ratings as `grouped` holds them
+    return dict(
+        scale=kind,
+        krippendorff_alpha=finite(
+            alpha(ratings, "ordinal" if likert else "nominal", values, grouped)
+        ),
+        gwet_ac1=finite(gwet_ac1(ratings, 0, seed, table).value),
+        pairwise=_pairs_out(
+            pairwise(ratings, 10, "linear" if likert else None, values, grouped), names
+        ),
+    )
 
 
 def _criterion_ratings(
