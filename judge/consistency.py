@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 
 CANDIDATE_FIRST, BASELINE_FIRST = "candidate_first", "baseline_first"
 ORDERS = (CANDIDATE_FIRST, BASELINE_FIRST)
@@ -33,10 +34,19 @@ def combine_orders(seen: dict[str, str]) -> tuple[str, bool | None] | None:
 
 def first_position_rate(verdicts: Iterable[tuple[str, str]]) -> float | None:
     """Share of decisive (presented, preference) verdicts that picked the response shown first;
-    0.5 for a judge without position bias."""
-    picks = [
-        (preference == "candidate") == (presented == CANDIDATE_FIRST)
-        for presented, preference in verdicts
-        if presented in ORDERS and preference != "tie"
-    ]
-    return sum(picks) / len(picks) if picks else None
+    0.5 for a judge without position bias.
+
+    >>> first_position_rate([("candidate_first", "candidate"), ("baseline_first", "candidate"),
+    ...                      ("baseline_first", "tie"), ("unknown", "baseline")])
+    0.5
+    """
+    return first_position_share(Counter(verdicts))
+
+
+def first_position_share(counts: Mapping[tuple[str, str], int]) -> float | None:
+    """`first_position_rate` of verdicts counted by (presented, preference): a report's
+    200,000 verdicts are counted in C, and only their few kinds looked at here."""
+    decisive = {(o, p): n for (o, p), n in counts.items() if o in ORDERS and p != "tie"}
+    picks = sum(n for (o, p), n in decisive.items() if (p == "candidate") == (o == CANDIDATE_FIRST))
+    total = sum(decisive.values())
+    return picks / total if total else None

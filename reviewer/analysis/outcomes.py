@@ -12,11 +12,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import itemgetter
+from itertools import compress
 
-from judge.consistency import combine_orders, first_position_rate
+from judge.consistency import combine_orders, first_position_share
 from reviewer.analysis.stats import item_outcome
-from reviewer.columns import Columns
+from reviewer.columns import Columns, columns_of
 from reviewer.config import StudyConfig
 
 
@@ -117,7 +117,6 @@ class JudgeOutcomes:
 
 
 _FIELDS = ("pair_id", "presented", "preference", "criteria_json")
-_VERDICT = itemgetter(*_FIELDS)
 
 
 def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
@@ -125,38 +124,40 @@ def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
 
     An item judged in one order only (a run cut short) is counted in `one_order_only` and left
     out of everything else: its lone verdict may be the judge's position bias."""
-    return _outcomes(list(map(_VERDICT, verdicts)))
+    return column_outcomes(columns_of(verdicts, _FIELDS))
 
 
 def column_outcomes(verdicts: Columns) -> JudgeOutcomes:
     """`judge_outcomes` of one judge's verdicts held as columns (the report's)."""
-    return _outcomes(list(zip(*map(verdicts.__getitem__, _FIELDS), strict=True)))
-
-
-def _outcomes(rows: list[tuple[str, str, str, str]]) -> JudgeOutcomes:
+    items, orders, preferences, texts = map(verdicts.__getitem__, _FIELDS)
     overall: dict[str, dict[str, str]] = defaultdict(dict)
-    criteria: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
-    for item, presented, preference, text in rows:
+    for item, presented, preference in zip(items, orders, preferences, strict=True):
         overall[item][presented] = preference
-        if text and text != "{}":  # most imported verdicts carry none
-            for name, c in _values_of(text):
-                criteria[name][item][presented] = c
+    criteria: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
+    carried = {text for text in set(texts) if text and text != "{}"}  # imported: mostly none
+    if carried:
+        for row in compress(range(len(texts)), map(carried.__contains__, texts)):
+            for name, c in _values_of(texts[row]):
+                criteria[name][items[row]][orders[row]] = c
     combined = dict(zip(overall, map(combine_orders, overall.values()), strict=True))
     counted = {item: c for item, c in combined.items() if c is not None}
+    one_order_only = frozenset(item for item, c in combined.items() if c is None)
+    verdicts_counted = zip(orders, preferences, strict=True)
+    if one_order_only:
+        kept = map(counted.__contains__, items)
+        verdicts_counted = compress(zip(orders, preferences, strict=True), kept)
     return JudgeOutcomes(
         overall={item: outcome for item, (outcome, _) in counted.items()},
         criteria={
             name: {
                 item: c[0]
-                for item, seen in items.items()
+                for item, seen in by_item.items()
                 if item in counted and (c := combine_orders(seen)) is not None
             }
-            for name, items in criteria.items()
+            for name, by_item in criteria.items()
         },
         flips={item: flip for item, (_, flip) in counted.items() if flip is not None},
-        first_position_rate=first_position_rate(
-            (presented, preference) for item, presented, preference, _ in rows if item in counted
-        ),
-        one_order_only=frozenset(item for item, c in combined.items() if c is None),
+        first_position_rate=first_position_share(Counter(verdicts_counted)),
+        one_order_only=one_order_only,
         orders={item: overall[item] for item in counted},
     )
