@@ -115,27 +115,25 @@ def _versus_humans(
     """The judge against each human label and against the human majority (`decided`, on the
     `labeled` items it judged)."""
     both = judge_vs_humans_later(resampling, outcomes, (), humans.grouped)
-    split = len(labeled) - len(decided)
-    table = confusion(decided, outcomes)  # human majority -> judge -> items
-    agree, kappa, n = table_agreement(
-        np.array([[table[h][j] for h in SIDES] for j in SIDES], float)
-    )
-    fixed = {
-        "vs_majority": {
-            "agreement": finite(agree),
-            "kappa": finite(kappa),
-            "items": n,
-            "split_skipped": split,
-        },
-        "confusion": table,
-    }
+
+    def versus_majority() -> dict:
+        table = confusion(decided, outcomes)  # human majority -> judge -> items
+        agree, kappa, n = table_agreement(
+            np.array([[table[h][j] for h in SIDES] for j in SIDES], float)
+        )
+        split = len(labeled) - len(decided)
+        vs_majority = {"agreement": finite(agree), "kappa": finite(kappa), "items": n,
+                       "split_skipped": split}  # fmt: skip
+        return {"vs_majority": vs_majority, "confusion": table}
+
+    fixed = resampling.meanwhile(versus_majority)
 
     def result() -> dict:
         with_ties, without = both()
         return {
             "vs_humans_with_ties": agreement_kappa(with_ties),
             "vs_humans_without_ties": agreement_kappa(without),
-            **fixed,
+            **fixed(),
         }
 
     return result
@@ -207,21 +205,26 @@ def _judge_out(
     decided = majorities(humans.values, labeled)
     versus = _versus_humans(outcomes, humans, labeled, decided, resampling)
     measures = _measures(judged, verdicts, humans, labeled, decided, resampling)
+    fixed = resampling.meanwhile(  # what needs no replicates: while they are drawn
+        lambda: {
+            "result": side_result(outcomes, criteria, strata, cfg),
+            "bias_corrected": _bias_corrected(outcomes, humans.values),
+            "served_models": {} if external else served_counts(verdicts["served_model"]),
+        }
+    )
     return lambda: JudgeOut(
         name=about["judge"],
         judge_id=about["judge_id"],
         provider=about["provider"],
         model=about["model"],
         version_hash=about["version_hash"],
-        result=side_result(outcomes, criteria, strata, cfg),
         one_order_only=len(judged.one_order_only),
         **versus(),
         flip_rate=judged.flip_rate,
         first_position_rate=judged.first_position_rate,
         gate=gate,
-        bias_corrected=_bias_corrected(outcomes, humans.values),
+        **fixed(),
         **measures(),
-        served_models={} if external else served_counts(verdicts["served_model"]),
     )
 
 
