@@ -8,16 +8,25 @@ JSON keeps its numbers and n, the text does not pretend they mean anything.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import chain, compress, islice, repeat
+from operator import countOf, is_not, lt
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from reviewer.analysis.intervals import Interval, wilson
-from reviewer.analysis.outcomes import JudgeOutcomes
+from reviewer.analysis.outcomes import SIDES, JudgeOutcomes
 from reviewer.analysis.stats import Rating
 from reviewer.analysis.stats.bootstrap import Resampling
-from reviewer.analysis.stats.judge_agreement import correlation_later, per_verdict_later
+from reviewer.analysis.stats.judge_agreement import (
+    correlation_of_later,
+    human_scores,
+    per_verdict_of_later,
+)
+from reviewer.analysis.stats.ppi import SCORE
 
 DECISIVE = ("candidate", "baseline")
 
@@ -73,10 +82,32 @@ class OrderMeasures(BaseModel):
     )
 
 
-def longer(lengths: tuple[int, int]) -> str:
-    """The outcome of the rule "the longer response wins" on (candidate, baseline) lengths."""
-    candidate, baseline = lengths
-    return "candidate" if candidate > baseline else "baseline" if baseline > candidate else "tie"
+# Outcomes as codes, their index in SIDES (candidate 0, baseline 1, tie 2): the measures below
+# work on arrays aligned over the items in item order, not on a dict per item.
+_CODE = {side: k for k, side in enumerate(SIDES)}
+_SIDE = np.array(SIDES, dtype=object)
+_SCORE = np.array([SCORE[side] for side in SIDES])
+
+
+def _longer(lengths: np.ndarray) -> np.ndarray:
+    """The outcome code of the rule "the longer response wins" (a tie when both are as long)
+    on rows of (candidate, baseline) lengths.
+
+    >>> _longer(np.array([[5.0, 3.0], [3.0, 5.0], [4.0, 4.0]])).tolist()
+    [0, 1, 2]
+    """
+    candidate, baseline = lengths[:, 0], lengths[:, 1]
+    return np.where(candidate > baseline, 0, np.where(baseline > candidate, 1, 2))
+
+
+def _codes(outcomes: Iterable[str | None]) -> np.ndarray:
+    """Each outcome's code; 3 for anything else (None: no outcome)."""
+    return np.fromiter(map(_CODE.get, outcomes, repeat(3)), np.int64)
+
+
+def _in_order(items: list[str]) -> list[str]:
+    """`items` sorted, each once; the list itself when it already is (the report's are)."""
+    return items if all(map(lt, items, islice(items, 1, None))) else sorted(set(items))
 
 
 def order_measures(
@@ -97,10 +128,15 @@ def order_measures_later(
     """`order_measures`, its bootstrap added to `resampling`."""
     flips, orders = judged.flips, judged.orders
     both = list(filter(flips.__contains__, items))
-    judged_both = set(both)
-    reference = {i: o for i, o in decided.items() if o in DECISIVE and i in judged_both}
-    verdicts = {i: list(orders.get(i, {}).values()) for i in reference}
-    agreement = per_verdict_later(resampling, verdicts, reference)
+    # Pairs judged in both orders with a decisive majority, in item order: each order's
+    # verdict against the majority, as `per_verdict_later` counts them.
+    majority = list(map(decided.get, on := _in_order(both)))
+    decisive = list(map(DECISIVE.__contains__, majority))
+    majority, on = list(compress(majority, decisive)), compress(on, decisive)
+    seen = list(map(dict.values, map(orders.get, on, repeat({}))))
+    hits = np.fromiter(map(countOf, seen, majority), float, len(seen))
+    counts = np.fromiter(map(len, seen), float, len(seen))
+    agreement = per_verdict_of_later(resampling, hits, counts)
     consistency = wilson(len(both) - sum(map(flips.__getitem__, both)), len(both))
     return lambda: OrderMeasures(
         per_verdict_agreement=Interval.of(agreement()), positional_consistency=consistency
@@ -132,26 +168,42 @@ def length_baseline_later(
     """`length_baseline`, its bootstraps added to `resampling` (`scores`: as
     `correlation_later` takes them; `values`: item -> its labels' values in `ratings`, of
     every item of `items`, when the caller has them grouped)."""
-    kept = list(filter(lengths.__contains__, items))
-    rule = dict(zip(kept, map(longer, map(lengths.__getitem__, kept)), strict=True))
-    decisive = [i for i, o in decided.items() if o in DECISIVE and i in rule]
-    on = [r for r in ratings if r.item in rule] if scores is None or values is None else ratings
-    if values is None:
-        labels: dict[str, list[str]] = defaultdict(list)
-        for r in on:
-            labels[r.item].append(r.value)
-    else:
-        labels = {i: values[i] for i in rule if i in values}
+    kept = _in_order(list(items))
+    got = list(map(lengths.get, kept))
+    if not all(known := list(map(is_not, got, repeat(None)))):
+        kept, got = list(compress(kept, known)), list(compress(got, known))
+    n = len(kept)
+    rule = _longer(np.fromiter(chain.from_iterable(got), float, 2 * n).reshape(n, 2))
+    majority = _codes(map(decided.get, kept))
+    decisive = majority < 2
+    on = ratings
+    if scores is None or values is None:
+        rated = set(kept)
+        on = [r for r in ratings if r.item in rated]
     # Agreement with every label = matching labels / labels: the MT-Bench agreement of
     # `judge_vs_humans` (ties counted), with the bootstrap draws the correlation uses.
-    with_ties = per_verdict_later(resampling, labels, rule)
-    found = correlation_later(resampling, rule, on, scores)
-    sides = list(rule.values())
+    given = list(map((_grouped(on) if values is None else values).get, kept, repeat(())))
+    hits = np.fromiter(map(countOf, given, _SIDE[rule]), float, n)
+    with_ties = per_verdict_of_later(resampling, hits, np.fromiter(map(len, given), float, n))
+    scores = human_scores(on) if scores is None else scores
+    # A mean score is never NaN: NaN is an item without one.
+    y = np.fromiter(map(scores.get, kept, repeat(math.nan)), float, n)
+    scored = ~np.isnan(y)
+    found = correlation_of_later(resampling, _SCORE[rule[scored]], y[scored])
+    sides = np.bincount(rule, minlength=3).tolist()
     return lambda: LengthBaseline(
-        decisive_agreement=wilson(sum(rule[i] == decided[i] for i in decisive), len(decisive)),
+        decisive_agreement=wilson(int((rule == majority)[decisive].sum()), int(decisive.sum())),
         vs_humans_with_ties=Interval.of(with_ties()),
         correlation=Interval.of(found()),
-        candidate_longer=sides.count("candidate"),
-        baseline_longer=sides.count("baseline"),
-        equal_length=sides.count("tie"),
+        candidate_longer=sides[0],
+        baseline_longer=sides[1],
+        equal_length=sides[2],
     )
+
+
+def _grouped(ratings: Sequence[Rating]) -> dict[str, list[str]]:
+    """Item -> its ratings' values, in rating order."""
+    values: dict[str, list[str]] = defaultdict(list)
+    for r in ratings:
+        values[r.item].append(r.value)
+    return values

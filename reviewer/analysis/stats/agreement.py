@@ -12,8 +12,10 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import is_not
 from typing import Any
 
 import numpy as np
@@ -39,6 +41,26 @@ class Estimate:
     low: float
     high: float
     n: int
+
+
+_MISSING = object()
+
+
+def joined(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[list[str], list[Any], list[Any]]:
+    """The keys of both, sorted, and each one's value in `a` and in `b`: the smaller's keys
+    sorted (one pass when they are in order already, as the report's are) and looked up in the
+    larger, one look-up per key in each and no Python step per key.
+
+    >>> joined({"b": 1, "a": 2, "c": 3}, {"c": 0, "a": 5})
+    (['a', 'c'], [2, 3], [5, 0])
+    """
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    keys = sorted(small)
+    found = list(map(large.get, keys, repeat(_MISSING)))
+    if not all(kept := list(map(is_not, found, repeat(_MISSING)))):
+        keys, found = list(compress(keys, kept)), list(compress(found, kept))
+    own = list(map(small.__getitem__, keys))
+    return (keys, own, found) if small is a else (keys, found, own)
 
 
 def by_item(ratings: Sequence[Rating]) -> dict[str, dict[str, str]]:
@@ -173,9 +195,8 @@ def _judge_tables(
     """(items, 3, 3) counts of (judge, human) label pairs, items in sorted order."""
     index = {c: k for k, c in enumerate(["candidate", "baseline", "tie"])}
     items = by_item(humans) if grouped is None else grouped
-    keys = sorted(k for k in items if k in judge)
-    per_key = list(map(items.__getitem__, keys))
-    judged = np.fromiter(map(index.__getitem__, map(judge.__getitem__, keys)), np.int64, len(keys))
+    keys, per_key, outcomes = joined(items, judge)
+    judged = np.fromiter(map(index.__getitem__, outcomes), np.int64, len(keys))
     item = item_of_each(per_key)  # item, judge's and human's category: a flattened cell
     cells = 9 * item + 3 * judged[item] + _cells(per_key, index)
     counts = np.bincount(cells, minlength=9 * len(keys))

@@ -18,10 +18,11 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import countOf
 
 import numpy as np
 
-from reviewer.analysis.stats.agreement import Estimate, Rating
+from reviewer.analysis.stats.agreement import Estimate, Rating, joined
 from reviewer.analysis.stats.bootstrap import Resampling, percentile_interval
 from reviewer.analysis.stats.ppi import SCORE
 
@@ -108,9 +109,9 @@ def _scored(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The judge's score and the humans' mean score on the items both rated, in item order."""
     scores = human_scores(humans) if scores is None else scores
-    items = sorted(filter(judge.__contains__, scores))
-    x = list(map(SCORE.__getitem__, map(judge.__getitem__, items)))
-    return np.array(x), np.array(list(map(scores.__getitem__, items)))
+    items, outcomes, y = joined(judge, scores)
+    x = np.fromiter(map(SCORE.__getitem__, outcomes), float, len(items))
+    return x, np.fromiter(y, float, len(items))
 
 
 def correlation_later(
@@ -123,7 +124,14 @@ def correlation_later(
     function returned gives it. `scores`, when the caller has it, is `human_scores` of every
     rating of each item `humans` rates (of more items too: only the judge's are read), so
     several judges share one pass over the ratings."""
-    x, y = _scored(judge, humans, scores)
+    return correlation_of_later(resampling, *_scored(judge, humans, scores))
+
+
+def correlation_of_later(
+    resampling: Resampling | None, x: np.ndarray, y: np.ndarray
+) -> Callable[[], Estimate]:
+    """`correlation_later` of the judge's scores `x` and the humans' mean scores `y`, aligned
+    over the items both rated in item order (the arrays `_scored` gives)."""
     n, cols, xy = len(x), _r_columns(x), x * y
     ones = np.ones((1, n))
     value = float(_weighted_r(ones, ones @ cols, y, xy)[0]) if n else math.nan
@@ -159,11 +167,19 @@ def per_verdict_later(
     resampling: Resampling, verdicts: Mapping[str, Sequence[str]], reference: Mapping[str, str]
 ) -> Callable[[], Estimate]:
     """`per_verdict_agreement`, its bootstrap added to `resampling`."""
-    items = [i for i in sorted(filter(reference.__contains__, verdicts)) if verdicts[i]]
-    given = list(map(verdicts.__getitem__, items))
-    pairs = zip(given, map(reference.__getitem__, items), strict=True)
-    hits = np.array([v.count(r) for v, r in pairs], dtype=float)
-    counts = np.array(list(map(len, given)), dtype=float)
+    _, given, references = joined(verdicts, reference)
+    hits = map(countOf, given, references)
+    counts = np.fromiter(map(len, given), float, len(given))
+    return per_verdict_of_later(resampling, np.fromiter(hits, float, len(given)), counts)
+
+
+def per_verdict_of_later(
+    resampling: Resampling, hits: np.ndarray, counts: np.ndarray
+) -> Callable[[], Estimate]:
+    """`per_verdict_later` of each item's verdicts equal to its reference (`hits`) and its
+    verdicts (`counts`), item after item in item order; items without verdicts are left out."""
+    if not (kept := counts > 0).all():
+        hits, counts = hits[kept], counts[kept]
     total = counts.sum()
     value = float(hits.sum() / total) if total else math.nan
 
@@ -171,5 +187,5 @@ def per_verdict_later(
         with np.errstate(invalid="ignore", divide="ignore"):
             return sums[:, 0] / sums[:, 1]  # hits and verdicts: exact sums
 
-    later = resampling.add(share, len(items), np.stack([hits, counts], axis=1))
+    later = resampling.add(share, len(hits), np.stack([hits, counts], axis=1))
     return lambda: Estimate(value, *percentile_interval(later()), int(total))
