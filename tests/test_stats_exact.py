@@ -166,6 +166,35 @@ def test_weights_drawn_ahead_and_never_read_stop_drawing(monkeypatch):
     assert not drawing.is_alive()
 
 
+def test_weights_drawn_ahead_for_a_count_no_statistic_uses_stop_once_the_rest_are_done(
+    monkeypatch,
+):
+    """`draw_ahead` is a guess of the report's (its labeled items, counted before the rows are
+    read): a set nothing reads stops drawing when the others are evaluated, and the set that
+    is read gives the same replicates as drawn at once; work given to `meanwhile` is done by
+    the first caller of replicates, before it waits."""
+    import threading
+
+    from reviewer.analysis.stats import bootstrap
+
+    monkeypatch.setattr(bootstrap, "CHUNK_WEIGHTS", 100)
+    monkeypatch.setattr(bootstrap, "_AHEAD_BYTES", 1)
+    before = set(threading.enumerate())
+    resampling = bootstrap.Resampling(1000, 3, keep=False, ahead=True)
+    resampling.draw_ahead(70)  # no statistic over 70 items follows
+    (unused,) = set(threading.enumerate()) - before
+    resampling.draw_ahead(40)
+    column = np.arange(40.0)
+    later = resampling.add(lambda w, sums: sums[:, 0], 40, column)
+    done: list[str] = []
+    fixed = resampling.meanwhile(lambda: done.append("fixed") or len(done))
+    resampling.start()
+    assert np.array_equal(later(), bootstrap.item_weights(40, 1000, 3) @ column)
+    assert done == ["fixed"] and fixed() == 1  # done once, before the replicates were given
+    unused.join(timeout=2.5)
+    assert not unused.is_alive()
+
+
 def test_resampling_refuses_columns_whose_sums_are_not_exact():
     from reviewer.analysis.stats.bootstrap import Resampling
 

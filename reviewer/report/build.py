@@ -121,26 +121,27 @@ def _compare(cur: Cursor, study_id: str, other: str, resamples: int) -> Comparis
 def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     study = require_study(cur, study_id)
     cfg = study.config
+    # Bootstraps added, then run in a thread beside the rest (the checks' BLAS products first);
+    # the weights over the labeled items drawn from now on, while the rows are read.
+    resampling = Resampling(resamples, cfg.seed, keep=False, ahead=True)
+    resampling.draw_ahead(data.labeled_items(cur, study_id))
     labels = data.report_labels(cur, study_id)
     verdict_rows, about = data.report_verdicts(cur, study_id), data.report_judges(cur, study_id)
     people = data.annotators(cur, study_id)
     names = {p["annotator_id"]: p["display_name"] for p in people}
     strata = data.report_strata(cur, study_id)
     rated = human_ratings(labels)  # grouped once, for every section
-    # Bootstraps added, then run in a thread beside the rest: the checks' BLAS products first.
-    resampling = Resampling(resamples, cfg.seed, keep=False, ahead=True)
-    gates, panels = judge_gates(cur, study_id), panel_sql.panels(cur)
-    judges_of = judges_later(verdict_rows, about, rated, strata, cfg, resampling, gates, panels)
     agreement_of = agreement_later(rated, names, resampling)
     criteria_of = criteria_later(labels, cfg, names, resampling)
+    gates, panels = judge_gates(cur, study_id), panel_sql.panels(cur)
+    judges_of = judges_later(verdict_rows, about, rated, strata, cfg, resampling, gates, panels)
     measured = measure(cur, study_id, cfg, resamples)
     resampling.start()
     items = _human_items(cur, study_id, labels, cfg.signoff)
     humans, verdict = _humans(items, labels, strata, cfg, resamples)
     unblinded, who = data.unblinding(cur, study_id), annotators(labels, rated.grouped, people)
-    examples = _examples(
-        cur, study_id, rated.grouped, items.all_outcomes, strata, humans.worst_stratum, names
-    )
+    worst = humans.worst_stratum
+    examples = _examples(cur, study_id, rated.grouped, items.all_outcomes, strata, worst, names)
     judges = with_rubrics(cur, study_id, judges_of())
     any_pair = data.pair_models(cur, study_id) if unblinded else {}
     return Report(

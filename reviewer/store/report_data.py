@@ -35,6 +35,13 @@ def report_labels(cur: Cursor, study_id: str) -> Columns:
     return fetch_columns(cur, _LATEST_LABELS.format(rationale="", submitted=""), [study_id])
 
 
+def labeled_items(cur: Cursor, study_id: str) -> int:
+    """How many of the study's pairs have a label: what `report_labels` will hold, counted
+    before it is read."""
+    cur.execute("SELECT count(DISTINCT pair_id) FROM labels WHERE study_id = ?", [study_id])
+    return cur.fetchone()[0]
+
+
 def first_labeled(cur: Cursor, study_id: str) -> dict[str, Any]:
     """Item -> when its first label (any annotator, any revision) was submitted: the order of
     the planned sample."""

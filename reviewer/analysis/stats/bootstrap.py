@@ -102,6 +102,10 @@ class _Ahead:
         args = (self._blocks, self._stop, items, resamples, seed)
         threading.Thread(target=_produce, args=args, daemon=True).start()
 
+    def stop(self) -> None:
+        """Draw no more (the blocks are not wanted)."""
+        self._stop.set()
+
     def blocks(self) -> Iterator[np.ndarray]:
         """The blocks as floats, in the order drawn."""
         try:
@@ -197,8 +201,7 @@ class Resampling:
             raise ValueError("bootstrap columns must be multiples of 1/4 (exact sums)")
         job = _Job(statistic, cols, beside)
         self._pending.setdefault(items, []).append(job)
-        if self.ahead and items not in self._drawing and items and self.resamples > 0:
-            self._drawing[items] = _Ahead(items, self.resamples, self.seed)
+        self.draw_ahead(items)
 
         def replicates() -> Any:
             if not job.done:
@@ -208,6 +211,14 @@ class Resampling:
             return job.result
 
         return replicates
+
+    def draw_ahead(self, items: int) -> None:
+        """With `ahead`, begin drawing the weights over `items` items now, before the first
+        statistic over them is added (the caller knows the count early: the report, its
+        labeled items before it reads their labels). A set no statistic uses is stopped once
+        the rest are evaluated; the weights are the same either way."""
+        if self.ahead and items not in self._drawing and items and self.resamples > 0:
+            self._drawing[items] = _Ahead(items, self.resamples, self.seed)
 
     def meanwhile(self, work: Callable[[], T]) -> Callable[[], T]:
         """`work` (what a section computes without replicates) done once, by the first
@@ -232,14 +243,18 @@ class Resampling:
         return once
 
     def run(self) -> None:
-        """Evaluate every statistic added and not yet evaluated."""
+        """Evaluate every statistic added and not yet evaluated, a set of weights at a time in
+        the order their first statistic was added (drawn ahead, the first set began first)."""
         while self._pending:
-            items, jobs = self._pending.popitem()
+            items = next(iter(self._pending))
+            jobs = self._pending.pop(items)
             if (ahead := self._drawing.pop(items, None)) is not None:
                 blocks = ahead.blocks()
             else:
                 blocks = weight_chunks(items, self.resamples, self.seed, self.keep)
             _evaluate(jobs, blocks, items)
+        while self._drawing:  # drawn ahead for statistics never added
+            self._drawing.popitem()[1].stop()
 
     def start(self) -> None:
         """Evaluate everything added so far in a thread (its numpy work holds no GIL), while
