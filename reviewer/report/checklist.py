@@ -33,10 +33,10 @@ class Mechanical:
 
 def measure(cur: Cursor, study_id: str, cfg: StudyConfig, resamples: int) -> Mechanical:
     """Every declared check, and latency and cost, over the study's pairs."""
-    pairs = PairTable(  # one table: the checks share what they derive from the texts
-        CheckPair(pair_id, stratum, candidate, baseline, reference, _metadata(metadata))
-        for pair_id, stratum, candidate, baseline, reference, metadata in check_pairs(cur, study_id)
-    )
+    rows = check_pairs(cur, study_id)  # (pair_id, stratum, candidate, baseline, reference, text)
+    *fields, texts = zip(*rows, strict=True) if rows else ((),) * 6
+    # One table: the checks share what they derive from the texts (no generator step a pair).
+    pairs = PairTable(map(CheckPair, *fields, map(_metadata, texts)))
     opts = {"confidence": cfg.signoff.confidence, "seed": cfg.seed, "resamples": resamples}
     return Mechanical(
         pairs=len(pairs),
