@@ -1,6 +1,5 @@
 """The report's annotator section (`reviewer.report.agreement.annotators`)."""
 
-from reviewer.analysis.human_items import human_ratings
 from reviewer.columns import columns_of
 from reviewer.report.agreement import annotators
 
@@ -24,7 +23,7 @@ def test_each_annotator_counted_against_the_others():
         for who in ("x", "y", "z", "w")
     ]
     held = columns_of(labels, labels[0])
-    out = {a.annotator_id: a for a in annotators(held, human_ratings(held).grouped, people)}
+    out = {a.annotator_id: a for a in annotators(held, people)}
     # x: on a, y agrees and z not; on b, y not: 1 of 3. y: x on a, not x on b. z: neither on a.
     assert [out[w].agreement_with_others for w in "xyzw"] == [1 / 3, 1 / 3, 0.0, None]
     assert [out[w].labels for w in "xyzw"] == [3, 2, 1, 0]

@@ -75,14 +75,13 @@ def _mean_score(values: tuple[str, ...]) -> float:
     return human_scores([Rating("", "", v) for v in values])[""]
 
 
-def human_items(labels: Columns, rules: SignoffConfig, first_labeled: dict[str, Any]) -> HumanItems:
-    """Reduce labels (pair_id, annotator, annotator_id, preference, both_bad, flag_reason,
-    stratum) to items; `first_labeled` (item -> time of its first label) orders the planned
-    sample."""
-    items = labels["pair_id"]
-    prefs: dict[str, list[str]] = defaultdict(list)
-    for item, preference in zip(items, labels["preference"], strict=True):
-        prefs[item].append(preference)
+def human_items(
+    labels: Columns, rated: HumanRatings, rules: SignoffConfig, first_labeled: dict[str, Any]
+) -> HumanItems:
+    """Reduce labels (pair_id, annotator, annotator_id, both_bad, flag_reason, stratum; their
+    preferences grouped in `rated`) to items; `first_labeled` (item -> time of its first
+    label) orders the planned sample."""
+    items, prefs = labels["pair_id"], rated.values
     # Both bad and flagged: few labels, if any, found without a Python step per label.
     bad = Counter(compress(items, labels["both_bad"]))
     reasons = labels["flag_reason"]

@@ -5,9 +5,11 @@ pair and per criterion, and what each annotator did.
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from functools import partial
+
+import numpy as np
 
 from reviewer.analysis.human_items import HumanRatings
 from reviewer.analysis.intervals import Interval, agreement_kappa, finite
@@ -161,43 +163,47 @@ def _criterion_ratings(
 
 
 _CRITERIA = ("pair_id", "annotator_id", "criteria_json")
-_TIMED = ("seconds", "candidate_left", "preference")
 
 
-def annotators(
-    labels: Columns, by_item: dict[str, dict[str, str]], people: list[dict]
-) -> list[AnnotatorOut]:
-    """Each annotator's labels, time on task, left picks and agreement with the others;
-    `by_item`: item -> annotator -> preference of `labels`."""
-    rows_of: dict[str, list[tuple]] = defaultdict(list)
-    timed = zip(*map(labels.__getitem__, _TIMED), strict=True)
-    for aid, fields in zip(labels["annotator_id"], timed, strict=True):
-        rows_of[aid].append(fields)
-    # Each rating against every other rater's on its item: (equal, compared) per rater.
-    equal: dict[str, int] = defaultdict(int)
-    compared: dict[str, int] = defaultdict(int)
-    for by_rater in by_item.values():
-        if len(by_rater) < 2:  # no other rater
-            continue
-        values = list(by_rater.values())
-        for rater, value in by_rater.items():
-            equal[rater] += values.count(value) - 1
-            compared[rater] += len(values) - 1
+def annotators(labels: Columns, people: list[dict]) -> list[AnnotatorOut]:
+    """Each annotator's labels, time on task, left picks and agreement with the others (each
+    label against every other label on its item: equal ones / compared). Summed per annotator
+    by numpy from per-label counts, each an integer, so every share is the same division."""
+    aids, items, prefs = labels["annotator_id"], labels["pair_id"], labels["preference"]
+    n = len(aids)
+    code = {aid: k for k, aid in enumerate(dict.fromkeys(aids))}
+    codes = np.fromiter(map(code.__getitem__, aids), dtype=np.int64, count=n)
+
+    def per_annotator(weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(codes, weights=weights, minlength=len(code))
+
+    labeled = list(zip(items, prefs, strict=True))
+    same, on_item = Counter(labeled), Counter(items)
+    equal = per_annotator(np.fromiter(map(same.__getitem__, labeled), float, n) - 1)
+    compared = per_annotator(np.fromiter(map(on_item.__getitem__, items), float, n) - 1)
+    left = np.array(labels["candidate_left"], dtype=float)  # None: nan
+    picked_candidate = np.fromiter(map("candidate".__eq__, prefs), bool, n)
+    sided = ~np.isnan(left) & ~np.fromiter(map("tie".__eq__, prefs), bool, n)
+    lefts, sides = per_annotator(sided & (picked_candidate == (left == 1))), per_annotator(sided)
+    counts = per_annotator()
+    order = np.argsort(codes, kind="stable")
+    seconds = np.split(np.array(labels["seconds"], dtype=float)[order], np.cumsum(counts)[:-1])
     out = []
     for person in people:
         aid = person["annotator_id"]
-        mine = rows_of.get(aid, [])
-        seconds = [s for s, _, _ in mine if s is not None]
-        left = [(p == "candidate") == cl for _, cl, p in mine if cl is not None and p != "tie"]
+        k = code.get(aid)
+        timed = [] if k is None else seconds[k][~np.isnan(seconds[k])].tolist()
         out.append(
             AnnotatorOut(
                 annotator_id=aid,
                 name=person["display_name"],
                 role=person["role"],
-                labels=len(mine),
-                median_seconds=statistics.median(seconds) if seconds else None,
-                left_pick_rate=sum(left) / len(left) if left else None,
-                agreement_with_others=equal[aid] / compared[aid] if compared[aid] else None,
+                labels=0 if k is None else int(counts[k]),
+                median_seconds=statistics.median(timed) if timed else None,
+                left_pick_rate=lefts[k] / sides[k] if k is not None and sides[k] else None,
+                agreement_with_others=(
+                    equal[k] / compared[k] if k is not None and compared[k] else None
+                ),
             )
         )
     return out

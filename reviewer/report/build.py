@@ -19,7 +19,13 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from itertools import islice
 
-from reviewer.analysis.human_items import METHOD, HumanItems, human_items, human_ratings
+from reviewer.analysis.human_items import (
+    METHOD,
+    HumanItems,
+    HumanRatings,
+    human_items,
+    human_ratings,
+)
 from reviewer.analysis.outcomes import human_criteria_outcomes
 from reviewer.analysis.stats.agreement import raters_of
 from reviewer.analysis.stats.bootstrap import Resampling
@@ -137,9 +143,9 @@ def _build(cur: Cursor, study_id: str, resamples: int) -> Report:
     judges_of = judges_later(verdict_rows, about, rated, strata, cfg, resampling, gates, panels)
     measured = measure(cur, study_id, cfg, resamples)
     resampling.start()
-    items = _human_items(cur, study_id, labels, cfg.signoff)
+    items = _human_items(cur, study_id, labels, rated, cfg.signoff)
     humans, verdict = _humans(items, labels, strata, cfg, resamples)
-    unblinded, who = data.unblinding(cur, study_id), annotators(labels, rated.grouped, people)
+    unblinded, who = data.unblinding(cur, study_id), annotators(labels, people)
     worst = humans.worst_stratum
     examples = _examples(cur, study_id, rated.grouped, items.all_outcomes, strata, worst, names)
     judges = with_rubrics(cur, study_id, judges_of())
@@ -202,10 +208,12 @@ def _humans(
     return humans, verdict
 
 
-def _human_items(cur: Cursor, study_id: str, labels: Columns, rules: SignoffConfig) -> HumanItems:
+def _human_items(
+    cur: Cursor, study_id: str, labels: Columns, rated: HumanRatings, rules: SignoffConfig
+) -> HumanItems:
     """The labeled items; when each was first labeled orders the planned sample, and only it."""
-    planned = rules.planned_pairs is not None
-    return human_items(labels, rules, data.first_labeled(cur, study_id) if planned else {})
+    first = data.first_labeled(cur, study_id) if rules.planned_pairs is not None else {}
+    return human_items(labels, rated, rules, first)
 
 
 def _quality(items: HumanItems, rules: SignoffConfig) -> LabelQuality:
