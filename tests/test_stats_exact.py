@@ -200,3 +200,20 @@ def test_resampling_refuses_columns_whose_sums_are_not_exact():
 
     with pytest.raises(ValueError, match="exact"):
         Resampling(10, 1).add(lambda w, sums: sums, 3, np.array([1.0, 1 / 3, 0.5]))
+
+
+def test_an_item_drawn_256_times_in_a_resample_is_counted_in_full(monkeypatch):
+    """The counts are kept as bytes; a block where one item was drawn more often than a byte
+    holds (a study's sizes make it unlikely, not impossible) is kept as int64 instead."""
+    from reviewer.analysis.stats import bootstrap
+
+    class OneItemOnly:  # every draw the first item
+        def integers(self, low, high, size, dtype):
+            return np.zeros(size, dtype=dtype)
+
+    monkeypatch.setattr(bootstrap.np.random, "default_rng", lambda seed: OneItemOnly())
+    (block,) = bootstrap._counts(300, 2, seed=0)
+    assert block.dtype == np.int64
+    assert block[:, 0].tolist() == [300, 300] and not block[:, 1:].any()
+    (small,) = bootstrap._counts(200, 2, seed=0)
+    assert small.dtype == np.uint8 and small[:, 0].tolist() == [200, 200]
