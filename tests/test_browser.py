@@ -215,9 +215,11 @@ def test_admin_creates_a_study_from_an_upload(server, tmp_path, store):
         wait_for_text(page, "Create a study from a pairs file")
         page.get_by_label("Study name").fill("uploaded")
         page.locator("input[type=file]").first.set_input_files(str(bad))
+        wait_for_text(page, "bad.jsonl")  # uploaded before the click (a busy machine is slow)
         page.get_by_role("button", name="Create study").click()
         wait_for_text(page, "bad.jsonl:2: id: duplicate id 'p001' (first on line 1)")
         page.locator("input[type=file]").first.set_input_files(str(good))
+        wait_for_text(page, "upload.jsonl")
         page.get_by_role("button", name="Create study").click()
         wait_for_text(page, "Study 'uploaded': created, 6 pairs")
     assert store.read(
