@@ -319,13 +319,22 @@ def fetch_dicts(cur: Cursor, sql: str, params: Any = None) -> list[dict[str, Any
     return list(map(dict, map(zip, repeat(names), cur.fetchall())))
 
 
+# DuckDB types whose arrays give the values its rows give (a DECIMAL as a float): a time's
+# array drops its zone, a HUGEINT's its last digits, so those are read as rows.
+_AS_ARRAYS = {"VARCHAR", "JSON", "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "DOUBLE"}
+
+
 def fetch_columns(cur: Cursor, sql: str, params: Any = None) -> Columns:
     """Rows of a query as columns (`reviewer.columns`): from DuckDB its arrays, each turned
-    into a list at once (NULL as None, numbers as Python ints and floats: DECIMAL too); from
-    another backend its rows transposed."""
+    into a list at once (NULL as None, numbers as Python ints and floats: DECIMAL too), when
+    every column is of a type in `_AS_ARRAYS` or a DECIMAL; otherwise, and from another
+    backend, its rows transposed."""
     cur.execute(sql, params or [])
     names = [d[0] for d in cur.description]
-    if isinstance(cur, duckdb.DuckDBPyConnection):
+    types = (str(d[1]).split("(", 1)[0] for d in cur.description)
+    if isinstance(cur, duckdb.DuckDBPyConnection) and all(
+        t in _AS_ARRAYS or t == "DECIMAL" for t in types
+    ):
         arrays = cur.fetchnumpy()
         return {name: arrays[name].tolist() for name in names}
     rows = cur.fetchall()

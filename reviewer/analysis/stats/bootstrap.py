@@ -96,9 +96,11 @@ def _counts(items: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
 
 
 class _Ahead:
-    """One set of weights drawn by a thread of its own (the blocks of `_draw`, the same
-    numbers), kept as bytes until evaluated: at most `_AHEAD_BYTES` of them ahead. The thread
-    stops when the blocks are read, or when this object is dropped unread (a failed build)."""
+    """One set of weights drawn by a thread of its own (the blocks of `_counts`, the numbers
+    of `_draw`), kept as bytes until evaluated: at most `_AHEAD_BYTES` of them ahead (counted
+    as bytes: a rare int64 block takes 8 times its share). The thread stops when the blocks
+    are read, when the set turns out unused (`stop`) or when this object is dropped unread
+    (a failed build)."""
 
     def __init__(self, items: int, resamples: int, seed: int):
         rows = max(1, CHUNK_WEIGHTS // items)
@@ -227,10 +229,11 @@ class Resampling:
             self._drawing[items] = _Ahead(items, self.resamples, self.seed)
 
     def meanwhile(self, work: Callable[[], T]) -> Callable[[], T]:
-        """`work` (what a section computes without replicates) done once, by the first
-        thread that asks for replicates, before it waits for them (after `start`, the
-        bootstrap's thread evaluates meanwhile), or when its result is first asked for; the
-        function returned gives the result.
+        """`work` (what a section computes without replicates) done once, in the thread that
+        first asks for any replicates, before it waits for them: while, after `start`, the
+        bootstrap's thread evaluates the statistics. Not asked for replicates, `work` is done
+        when its result is first asked for; the function returned gives the result (not
+        locked: one thread asks, the report's).
 
         >>> resampling = Resampling(3, seed=1)
         >>> later = resampling.add(lambda w, sums: sums[:, 0], 2, np.ones(2))
