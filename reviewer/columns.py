@@ -25,8 +25,3 @@ def rows_of(columns: Columns) -> list[dict[str, Any]]:
     """Columns back into one dict per row, for the readers of rows (a panel's votes)."""
     names = list(columns)
     return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
-
-
-def part(columns: Columns, start: int, stop: int) -> Columns:
-    """The rows start..stop-1 of `columns` (a run of rows, such as one judge's verdicts)."""
-    return {name: values[start:stop] for name, values in columns.items()}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reviewer.columns import columns_of, part, rows_of
+from reviewer.columns import columns_of, rows_of
 from reviewer.store import Store
 from reviewer.store.connection import fetch_columns, fetch_dicts
 
@@ -41,10 +41,9 @@ def test_no_rows_is_every_column_empty(db_path):
     assert rows_of(empty) == []
 
 
-def test_rows_and_columns_round_trip_and_a_run_of_rows():
+def test_rows_and_columns_round_trip():
     rows = [{"judge": "j1", "n": 1}, {"judge": "j1", "n": 2}, {"judge": "j2", "n": 3}]
     columns = columns_of(rows, ("judge", "n"))
     assert columns == {"judge": ["j1", "j1", "j2"], "n": [1, 2, 3]}
     assert rows_of(columns) == rows
-    assert part(columns, 1, 3) == {"judge": ["j1", "j2"], "n": [2, 3]}
     assert columns_of([], ("judge",)) == {"judge": []}

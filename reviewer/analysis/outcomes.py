@@ -124,10 +124,10 @@ def judge_outcomes(verdicts: list[dict]) -> JudgeOutcomes:
 
     An item judged in one order only (a run cut short) is counted in `one_order_only` and left
     out of everything else: its lone verdict may be the judge's position bias."""
-    return column_outcomes(columns_of(verdicts, _FIELDS))
+    return judge_outcomes_of_columns(columns_of(verdicts, _FIELDS))
 
 
-def column_outcomes(verdicts: Columns) -> JudgeOutcomes:
+def judge_outcomes_of_columns(verdicts: Columns) -> JudgeOutcomes:
     """`judge_outcomes` of one judge's verdicts held as columns (the report's)."""
     items, orders, preferences, texts = map(verdicts.__getitem__, _FIELDS)
     overall: dict[str, dict[str, str]] = defaultdict(dict)

@@ -59,14 +59,14 @@ def agreement_later(
     both = mtbench_later(resampling, table)
     ac1_later = gwet_ac1_later(resampling, table)
 
-    def fixed() -> tuple[list[PairOut], float | None, float | None]:
+    def point_measures() -> tuple[list[PairOut], float | None, float | None]:
         pairs = _pairs_out(pairwise(ratings, min_shared=10, grouped=grouped), names)
         fleiss_kappa = finite(fleiss(ratings, grouped))
         nominal = finite(alpha(ratings, "nominal", grouped=grouped)) if grouped else None
         return pairs, fleiss_kappa, nominal
 
-    rest = resampling.meanwhile(fixed)
-    return lambda: _agreement_out(*both(), ac1_later(), *rest())
+    points = resampling.meanwhile(point_measures)
+    return lambda: _agreement_out(*both(), ac1_later(), *points())
 
 
 def _agreement_out(
@@ -110,15 +110,15 @@ def criteria_later(
             continue
         values = c.scale.values()
         table = ItemTable((), values, grouped)  # the ratings as `grouped` holds them
-        fixed = partial(_criterion_fixed, c.scale.kind, values, grouped, table, cfg.seed, names)
-        out[c.name] = (mtbench_later(resampling, table), resampling.meanwhile(fixed))
+        point = partial(_criterion_points, c.scale.kind, values, grouped, table, cfg.seed, names)
+        out[c.name] = (mtbench_later(resampling, table), resampling.meanwhile(point))
     return lambda: {
-        name: CriterionAgreement(mtbench_agreement=Interval.of(both()[0][0]), **fields())
-        for name, (both, fields) in out.items()
+        name: CriterionAgreement(mtbench_agreement=Interval.of(both()[0][0]), **points())
+        for name, (both, points) in out.items()
     }
 
 
-def _criterion_fixed(
+def _criterion_points(
     kind: str,
     values: list[str],
     grouped: dict[str, dict[str, object]],

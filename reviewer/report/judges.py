@@ -16,8 +16,8 @@ from reviewer.analysis.judge_measures import length_baseline_later, order_measur
 from reviewer.analysis.outcomes import (
     SIDES,
     JudgeOutcomes,
-    column_outcomes,
     confusion,
+    judge_outcomes_of_columns,
     majorities,
 )
 from reviewer.analysis.stats import item_outcome
@@ -25,7 +25,7 @@ from reviewer.analysis.stats.agreement import judge_vs_humans_later, table_agree
 from reviewer.analysis.stats.bootstrap import Resampling
 from reviewer.analysis.stats.judge_agreement import correlation_later
 from reviewer.analysis.stats.ppi import SCORE, ppi_mean
-from reviewer.columns import Columns, columns_of, part, rows_of
+from reviewer.columns import Columns, columns_of, rows_of
 from reviewer.config import StudyConfig
 from reviewer.judging.gate import deciding_gates
 from reviewer.judging.panel import panel_outcomes
@@ -126,14 +126,14 @@ def _versus_humans(
                        "split_skipped": split}  # fmt: skip
         return {"vs_majority": vs_majority, "confusion": table}
 
-    fixed = resampling.meanwhile(versus_majority)
+    majority = resampling.meanwhile(versus_majority)
 
     def result() -> dict:
         with_ties, without = both()
         return {
             "vs_humans_with_ties": agreement_kappa(with_ties),
             "vs_humans_without_ties": agreement_kappa(without),
-            **fixed(),
+            **majority(),
         }
 
     return result
@@ -158,12 +158,14 @@ def judges_later(
     start = 0
     for judge_id, run in groupby(rows["judge_id"]):  # two versions may share a name, not an id
         stop = start + sum(1 for _ in run)
-        by_judge[judge_id] = part(rows, start, stop)
+        mine = by_judge.setdefault(judge_id, {name: [] for name in rows})  # rows: judge by judge
+        for name, values in rows.items():
+            mine[name] += values[start:stop]
         start = stop
     ordered = sorted(by_judge.items(), key=lambda kv: (about[kv[0]]["judge"], kv[0]))
     shared = (humans, strata, cfg, resampling)
     out = [
-        _judge_out(about[judge_id], column_outcomes(verdicts), verdicts, *shared, gates)
+        _judge_out(about[judge_id], judge_outcomes_of_columns(verdicts), verdicts, *shared, gates)
         for judge_id, verdicts in ordered
     ]
     for panel in panels:
@@ -205,7 +207,7 @@ def _judge_out(
     decided = majorities(humans.values, labeled)
     versus = _versus_humans(outcomes, humans, labeled, decided, resampling)
     measures = _measures(judged, verdicts, humans, labeled, decided, resampling)
-    fixed = resampling.meanwhile(  # what needs no replicates: while they are drawn
+    no_replicates = resampling.meanwhile(  # computed while the replicates are drawn
         lambda: {
             "result": side_result(outcomes, criteria, strata, cfg),
             "bias_corrected": _bias_corrected(outcomes, humans.values),
@@ -223,7 +225,7 @@ def _judge_out(
         flip_rate=judged.flip_rate,
         first_position_rate=judged.first_position_rate,
         gate=gate,
-        **fixed(),
+        **no_replicates(),
         **measures(),
     )
 
