@@ -26,8 +26,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-BOOTSTRAP_STREAM = 3
 T = TypeVar("T")
+
+BOOTSTRAP_STREAM = 3
 CHUNK_WEIGHTS = 1 << 21  # weights drawn at a time: 16 MB as floats, whatever the item count
 
 
