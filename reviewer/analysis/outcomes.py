@@ -142,10 +142,9 @@ def judge_outcomes_of_columns(verdicts: Columns) -> JudgeOutcomes:
     combined = dict(zip(overall, map(combine_orders, overall.values()), strict=True))
     counted = {item: c for item, c in combined.items() if c is not None}
     one_order_only = frozenset(item for item, c in combined.items() if c is None)
-    verdicts_counted = zip(orders, preferences, strict=True)
+    verdicts_counted: Iterable[tuple[str, str]] = zip(orders, preferences, strict=True)
     if one_order_only:
-        kept = map(counted.__contains__, items)
-        verdicts_counted = compress(zip(orders, preferences, strict=True), kept)
+        verdicts_counted = compress(verdicts_counted, map(counted.__contains__, items))
     return JudgeOutcomes(
         overall={item: outcome for item, (outcome, _) in counted.items()},
         criteria={
